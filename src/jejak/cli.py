@@ -1,0 +1,243 @@
+"""The ``jejak`` command: a thin layer over the library.
+
+Each command opens the store (or ledger, or case database), calls one library
+method and prints the result. Errors from :mod:`jejak.errors` become one line
+on standard error and the error's exit status; ``--debug`` shows the
+traceback instead. Exit status: 0 success, 1 bad input found (quarantined
+rows, unreadable files, a proof that fails), 2 usage errors.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from jejak.errors import JejakError
+
+app = typer.Typer(
+    name="jejak",
+    help="Trace every package activation to the person behind it, catch insider fraud, settle disputes on evidence.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+out = Console()
+err = Console(stderr=True)
+
+Home = Annotated[
+    Path,
+    typer.Option(
+        "--home",
+        envvar="JEJAK_HOME",
+        help="Folder holding one operator's data, cases and ledger.",
+        show_default=True,
+    ),
+]
+Debug = Annotated[bool, typer.Option("--debug", help="Show the full traceback on errors.")]
+DEFAULT_HOME = Path("./jejak-data")
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def handles_errors(fn: F) -> F:
+    """Turn jejak errors into one line on stderr and an exit status (traceback with --debug)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        debug = bool(kwargs.get("debug")) or os.environ.get("JEJAK_DEBUG") == "1"
+        try:
+            return fn(*args, **kwargs)
+        except JejakError as exc:
+            if debug:
+                raise
+            err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+            raise typer.Exit(exc.exit_code) from None
+        except KeyboardInterrupt:
+            err.print("interrupted: nothing of the unfinished step was committed")
+            raise typer.Exit(130) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+@contextmanager
+def progress_bar() -> Iterator[Callable[[str, int, int], None]]:
+    """A progress bar on stderr for long work; the library reports (stage, done, total)."""
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+        disable=not err.is_terminal,
+    ) as bar:
+        task = bar.add_task("starting", total=None)
+
+        def report(stage: str, done: int, total: int) -> None:
+            bar.update(task, description=stage, completed=done, total=total or None)
+
+        yield report
+
+
+def _store(home: Path) -> Any:
+    from jejak.store import Store
+
+    return Store(home)
+
+
+# ------------------------------------------------------------------ ingest
+
+
+@app.command()
+@handles_errors
+def ingest(
+    paths: Annotated[list[Path], typer.Argument(help="Export files or folders (CSV, JSONL, Parquet, .gz).")],
+    home: Home = DEFAULT_HOME,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+    debug: Debug = False,
+) -> None:
+    """Load files or folders in the operator export format into the store, as one batch."""
+    store = _store(home)
+    with progress_bar() as report:
+        result = store.ingest(paths, progress=report)
+    if as_json:
+        out.print_json(json.dumps(result.to_dict(), default=str))
+        raise typer.Exit(result.exit_code)
+    table = Table(title=f"ingest into {home}", title_justify="left")
+    for col in ("kind", "read", "loaded", "duplicate", "conflicting", "quarantined"):
+        table.add_column(col, justify="left" if col == "kind" else "right")
+    for name, c in sorted(result.kinds.items()):
+        table.add_row(name, f"{c.read:,}", f"{c.loaded:,}", f"{c.duplicate:,}", f"{c.conflicting:,}", f"{c.quarantined:,}")
+    table.add_row(
+        "[bold]total",
+        f"{result.read:,}",
+        f"{result.loaded:,}",
+        f"{result.duplicate:,}",
+        f"{result.conflicting:,}",
+        f"{result.quarantined:,}",
+    )
+    out.print(table)
+    for f in result.unreadable:
+        err.print(f"[red]not loaded:[/] {f.path}: {f.error}", highlight=False)
+    for path, why in result.ignored:
+        out.print(f"[dim]ignored {path}: {why}[/]", highlight=False)
+    for d in result.dangling:
+        out.print(
+            f"[yellow]integrity:[/] {d.count:,} {d.kind} record(s) name a {d.field} that no {d.target} record holds "
+            f"(e.g. {', '.join(d.examples)})",
+            highlight=False,
+        )
+    if result.conflicting:
+        out.print(f"[yellow]{result.conflicting:,} conflicting record(s) kept for review:[/] jejak conflicts --home {home}")
+    if result.quarantined:
+        err.print(f"[red]{result.quarantined:,} row(s) quarantined:[/] read them with: jejak quarantine --home {home}")
+    if result.batch is None and not result.unreadable:
+        out.print("nothing new: the store is unchanged")
+    else:
+        out.print(f"{result.loaded:,} record(s) loaded in {result.seconds:.2f} s" + (f" (batch {result.batch})" if result.batch else ""))
+    raise typer.Exit(result.exit_code)
+
+
+# ------------------------------------------------------------------ status
+
+
+@app.command()
+@handles_errors
+def status(
+    home: Home = DEFAULT_HOME,
+    as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False,
+    debug: Debug = False,
+) -> None:
+    """What is in the store: records and time span per kind, quarantine, conflicts, integrity findings."""
+    store = _store(home)
+    if not store.exists:
+        err.print(f"error: {home}: no jejak store here yet (run: jejak ingest PATH --home {home})", highlight=False)
+        raise typer.Exit(1)
+    st = store.status()
+    if as_json:
+        out.print_json(json.dumps(st.to_dict(), default=str))
+        return
+    table = Table(title=f"{home}: {st.rows:,} records in {st.batches} batch(es)", title_justify="left")
+    for col in ("kind", "records", "first", "last"):
+        table.add_column(col, justify="right" if col == "records" else "left")
+    for name, k in st.kinds.items():
+        table.add_row(
+            name,
+            f"{k.rows:,}",
+            k.first.isoformat(timespec="seconds") if k.first else "",
+            k.last.isoformat(timespec="seconds") if k.last else "",
+        )
+    out.print(table)
+    out.print(f"quarantined rows: {st.quarantined:,}" + (f"  (jejak quarantine --home {home})" if st.quarantined else ""))
+    out.print(f"conflicting records: {st.conflicts:,}" + (f"  (jejak conflicts --home {home})" if st.conflicts else ""))
+    if st.dangling:
+        for d in st.dangling:
+            out.print(
+                f"integrity: {d.count:,} {d.kind} record(s) name a {d.field} that no {d.target} record holds "
+                f"(e.g. {', '.join(d.examples)})",
+                highlight=False,
+            )
+    else:
+        out.print("integrity: every reference resolves")
+
+
+@app.command()
+@handles_errors
+def quarantine(
+    home: Home = DEFAULT_HOME,
+    limit: Annotated[int, typer.Option(help="Show at most this many rows (0 = all).")] = 50,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON lines.")] = False,
+    debug: Debug = False,
+) -> None:
+    """The rows that broke the export contract: file, line, reason and the row as read."""
+    rows = _store(home).quarantine(limit or None)
+    _print_rows(rows, as_json, ("file", "line", "kind", "reason", "record"), "nothing is quarantined")
+
+
+@app.command()
+@handles_errors
+def conflicts(
+    home: Home = DEFAULT_HOME,
+    limit: Annotated[int, typer.Option(help="Show at most this many rows (0 = all).")] = 50,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON lines.")] = False,
+    debug: Debug = False,
+) -> None:
+    """Records that arrived with a known identifier but other content, kept for review."""
+    rows = _store(home).conflicts(limit or None)
+    _print_rows(rows, as_json, ("kind", "key", "file", "line", "reason", "record"), "no conflicts")
+
+
+def _print_rows(rows: list[dict[str, Any]], as_json: bool, cols: tuple[str, ...], empty: str) -> None:
+    if as_json:
+        for r in rows:
+            sys.stdout.write(json.dumps(r, default=str) + "\n")
+        return
+    if not rows:
+        out.print(empty)
+        return
+    table = Table()
+    for c in cols:
+        table.add_column(c, overflow="fold")
+    for r in rows:
+        table.add_row(*(str(r.get(c, "")) for c in cols))
+    out.print(table)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

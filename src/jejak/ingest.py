@@ -1,0 +1,483 @@
+"""Ingest: from export files to one committed batch of the event store.
+
+One call of :meth:`jejak.store.Store.ingest` is one *batch*. For each file
+(:mod:`jejak.sources`) every row is typed and checked (:mod:`jejak.validate`);
+a row that breaks the contract goes to the quarantine with its file, line and
+reason, and the rest of the file loads. Then, per kind, the good rows are
+compared by identifier with each other and with the store:
+
+* same identifier, same content  -> *duplicate*: counted, nothing written;
+* same identifier, other content -> *conflict*: kept for review in the
+  conflicts table, never written over the stored record;
+* a new identifier               -> loaded.
+
+New rows are written, sorted for the common lookups, to Parquet files in a
+staging folder and committed by the store's manifest (see
+:class:`jejak.store.Store` for why that makes a batch all-or-nothing).
+Dangling references (a user ID, session, consent ... that no record names) are
+loaded and reported.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import duckdb
+
+from jejak import sources as S
+from jejak.errors import InputError, UnreadableFileError
+from jejak.schema import DANGLING_TARGETS, KINDS, Kind
+from jejak.validate import PY_CHECKS, Column, hash_sql, is_text, key_sql, lookup_table, select_sql
+
+if TYPE_CHECKING:
+    from jejak.store import Store
+
+Progress = Callable[[str, int, int], None]
+
+ROW_GROUP_SIZE = 32_768
+
+
+@dataclass
+class KindCounts:
+    read: int = 0
+    loaded: int = 0
+    duplicate: int = 0
+    conflicting: int = 0
+    quarantined: int = 0
+
+
+@dataclass
+class FileReport:
+    path: str
+    kind: str
+    format: str
+    read: int = 0
+    quarantined: int = 0
+    error: str | None = None
+
+
+@dataclass
+class Dangling:
+    """Loaded records whose ``field`` names a ``target`` record that no export holds."""
+
+    kind: str
+    field: str
+    target: str
+    count: int
+    examples: list[str]
+
+
+@dataclass
+class IngestResult:
+    """What one ingest did. ``exit_code`` is 1 when anything was quarantined or unreadable."""
+
+    batch: str | None
+    kinds: dict[str, KindCounts] = field(default_factory=dict)
+    files: list[FileReport] = field(default_factory=list)
+    ignored: list[tuple[str, str]] = field(default_factory=list)
+    dangling: list[Dangling] = field(default_factory=list)
+    seconds: float = 0.0
+    home: str = ""
+
+    def _sum(self, attr: str) -> int:
+        return sum(getattr(c, attr) for c in self.kinds.values())
+
+    @property
+    def read(self) -> int:
+        return self._sum("read")
+
+    @property
+    def loaded(self) -> int:
+        return self._sum("loaded")
+
+    @property
+    def duplicate(self) -> int:
+        return self._sum("duplicate")
+
+    @property
+    def conflicting(self) -> int:
+        return self._sum("conflicting")
+
+    @property
+    def quarantined(self) -> int:
+        return self._sum("quarantined")
+
+    @property
+    def unreadable(self) -> list[FileReport]:
+        return [f for f in self.files if f.error]
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.quarantined or self.unreadable else 0
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d.update(
+            read=self.read,
+            loaded=self.loaded,
+            duplicate=self.duplicate,
+            conflicting=self.conflicting,
+            quarantined=self.quarantined,
+            exit_code=self.exit_code,
+        )
+        return d
+
+
+def _q(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+class Ingest:
+    """One batch being built. Use through :meth:`jejak.store.Store.ingest`."""
+
+    def __init__(self, store: Store, con: duckdb.DuckDBPyConnection, batch: str, staging: Path) -> None:
+        self.store = store
+        self.con = con
+        self.batch = batch
+        self.staging = staging
+        self.result = IngestResult(batch=None, home=str(store.home))
+        self._good: dict[str, list[str]] = {}  # kind -> temp tables of good rows
+        self._quarantine_parts: list[str] = []
+        self._conflict_parts: list[str] = []
+        self._n = 0
+
+    def _tmp(self, prefix: str) -> str:
+        self._n += 1
+        return f"_{prefix}{self._n}"
+
+    # ------------------------------------------------------------ reading
+
+    def read(self, srcs: Sequence[S.Source], progress: Progress | None) -> None:
+        for i, src in enumerate(srcs):
+            if progress:
+                progress(f"reading {src.path.name}", i, len(srcs))
+            report = FileReport(str(src.path), src.kind, src.format + (".gz" if src.gzip else ""))
+            self.result.files.append(report)
+            counts = self.result.kinds.setdefault(src.kind, KindCounts())
+            try:
+                read, bad = self._read_one(src, i)
+            except InputError as exc:
+                report.error = exc.message
+                continue
+            report.read, report.quarantined = read, bad
+            counts.read += read
+            counts.quarantined += bad
+        if progress:
+            progress("read", len(srcs), len(srcs))
+
+    def _read_one(self, src: S.Source, order: int) -> tuple[int, int]:
+        kind = KINDS[src.kind]
+        S.check_columns(src)
+        con = self.con
+        raw = self._tmp("raw")
+        rejects: list[tuple[int, str, str]] = []
+        columns: dict[str, Column]
+        json_errors = False
+        if src.format == "csv":
+            S.csv_relation(con, src, raw)
+            rejects = S.csv_rejects(con)
+            columns = {n: Column(f'src."{n}"') for n in kind.names}
+        elif src.format == "jsonl":
+            S.jsonl_relation(con, src, raw)
+            columns = {n: Column(f'src."{n}"') for n in kind.names}
+            json_errors = True
+        else:
+            types = S.parquet_types(src)
+            try:
+                con.execute(f"CREATE OR REPLACE TEMP VIEW {raw} AS SELECT * FROM {S.parquet_reader(src)}")
+            except duckdb.Error as exc:
+                raise UnreadableFileError(src.label, S._short(exc)) from exc
+            columns = {
+                n: Column(f'src."{n}"', is_text(types[n]), None if is_text(types[n]) else types[n])
+                for n in kind.names
+            }
+
+        lookups = self._lookups(kind, raw, columns)
+        typed = self._tmp("typed")
+        select = select_sql(kind, columns, raw, lookups)
+        if json_errors:  # a line that is no JSON object has only that error
+            select = select.replace(
+                "AS _error,", "AS _error0, src._json_error AS _jerr,", 1
+            )
+            select = f"SELECT * EXCLUDE (_error0, _jerr), coalesce(_jerr, _error0) AS _error FROM ({select})"
+        label = str(src.path)
+        try:
+            con.execute(
+                f"CREATE OR REPLACE TEMP TABLE {typed} AS SELECT *, {hash_sql(kind)} AS _hash, "
+                f"{_q(label)} AS _src, {order}::BIGINT * 10000000000 + _line AS _ord FROM ({select})"
+            )
+        except duckdb.Error as exc:
+            raise UnreadableFileError(src.label, S._short(exc)) from exc
+        read, bad = con.execute(f"SELECT count(*), count(_error) FROM {typed}").fetchall()[0]  # type: ignore[misc]
+        if bad:
+            raw_json = self._raw_json_sql(src, kind)
+            part = self._tmp("q")
+            con.execute(
+                f"CREATE TEMP TABLE {part} AS SELECT {_q(kind.name)} AS kind, {_q(label)} AS file, "
+                f"t._line AS line, t._error AS reason, {raw_json} AS record "
+                f"FROM {typed} t JOIN {raw} src ON src._line = t._line WHERE t._error IS NOT NULL"
+            )
+            self._quarantine_parts.append(part)
+        if rejects:
+            part = self._tmp("q")
+            con.execute(
+                f"CREATE TEMP TABLE {part} (kind VARCHAR, file VARCHAR, line BIGINT, reason VARCHAR, record VARCHAR)"
+            )
+            con.executemany(
+                f"INSERT INTO {part} VALUES (?, ?, ?, ?, ?)",
+                [(kind.name, label, line, reason, raw_line) for line, reason, raw_line in rejects],
+            )
+            self._quarantine_parts.append(part)
+        good = self._tmp("good")
+        con.execute(f"CREATE TEMP TABLE {good} AS SELECT * EXCLUDE (_error) FROM {typed} WHERE _error IS NULL")
+        con.execute(f"DROP TABLE {typed}")
+        if src.format != "parquet":
+            con.execute(f"DROP TABLE {raw}")
+        self._good.setdefault(kind.name, []).append(good)
+        return read + len(rejects), bad + len(rejects)
+
+    def _raw_json_sql(self, src: S.Source, kind: Kind) -> str:
+        if src.format == "jsonl":
+            return "src._raw"
+        fields = ", ".join(f'"{n}" := src."{n}"' for n in kind.names)
+        return f"CAST(to_json(struct_pack({fields})) AS VARCHAR)"
+
+    def _lookups(self, kind: Kind, raw: str, columns: dict[str, Column]) -> dict[str, str]:
+        """Check the distinct values of Python-checked fields once each; return their lookup tables."""
+        out: dict[str, str] = {}
+        for f in kind.fields:
+            if f.type not in PY_CHECKS:
+                continue
+            col = columns[f.name]
+            if not col.text:
+                col.expr = f"CAST({col.expr} AS VARCHAR)"
+                col.text = True
+            expr = col.expr.replace("src.", "")
+            values = [
+                r[0]
+                for r in self.con.execute(
+                    f"SELECT DISTINCT nullif({expr}, '') FROM {raw} WHERE nullif({expr}, '') IS NOT NULL"
+                ).fetchall()
+            ]
+            table = lookup_table(f, values)
+            name = self._tmp("lk")
+            self.con.register(name + "_arrow", table)
+            self.con.execute(f"CREATE TEMP TABLE {name} AS SELECT * FROM {name}_arrow")
+            self.con.unregister(name + "_arrow")
+            out[f.name] = name
+        return out
+
+    # -------------------------------------------------------- deduplicate
+
+    def resolve(self, progress: Progress | None) -> dict[str, str]:
+        """Split good rows into new, duplicate and conflicting; return kind -> temp table of new rows."""
+        con = self.con
+        new_tables: dict[str, str] = {}
+        kinds = list(self._good)
+        for i, name in enumerate(kinds):
+            if progress:
+                progress(f"comparing {name}", i, len(kinds))
+            kind = KINDS[name]
+            counts = self.result.kinds[name]
+            allg = self._tmp("all")
+            con.execute(
+                f"CREATE TEMP TABLE {allg} AS "
+                + " UNION ALL ".join(f"SELECT * FROM {t}" for t in self._good[name])
+            )
+            for t in self._good[name]:
+                con.execute(f"DROP TABLE {t}")
+            key = key_sql(kind)
+            n_rows, n_keys = con.execute(f"SELECT count(*), count(DISTINCT {key}) FROM {allg}").fetchall()[0]  # type: ignore[misc]
+            cand = allg
+            if n_keys != n_rows:
+                # several rows share an identifier in this batch: keep the first, the rest are
+                # duplicates (same content) or conflicts (other content)
+                ranked = self._tmp("rk")
+                con.execute(
+                    f"CREATE TEMP TABLE {ranked} AS SELECT *, "
+                    f"row_number() OVER w AS _rn, first_value(_hash) OVER w AS _h0, "
+                    f"first_value(_src) OVER w AS _src0, first_value(_line) OVER w AS _line0 "
+                    f"FROM {allg} WINDOW w AS (PARTITION BY {key} ORDER BY _ord)"
+                )
+                dup = con.execute(f"SELECT count(*) FROM {ranked} WHERE _rn > 1 AND _hash = _h0").fetchall()[0][0]  # type: ignore[index]
+                counts.duplicate += dup
+                self._conflicts(
+                    kind,
+                    ranked,
+                    "_rn > 1 AND _hash <> _h0",
+                    "'differs from an earlier row of this ingest, ' || _src0 || ' line ' || _line0",
+                )
+                cand = self._tmp("cand")
+                con.execute(
+                    f"CREATE TEMP TABLE {cand} AS SELECT * EXCLUDE (_rn, _h0, _src0, _line0) FROM {ranked} WHERE _rn = 1"
+                )
+                con.execute(f"DROP TABLE {ranked}; DROP TABLE {allg}")
+            files = self.store.files(name)
+            if files:
+                existing = self._tmp("ex")
+                flist = "[" + ", ".join(_q(str(f)) for f in files) + "]"
+                con.execute(
+                    f"CREATE TEMP TABLE {existing} AS SELECT {key} AS _k, _hash AS _eh, _src AS _esrc, "
+                    f"_line AS _eline FROM read_parquet({flist}) WHERE {key} IN (SELECT {key} FROM {cand})"
+                )
+                n_hit = con.execute(f"SELECT count(*) FROM {existing}").fetchall()[0][0]  # type: ignore[index]
+                if n_hit:
+                    joined = self._tmp("j")
+                    con.execute(
+                        f"CREATE TEMP TABLE {joined} AS SELECT c.*, e._eh, e._esrc, e._eline FROM {cand} c "
+                        f"LEFT JOIN {existing} e ON {key_sql(kind, 'c')} = e._k"
+                    )
+                    counts.duplicate += con.execute(
+                        f"SELECT count(*) FROM {joined} WHERE _eh = _hash"
+                    ).fetchall()[0][0]  # type: ignore[index]
+                    self._conflicts(
+                        kind,
+                        joined,
+                        "_eh IS NOT NULL AND _eh <> _hash",
+                        "'differs from the stored record from ' || _esrc || ' line ' || _eline",
+                    )
+                    fresh = self._tmp("new")
+                    con.execute(
+                        f"CREATE TEMP TABLE {fresh} AS SELECT * EXCLUDE (_eh, _esrc, _eline) FROM {joined} WHERE _eh IS NULL"
+                    )
+                    con.execute(f"DROP TABLE {joined}")
+                    cand = fresh
+                con.execute(f"DROP TABLE {existing}")
+            counts.loaded = con.execute(f"SELECT count(*) FROM {cand}").fetchall()[0][0]  # type: ignore[index]
+            new_tables[name] = cand
+        return new_tables
+
+    def _conflicts(self, kind: Kind, table: str, where: str, reason: str) -> None:
+        n = self.con.execute(f"SELECT count(*) FROM {table} WHERE {where}").fetchall()[0][0]  # type: ignore[index]
+        if not n:
+            return
+        self.result.kinds[kind.name].conflicting += n
+        fields = ", ".join(f'"{f}" := "{f}"' for f in kind.names)
+        part = self._tmp("c")
+        self.con.execute(
+            f"CREATE TEMP TABLE {part} AS SELECT {_q(kind.name)} AS kind, CAST({key_sql(kind)} AS VARCHAR) AS key, "
+            f"_src AS file, _line AS line, {reason} AS reason, CAST(to_json(struct_pack({fields})) AS VARCHAR) AS record, "
+            f"_hash AS hash FROM {table} WHERE {where}"
+        )
+        self._conflict_parts.append(part)
+
+    # ------------------------------------------------------------ writing
+
+    def write(self, new_tables: dict[str, str], progress: Progress | None) -> dict[str, Any]:
+        """Write the batch's files into the staging folder; return the manifest entry."""
+        con = self.con
+        entry: dict[str, Any] = {"id": self.batch, "files": {}, "rows": {}, "created": _now()}
+        for i, (name, table) in enumerate(sorted(new_tables.items())):
+            rows = self.result.kinds[name].loaded
+            if not rows:
+                continue
+            if progress:
+                progress(f"writing {name}", i, len(new_tables))
+            kind = KINDS[name]
+            rel = f"data/{name}/{self.batch}.parquet"
+            out = self.staging / rel
+            out.parent.mkdir(parents=True, exist_ok=True)
+            cols = ", ".join(f'"{n}"' for n in kind.names)
+            order = ", ".join(f'"{n}"' for n in kind.sort)
+            con.execute(
+                f"COPY (SELECT {cols}, _hash, _src, _line FROM {table} ORDER BY {order}) TO {_q(str(out))} "
+                f"(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE {ROW_GROUP_SIZE})"
+            )
+            entry["files"][name] = rel
+            entry["rows"][name] = rows
+        entry["quarantine"] = self._write_review(
+            "quarantine", self._quarantine_parts, "md5(kind || file || line::VARCHAR || coalesce(record, ''))"
+        )
+        entry["conflicts"] = self._write_review(
+            "conflicts", self._conflict_parts, "md5(kind || key || hash::VARCHAR)"
+        )
+        return entry
+
+    def _write_review(self, what: str, parts: list[str], ident: str) -> str | None:
+        """Write the quarantine or conflict rows that earlier ingests have not already kept."""
+        if not parts:
+            return None
+        con = self.con
+        union = " UNION ALL BY NAME ".join(f"SELECT * FROM {p}" for p in parts)
+        seen = self.store.files(what)
+        seen_sql = ""
+        if seen:
+            flist = "[" + ", ".join(_q(str(f)) for f in seen) + "]"
+            seen_sql = f" AND id NOT IN (SELECT id FROM read_parquet({flist}))"
+        table = self._tmp(what)
+        con.execute(
+            f"CREATE TEMP TABLE {table} AS SELECT DISTINCT ON (id) * FROM "
+            f"(SELECT {ident} AS id, * FROM ({union})) WHERE true{seen_sql}"
+        )
+        if not con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]:  # type: ignore[index]
+            return None
+        rel = f"{what}/{self.batch}.parquet"
+        out = self.staging / rel
+        out.parent.mkdir(parents=True, exist_ok=True)
+        con.execute(f"COPY (SELECT * FROM {table} ORDER BY kind, file, line) TO {_q(str(out))} (FORMAT parquet)")
+        return rel
+
+    # ----------------------------------------------------------- findings
+
+    def dangling(self, new_tables: dict[str, str], extra_files: dict[str, list[Path]]) -> list[Dangling]:
+        """References from this batch's new rows to records that neither the store nor the batch holds."""
+        found: list[Dangling] = []
+        for name, table in sorted(new_tables.items()):
+            kind = KINDS[name]
+            for fld, target, target_key in kind.references:
+                if target not in DANGLING_TARGETS:
+                    continue
+                known = [f"SELECT {target_key} AS k FROM read_parquet({_q(str(p))})" for p in extra_files.get(target, [])]
+                if target in new_tables:
+                    known.append(f"SELECT {target_key} AS k FROM {new_tables[target]}")
+                known_sql = " UNION ALL ".join(known) if known else "SELECT NULL::VARCHAR AS k WHERE false"
+                rows = self.con.execute(
+                    f'SELECT "{fld}", count(*) FROM {table} WHERE "{fld}" IS NOT NULL AND "{fld}" NOT IN '
+                    f"(SELECT k FROM ({known_sql}) WHERE k IS NOT NULL) GROUP BY 1 ORDER BY 2 DESC, 1"
+                ).fetchall()
+                if rows:
+                    found.append(
+                        Dangling(name, fld, target, int(sum(r[1] for r in rows)), [str(r[0]) for r in rows[:5]])
+                    )
+        return found
+
+
+def _now() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+
+
+def fsync_tree(root: Path) -> None:
+    """fsync every file below ``root`` and the folders that hold them."""
+    for dirpath, _dirs, files in os.walk(root):
+        for name in files:
+            fd = os.open(os.path.join(dirpath, name), os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        fsync_dir(Path(dirpath))
+
+
+def fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def write_json_atomic(path: Path, data: Any) -> None:
+    """Replace ``path`` with ``data`` so that a crash leaves the old or the new file, never half of one."""
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "w", encoding="utf-8") as fh:
+        json.dump(data, fh, indent=1, sort_keys=True)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+    fsync_dir(path.parent)
