@@ -12,7 +12,7 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from jejak.errors import JejakError  # noqa: E402
+from jejak.errors import JejakError
 
 __all__ = ["JejakError", "Store", "__version__"]
 

@@ -67,6 +67,18 @@ def handles_errors(fn: F) -> F:
         except KeyboardInterrupt:
             err.print("interrupted: nothing of the unfinished step was committed")
             raise typer.Exit(130) from None
+        except (typer.Exit, typer.Abort, SystemExit):
+            raise
+        except Exception as exc:
+            if debug:
+                raise
+            first = (str(exc).strip().splitlines() or [exc.__class__.__name__])[0]
+            err.print(
+                f"[bold red]internal error:[/] {exc.__class__.__name__}: {first} (run again with --debug for the traceback)",
+                highlight=False,
+                soft_wrap=True,
+            )
+            raise typer.Exit(3) from None
 
     return wrapper  # type: ignore[return-value]
 
@@ -103,7 +115,9 @@ def _store(home: Path) -> Any:
 @app.command()
 @handles_errors
 def ingest(
-    paths: Annotated[list[Path], typer.Argument(help="Export files or folders (CSV, JSONL, Parquet, .gz).")],
+    paths: Annotated[
+        list[Path], typer.Argument(help="Export files or folders (CSV, JSONL, Parquet, .gz).")
+    ],
     home: Home = DEFAULT_HOME,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
     debug: Debug = False,
@@ -119,7 +133,14 @@ def ingest(
     for col in ("kind", "read", "loaded", "duplicate", "conflicting", "quarantined"):
         table.add_column(col, justify="left" if col == "kind" else "right")
     for name, c in sorted(result.kinds.items()):
-        table.add_row(name, f"{c.read:,}", f"{c.loaded:,}", f"{c.duplicate:,}", f"{c.conflicting:,}", f"{c.quarantined:,}")
+        table.add_row(
+            name,
+            f"{c.read:,}",
+            f"{c.loaded:,}",
+            f"{c.duplicate:,}",
+            f"{c.conflicting:,}",
+            f"{c.quarantined:,}",
+        )
     table.add_row(
         "[bold]total",
         f"{result.read:,}",
@@ -140,13 +161,20 @@ def ingest(
             highlight=False,
         )
     if result.conflicting:
-        out.print(f"[yellow]{result.conflicting:,} conflicting record(s) kept for review:[/] jejak conflicts --home {home}")
+        out.print(
+            f"[yellow]{result.conflicting:,} conflicting record(s) kept for review:[/] jejak conflicts --home {home}"
+        )
     if result.quarantined:
-        err.print(f"[red]{result.quarantined:,} row(s) quarantined:[/] read them with: jejak quarantine --home {home}")
+        err.print(
+            f"[red]{result.quarantined:,} row(s) quarantined:[/] read them with: jejak quarantine --home {home}"
+        )
     if result.batch is None and not result.unreadable:
         out.print("nothing new: the store is unchanged")
     else:
-        out.print(f"{result.loaded:,} record(s) loaded in {result.seconds:.2f} s" + (f" (batch {result.batch})" if result.batch else ""))
+        out.print(
+            f"{result.loaded:,} record(s) loaded in {result.seconds:.2f} s"
+            + (f" (batch {result.batch})" if result.batch else "")
+        )
     raise typer.Exit(result.exit_code)
 
 
@@ -163,13 +191,18 @@ def status(
     """What is in the store: records and time span per kind, quarantine, conflicts, integrity findings."""
     store = _store(home)
     if not store.exists:
-        err.print(f"error: {home}: no jejak store here yet (run: jejak ingest PATH --home {home})", highlight=False)
+        err.print(
+            f"error: {home}: no jejak store here yet (run: jejak ingest PATH --home {home})",
+            highlight=False,
+        )
         raise typer.Exit(1)
     st = store.status()
     if as_json:
         out.print_json(json.dumps(st.to_dict(), default=str))
         return
-    table = Table(title=f"{home}: {st.rows:,} records in {st.batches} batch(es)", title_justify="left")
+    table = Table(
+        title=f"{home}: {st.rows:,} records in {st.batches} batch(es)", title_justify="left"
+    )
     for col in ("kind", "records", "first", "last"):
         table.add_column(col, justify="right" if col == "records" else "left")
     for name, k in st.kinds.items():
@@ -180,8 +213,14 @@ def status(
             k.last.isoformat(timespec="seconds") if k.last else "",
         )
     out.print(table)
-    out.print(f"quarantined rows: {st.quarantined:,}" + (f"  (jejak quarantine --home {home})" if st.quarantined else ""))
-    out.print(f"conflicting records: {st.conflicts:,}" + (f"  (jejak conflicts --home {home})" if st.conflicts else ""))
+    out.print(
+        f"quarantined rows: {st.quarantined:,}"
+        + (f"  (jejak quarantine --home {home})" if st.quarantined else "")
+    )
+    out.print(
+        f"conflicting records: {st.conflicts:,}"
+        + (f"  (jejak conflicts --home {home})" if st.conflicts else "")
+    )
     if st.dangling:
         for d in st.dangling:
             out.print(
@@ -203,7 +242,9 @@ def quarantine(
 ) -> None:
     """The rows that broke the export contract: file, line, reason and the row as read."""
     rows = _store(home).quarantine(limit or None)
-    _print_rows(rows, as_json, ("file", "line", "kind", "reason", "record"), "nothing is quarantined")
+    _print_rows(
+        rows, as_json, ("file", "line", "kind", "reason", "record"), "nothing is quarantined"
+    )
 
 
 @app.command()
@@ -219,7 +260,9 @@ def conflicts(
     _print_rows(rows, as_json, ("kind", "key", "file", "line", "reason", "record"), "no conflicts")
 
 
-def _print_rows(rows: list[dict[str, Any]], as_json: bool, cols: tuple[str, ...], empty: str) -> None:
+def _print_rows(
+    rows: list[dict[str, Any]], as_json: bool, cols: tuple[str, ...], empty: str
+) -> None:
     if as_json:
         for r in rows:
             sys.stdout.write(json.dumps(r, default=str) + "\n")

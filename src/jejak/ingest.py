@@ -41,6 +41,9 @@ if TYPE_CHECKING:
 Progress = Callable[[str, int, int], None]
 
 ROW_GROUP_SIZE = 32_768
+#: a batch is written in sorted runs of at most this many rows, so that sorting needs
+#: bounded memory and time whatever the input size
+RUN_ROWS = 2_000_000
 
 
 @dataclass
@@ -136,7 +139,9 @@ def _q(value: str) -> str:
 class Ingest:
     """One batch being built. Use through :meth:`jejak.store.Store.ingest`."""
 
-    def __init__(self, store: Store, con: duckdb.DuckDBPyConnection, batch: str, staging: Path) -> None:
+    def __init__(
+        self, store: Store, con: duckdb.DuckDBPyConnection, batch: str, staging: Path
+    ) -> None:
         self.store = store
         self.con = con
         self.batch = batch
@@ -190,7 +195,9 @@ class Ingest:
         else:
             types = S.parquet_types(src)
             try:
-                con.execute(f"CREATE OR REPLACE TEMP VIEW {raw} AS SELECT * FROM {S.parquet_reader(src)}")
+                con.execute(
+                    f"CREATE OR REPLACE TEMP VIEW {raw} AS SELECT * FROM {S.parquet_reader(src)}"
+                )
             except duckdb.Error as exc:
                 raise UnreadableFileError(src.label, S._short(exc)) from exc
             columns = {
@@ -202,19 +209,17 @@ class Ingest:
         typed = self._tmp("typed")
         select = select_sql(kind, columns, raw, lookups)
         if json_errors:  # a line that is no JSON object has only that error
-            select = select.replace(
-                "AS _error,", "AS _error0, src._json_error AS _jerr,", 1
-            )
+            select = select.replace("AS _error,", "AS _error0, src._json_error AS _jerr,", 1)
             select = f"SELECT * EXCLUDE (_error0, _jerr), coalesce(_jerr, _error0) AS _error FROM ({select})"
         label = str(src.path)
         try:
             con.execute(
-                f"CREATE OR REPLACE TEMP TABLE {typed} AS SELECT *, {hash_sql(kind)} AS _hash, "
+                f"CREATE OR REPLACE TEMP TABLE {typed} AS SELECT *, "
                 f"{_q(label)} AS _src, {order}::BIGINT * 10000000000 + _line AS _ord FROM ({select})"
             )
         except duckdb.Error as exc:
             raise UnreadableFileError(src.label, S._short(exc)) from exc
-        read, bad = con.execute(f"SELECT count(*), count(_error) FROM {typed}").fetchall()[0]  # type: ignore[misc]
+        read, bad = con.execute(f"SELECT count(*), count(_error) FROM {typed}").fetchall()[0]
         if bad:
             raw_json = self._raw_json_sql(src, kind)
             part = self._tmp("q")
@@ -234,12 +239,9 @@ class Ingest:
                 [(kind.name, label, line, reason, raw_line) for line, reason, raw_line in rejects],
             )
             self._quarantine_parts.append(part)
-        good = self._tmp("good")
-        con.execute(f"CREATE TEMP TABLE {good} AS SELECT * EXCLUDE (_error) FROM {typed} WHERE _error IS NULL")
-        con.execute(f"DROP TABLE {typed}")
         if src.format != "parquet":
             con.execute(f"DROP TABLE {raw}")
-        self._good.setdefault(kind.name, []).append(good)
+        self._good.setdefault(kind.name, []).append(typed)
         return read + len(rejects), bad + len(rejects)
 
     def _raw_json_sql(self, src: S.Source, kind: Kind) -> str:
@@ -276,7 +278,12 @@ class Ingest:
     # -------------------------------------------------------- deduplicate
 
     def resolve(self, progress: Progress | None) -> dict[str, str]:
-        """Split good rows into new, duplicate and conflicting; return kind -> temp table of new rows."""
+        """Split good rows into new, duplicate and conflicting; return kind -> relation of new rows.
+
+        Content is compared only where identifiers meet (within the batch or with
+        the store), by a hash of the canonical text (:func:`jejak.validate.hash_sql`)
+        computed on the spot: a fresh batch pays nothing for it.
+        """
         con = self.con
         new_tables: dict[str, str] = {}
         kinds = list(self._good)
@@ -285,28 +292,31 @@ class Ingest:
                 progress(f"comparing {name}", i, len(kinds))
             kind = KINDS[name]
             counts = self.result.kinds[name]
-            allg = self._tmp("all")
+            cand = self._tmp("all")
             con.execute(
-                f"CREATE TEMP TABLE {allg} AS "
-                + " UNION ALL ".join(f"SELECT * FROM {t}" for t in self._good[name])
+                f"CREATE TEMP VIEW {cand} AS "
+                + " UNION ALL ".join(
+                    f"SELECT * EXCLUDE (_error) FROM {t} WHERE _error IS NULL"
+                    for t in self._good[name]
+                )
             )
-            for t in self._good[name]:
-                con.execute(f"DROP TABLE {t}")
             key = key_sql(kind)
-            n_rows, n_keys = con.execute(f"SELECT count(*), count(DISTINCT {key}) FROM {allg}").fetchall()[0]  # type: ignore[misc]
-            cand = allg
+            n_rows, n_keys = con.execute(
+                f"SELECT count(*), count(DISTINCT {key}) FROM {cand}"
+            ).fetchall()[0]
             if n_keys != n_rows:
                 # several rows share an identifier in this batch: keep the first, the rest are
                 # duplicates (same content) or conflicts (other content)
                 ranked = self._tmp("rk")
                 con.execute(
-                    f"CREATE TEMP TABLE {ranked} AS SELECT *, "
-                    f"row_number() OVER w AS _rn, first_value(_hash) OVER w AS _h0, "
+                    f"CREATE TEMP TABLE {ranked} AS SELECT *, {hash_sql(kind)} AS _hash, "
+                    f"row_number() OVER w AS _rn, first_value({hash_sql(kind)}) OVER w AS _h0, "
                     f"first_value(_src) OVER w AS _src0, first_value(_line) OVER w AS _line0 "
-                    f"FROM {allg} WINDOW w AS (PARTITION BY {key} ORDER BY _ord)"
+                    f"FROM {cand} WINDOW w AS (PARTITION BY {key} ORDER BY _ord)"
                 )
-                dup = con.execute(f"SELECT count(*) FROM {ranked} WHERE _rn > 1 AND _hash = _h0").fetchall()[0][0]  # type: ignore[index]
-                counts.duplicate += dup
+                counts.duplicate += con.execute(
+                    f"SELECT count(*) FROM {ranked} WHERE _rn > 1 AND _hash = _h0"
+                ).fetchall()[0][0]
                 self._conflicts(
                     kind,
                     ranked,
@@ -315,46 +325,51 @@ class Ingest:
                 )
                 cand = self._tmp("cand")
                 con.execute(
-                    f"CREATE TEMP TABLE {cand} AS SELECT * EXCLUDE (_rn, _h0, _src0, _line0) FROM {ranked} WHERE _rn = 1"
+                    f"CREATE TEMP TABLE {cand} AS SELECT * EXCLUDE (_rn, _h0, _src0, _line0, _hash) "
+                    f"FROM {ranked} WHERE _rn = 1"
                 )
-                con.execute(f"DROP TABLE {ranked}; DROP TABLE {allg}")
             files = self.store.files(name)
             if files:
-                existing = self._tmp("ex")
-                flist = "[" + ", ".join(_q(str(f)) for f in files) + "]"
-                con.execute(
-                    f"CREATE TEMP TABLE {existing} AS SELECT {key} AS _k, _hash AS _eh, _src AS _esrc, "
-                    f"_line AS _eline FROM read_parquet({flist}) WHERE {key} IN (SELECT {key} FROM {cand})"
-                )
-                n_hit = con.execute(f"SELECT count(*) FROM {existing}").fetchall()[0][0]  # type: ignore[index]
-                if n_hit:
-                    joined = self._tmp("j")
-                    con.execute(
-                        f"CREATE TEMP TABLE {joined} AS SELECT c.*, e._eh, e._esrc, e._eline FROM {cand} c "
-                        f"LEFT JOIN {existing} e ON {key_sql(kind, 'c')} = e._k"
-                    )
-                    counts.duplicate += con.execute(
-                        f"SELECT count(*) FROM {joined} WHERE _eh = _hash"
-                    ).fetchall()[0][0]  # type: ignore[index]
-                    self._conflicts(
-                        kind,
-                        joined,
-                        "_eh IS NOT NULL AND _eh <> _hash",
-                        "'differs from the stored record from ' || _esrc || ' line ' || _eline",
-                    )
-                    fresh = self._tmp("new")
-                    con.execute(
-                        f"CREATE TEMP TABLE {fresh} AS SELECT * EXCLUDE (_eh, _esrc, _eline) FROM {joined} WHERE _eh IS NULL"
-                    )
-                    con.execute(f"DROP TABLE {joined}")
-                    cand = fresh
-                con.execute(f"DROP TABLE {existing}")
-            counts.loaded = con.execute(f"SELECT count(*) FROM {cand}").fetchall()[0][0]  # type: ignore[index]
+                cand = self._against_store(kind, cand, files)
+            counts.loaded = con.execute(f"SELECT count(*) FROM {cand}").fetchall()[0][0]
             new_tables[name] = cand
         return new_tables
 
+    def _against_store(self, kind: Kind, cand: str, files: list[Path]) -> str:
+        """Drop rows the store already holds (duplicates) or holds otherwise (conflicts)."""
+        con = self.con
+        counts = self.result.kinds[kind.name]
+        key = key_sql(kind)
+        flist = "[" + ", ".join(_q(str(f)) for f in files) + "]"
+        existing = self._tmp("ex")
+        con.execute(
+            f"CREATE TEMP TABLE {existing} AS SELECT {key} AS _k, {hash_sql(kind)} AS _eh, _src AS _esrc, "
+            f"_line AS _eline FROM read_parquet({flist}, hive_partitioning=false) WHERE {key} IN (SELECT {key} FROM {cand})"
+        )
+        if not con.execute(f"SELECT count(*) FROM {existing}").fetchall()[0][0]:
+            return cand
+        joined = self._tmp("j")
+        con.execute(
+            f"CREATE TEMP TABLE {joined} AS SELECT c.*, CASE WHEN e._k IS NOT NULL THEN {hash_sql(kind, 'c')} END AS _hash, "
+            f"e._eh, e._esrc, e._eline FROM {cand} c LEFT JOIN {existing} e ON {key_sql(kind, 'c')} = e._k"
+        )
+        counts.duplicate += con.execute(
+            f"SELECT count(*) FROM {joined} WHERE _eh = _hash"
+        ).fetchall()[0][0]
+        self._conflicts(
+            kind,
+            joined,
+            "_eh IS NOT NULL AND _eh <> _hash",
+            "'differs from the stored record from ' || _esrc || ' line ' || _eline",
+        )
+        fresh = self._tmp("new")
+        con.execute(
+            f"CREATE TEMP TABLE {fresh} AS SELECT * EXCLUDE (_eh, _esrc, _eline, _hash) FROM {joined} WHERE _eh IS NULL"
+        )
+        return fresh
+
     def _conflicts(self, kind: Kind, table: str, where: str, reason: str) -> None:
-        n = self.con.execute(f"SELECT count(*) FROM {table} WHERE {where}").fetchall()[0][0]  # type: ignore[index]
+        n = self.con.execute(f"SELECT count(*) FROM {table} WHERE {where}").fetchall()[0][0]
         if not n:
             return
         self.result.kinds[kind.name].conflicting += n
@@ -380,19 +395,42 @@ class Ingest:
             if progress:
                 progress(f"writing {name}", i, len(new_tables))
             kind = KINDS[name]
-            rel = f"data/{name}/{self.batch}.parquet"
-            out = self.staging / rel
-            out.parent.mkdir(parents=True, exist_ok=True)
             cols = ", ".join(f'"{n}"' for n in kind.names)
-            order = ", ".join(f'"{n}"' for n in kind.sort)
-            con.execute(
-                f"COPY (SELECT {cols}, _hash, _src, _line FROM {table} ORDER BY {order}) TO {_q(str(out))} "
-                f"(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE {ROW_GROUP_SIZE})"
+            order = (
+                f'"{kind.sort[0]}"'  # the lookup key; time order within it costs more than it gives
             )
-            entry["files"][name] = rel
+            bounds = [None, None]
+            if rows > RUN_ROWS:
+                runs = -(-rows // RUN_ROWS)
+                qs = ", ".join(str(k / runs) for k in range(1, runs))
+                cuts = con.execute(f"SELECT quantile_disc(_ord, [{qs}]) FROM {table}").fetchall()[
+                    0
+                ][0]
+                bounds = [None, *sorted(set(cuts)), None]
+            entry["files"][name] = []
+            for r in range(len(bounds) - 1):
+                lo, hi = bounds[r], bounds[r + 1]
+                where = " AND ".join(
+                    c
+                    for c in (
+                        (f"_ord > {lo}" if lo is not None else ""),
+                        (f"_ord <= {hi}" if hi is not None else ""),
+                    )
+                    if c
+                )
+                rel = f"data/{name}/{self.batch}-{r:04d}.parquet"
+                out = self.staging / rel
+                out.parent.mkdir(parents=True, exist_ok=True)
+                con.execute(
+                    f"COPY (SELECT {cols}, _src, _line FROM {table} {'WHERE ' + where if where else ''} ORDER BY {order}) "
+                    f"TO {_q(str(out))} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE {ROW_GROUP_SIZE})"
+                )
+                entry["files"][name].append(rel)
             entry["rows"][name] = rows
         entry["quarantine"] = self._write_review(
-            "quarantine", self._quarantine_parts, "md5(kind || file || line::VARCHAR || coalesce(record, ''))"
+            "quarantine",
+            self._quarantine_parts,
+            "md5(kind || file || line::VARCHAR || coalesce(record, ''))",
         )
         entry["conflicts"] = self._write_review(
             "conflicts", self._conflict_parts, "md5(kind || key || hash::VARCHAR)"
@@ -409,23 +447,29 @@ class Ingest:
         seen_sql = ""
         if seen:
             flist = "[" + ", ".join(_q(str(f)) for f in seen) + "]"
-            seen_sql = f" AND id NOT IN (SELECT id FROM read_parquet({flist}))"
+            seen_sql = (
+                f" AND id NOT IN (SELECT id FROM read_parquet({flist}, hive_partitioning=false))"
+            )
         table = self._tmp(what)
         con.execute(
             f"CREATE TEMP TABLE {table} AS SELECT DISTINCT ON (id) * FROM "
             f"(SELECT {ident} AS id, * FROM ({union})) WHERE true{seen_sql}"
         )
-        if not con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]:  # type: ignore[index]
+        if not con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]:
             return None
         rel = f"{what}/{self.batch}.parquet"
         out = self.staging / rel
         out.parent.mkdir(parents=True, exist_ok=True)
-        con.execute(f"COPY (SELECT * FROM {table} ORDER BY kind, file, line) TO {_q(str(out))} (FORMAT parquet)")
+        con.execute(
+            f"COPY (SELECT * FROM {table} ORDER BY kind, file, line) TO {_q(str(out))} (FORMAT parquet)"
+        )
         return rel
 
     # ----------------------------------------------------------- findings
 
-    def dangling(self, new_tables: dict[str, str], extra_files: dict[str, list[Path]]) -> list[Dangling]:
+    def dangling(
+        self, new_tables: dict[str, str], extra_files: dict[str, list[Path]]
+    ) -> list[Dangling]:
         """References from this batch's new rows to records that neither the store nor the batch holds."""
         found: list[Dangling] = []
         for name, table in sorted(new_tables.items()):
@@ -433,17 +477,25 @@ class Ingest:
             for fld, target, target_key in kind.references:
                 if target not in DANGLING_TARGETS:
                     continue
-                known = [f"SELECT {target_key} AS k FROM read_parquet({_q(str(p))})" for p in extra_files.get(target, [])]
+                known = [
+                    f"SELECT {target_key} AS k FROM read_parquet({_q(str(p))}, hive_partitioning=false)"
+                    for p in extra_files.get(target, [])
+                ]
                 if target in new_tables:
                     known.append(f"SELECT {target_key} AS k FROM {new_tables[target]}")
-                known_sql = " UNION ALL ".join(known) if known else "SELECT NULL::VARCHAR AS k WHERE false"
-                rows = self.con.execute(
-                    f'SELECT "{fld}", count(*) FROM {table} WHERE "{fld}" IS NOT NULL AND "{fld}" NOT IN '
-                    f"(SELECT k FROM ({known_sql}) WHERE k IS NOT NULL) GROUP BY 1 ORDER BY 2 DESC, 1"
-                ).fetchall()
-                if rows:
+                col = f'"{fld}"'
+                missing = f"{col} IS NOT NULL"
+                if known:
+                    missing += f" AND {col} NOT IN (SELECT k FROM ({' UNION ALL '.join(known)}) WHERE k IS NOT NULL)"
+                count = self.con.execute(
+                    f"SELECT count(*) FROM {table} WHERE {missing}"
+                ).fetchall()[0][0]
+                if count:
+                    examples = self.con.execute(
+                        f"SELECT DISTINCT {col} FROM (SELECT {col} FROM {table} WHERE {missing} LIMIT 1000) ORDER BY 1 LIMIT 5"
+                    ).fetchall()
                     found.append(
-                        Dangling(name, fld, target, int(sum(r[1] for r in rows)), [str(r[0]) for r in rows[:5]])
+                        Dangling(name, fld, target, int(count), [str(r[0]) for r in examples])
                     )
         return found
 

@@ -125,7 +125,9 @@ class Kind:
         return pa.schema([pa.field(f.name, f.arrow_type) for f in self.fields])
 
 
-def _f(name: str, type_: FieldType, meaning: str = "", *values: str, required: bool = False) -> Field:
+def _f(
+    name: str, type_: FieldType, meaning: str = "", *values: str, required: bool = False
+) -> Field:
     return Field(name, type_, meaning, tuple(values), required)
 
 
@@ -138,7 +140,16 @@ _KINDS: tuple[Kind, ...] = (
         (
             _f("outlet_id", "str", "identifier", required=True),
             _f("name", "str", "e.g. GraPARI Sragen"),
-            _f("kind", "enum", "kind of outlet", "service_center", "dealer", "call_center", "online", "system"),
+            _f(
+                "kind",
+                "enum",
+                "kind of outlet",
+                "service_center",
+                "dealer",
+                "call_center",
+                "online",
+                "system",
+            ),
             _f("region", "str", "operator region"),
             _f("city", "str"),
             _f("timezone", "timezone", "IANA name"),
@@ -264,7 +275,16 @@ _KINDS: tuple[Kind, ...] = (
             _f("consent_id", "str", required=True),
             _f("msisdn", "str"),
             _f("at", "timestamp"),
-            _f("method", "enum", "", "sms_otp", "ussd_confirm", "app_pin", "signed_form", "voice_recording"),
+            _f(
+                "method",
+                "enum",
+                "",
+                "sms_otp",
+                "ussd_confirm",
+                "app_pin",
+                "signed_form",
+                "voice_recording",
+            ),
             _f("verified", "bool", "the operator's system verified it"),
             _f("evidence", "str", "URI or document reference"),
         ),
@@ -343,7 +363,17 @@ _KINDS: tuple[Kind, ...] = (
             _f("complaint_id", "str", "the ticket number given to the subscriber", required=True),
             _f("msisdn", "str"),
             _f("opened_at", "timestamp"),
-            _f("channel", "enum", "", "call_center", "outlet", "app", "web", "email", "social_media"),
+            _f(
+                "channel",
+                "enum",
+                "",
+                "call_center",
+                "outlet",
+                "app",
+                "web",
+                "email",
+                "social_media",
+            ),
             _f("category", "enum", "", "unauthorized_activation", "billing", "service", "other"),
             _f("summary", "str"),
             _f("disputed_charge_ids", "list"),
@@ -398,10 +428,10 @@ def kind_of_path(name: str) -> str | None:
 def parse_open_days(text: str | None) -> frozenset[int]:
     """The weekdays (0 = Monday) an ``open_days`` value names; empty means every day.
 
-        >>> sorted(parse_open_days("Mon-Fri;Sun"))
-        [0, 1, 2, 3, 4, 6]
-        >>> sorted(parse_open_days("Fri-Mon"))
-        [0, 4, 5, 6]
+    >>> sorted(parse_open_days("Mon-Fri;Sun"))
+    [0, 1, 2, 3, 4, 6]
+    >>> sorted(parse_open_days("Fri-Mon"))
+    [0, 4, 5, 6]
     """
     if text is None or not text.strip():
         return frozenset(range(7))

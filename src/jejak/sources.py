@@ -148,7 +148,9 @@ def read_header(src: Source) -> list[str]:
             return list(pq.read_schema(src.path).names)
         return []  # JSON Lines carry names per line
     except UnicodeDecodeError as exc:
-        raise UnreadableFileError(src.label, f"not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
+        raise UnreadableFileError(
+            src.label, f"not UTF-8 text ({exc.reason} at byte {exc.start})"
+        ) from exc
     except (OSError, EOFError, pa.ArrowException) as exc:
         raise UnreadableFileError(src.label, _short(exc)) from exc
 
@@ -166,7 +168,9 @@ def check_columns(src: Source) -> None:
     src.columns = cols
     missing = [n for n in KINDS[src.kind].names if n not in cols]
     if missing:
-        raise UnreadableFileError(src.label, f"missing column(s) {', '.join(missing)} for kind {src.kind}")
+        raise UnreadableFileError(
+            src.label, f"missing column(s) {', '.join(missing)} for kind {src.kind}"
+        )
     dupes = {c for c in cols if cols.count(c) > 1}
     if dupes:
         raise UnreadableFileError(src.label, f"duplicate column(s) {', '.join(sorted(dupes))}")
@@ -269,10 +273,14 @@ def jsonl_chunks(src: Source) -> Iterator[pa.Table]:
                 lines.append(number)
                 raws.append(text)
                 if len(lines) >= JSONL_CHUNK:
-                    yield pa.table({"_line": pa.array(lines, pa.int64()), "_raw": pa.array(raws, pa.string())})
+                    yield pa.table(
+                        {"_line": pa.array(lines, pa.int64()), "_raw": pa.array(raws, pa.string())}
+                    )
                     lines, raws = [], []
             if lines:
-                yield pa.table({"_line": pa.array(lines, pa.int64()), "_raw": pa.array(raws, pa.string())})
+                yield pa.table(
+                    {"_line": pa.array(lines, pa.int64()), "_raw": pa.array(raws, pa.string())}
+                )
     except UnicodeDecodeError as exc:
         raise UnreadableFileError(src.label, f"not UTF-8 text (line {number})") from exc
     except (OSError, EOFError) as exc:
@@ -293,20 +301,19 @@ def jsonl_relation(con: duckdb.DuckDBPyConnection, src: Source, table: str) -> i
             f"CASE WHEN json_type(_raw, {path}) = 'ARRAY' "
             f"THEN array_to_string(CAST(json_extract(_raw, {path}) AS VARCHAR[]), ';') "
             f"WHEN json_type(_raw, {path}) IN ('OBJECT') THEN json_extract(_raw, {path})::VARCHAR "
-            f"ELSE json_extract_string(_raw, {path}) END AS \"{f}\""
+            f'ELSE json_extract_string(_raw, {path}) END AS "{f}"'
         )
     first = True
     total = 0
     for chunk in jsonl_chunks(src):
         con.register("_jsonl_chunk", chunk)
-        valid = "(json_valid(_raw) AND json_type(_raw) = 'OBJECT')"
+        # json_valid never raises; the extractors run only on text that passed it, so a
+        # broken line becomes a quarantined row instead of failing the whole file
+        ok = "(json_valid(_raw) AND json_type(CASE WHEN json_valid(_raw) THEN _raw END) = 'OBJECT')"
+        fields = ", ".join(p.replace("_raw", "_j") for p in parts)
         select = (
-            f"SELECT CASE WHEN {valid} THEN NULL ELSE 'not a JSON object' END AS _json_error, "
-            f"_line, _raw, " + ", ".join(
-                f"CASE WHEN {valid} THEN ({p.rsplit(' AS ', 1)[0]}) END AS {p.rsplit(' AS ', 1)[1]}"
-                for p in parts
-            )
-            + " FROM _jsonl_chunk"
+            f"SELECT CASE WHEN _j IS NULL THEN 'not a JSON object' END AS _json_error, _line, _raw, {fields} "
+            f"FROM (SELECT _line, _raw, CASE WHEN {ok} THEN _raw END AS _j FROM _jsonl_chunk)"
         )
         try:
             if first:
@@ -331,4 +338,4 @@ def jsonl_relation(con: duckdb.DuckDBPyConnection, src: Source, table: str) -> i
 def parquet_reader(src: Source) -> str:
     """A DuckDB table expression reading a Parquet file, with ``_line`` the 1-based row number."""
     path = _sql_str(str(src.path))
-    return f"(SELECT *, file_row_number + 1 AS _line FROM read_parquet({path}, file_row_number=true))"
+    return f"(SELECT *, file_row_number + 1 AS _line FROM read_parquet({path}, file_row_number=true, hive_partitioning=false))"

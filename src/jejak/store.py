@@ -119,7 +119,13 @@ class Store:
     so ingest stays within it whatever the input size.
     """
 
-    def __init__(self, home: str | Path | None = None, *, memory_limit: str = "1GB", threads: int | None = None):
+    def __init__(
+        self,
+        home: str | Path | None = None,
+        *,
+        memory_limit: str = "1GB",
+        threads: int | None = None,
+    ):
         self.home = Path(home) if home is not None else default_home()
         self.root = self.home / "store"
         self.memory_limit = memory_limit
@@ -143,9 +149,13 @@ class Store:
         try:
             data = json.loads(self.manifest_path.read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
-            raise StoreCorruptError(str(self.manifest_path), f"cannot read the manifest: {exc}") from exc
+            raise StoreCorruptError(
+                str(self.manifest_path), f"cannot read the manifest: {exc}"
+            ) from exc
         if data.get("format") != FORMAT:
-            raise StoreCorruptError(str(self.manifest_path), f"unknown store format {data.get('format')!r}")
+            raise StoreCorruptError(
+                str(self.manifest_path), f"unknown store format {data.get('format')!r}"
+            )
         self._manifest_cache = (mtime, data)
         return data  # type: ignore[no-any-return]
 
@@ -153,9 +163,10 @@ class Store:
         """The committed files of a kind, or of ``quarantine`` / ``conflicts``."""
         out = []
         for b in self.manifest()["batches"]:
-            rel = b["files"].get(what) if what in KINDS else b.get(what)
-            if rel:
-                out.append(self.root / rel)
+            if what in KINDS:
+                out.extend(self.root / rel for rel in b["files"].get(what, ()))
+            elif b.get(what):
+                out.append(self.root / b[what])
         return out
 
     @property
@@ -175,7 +186,9 @@ class Store:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
                 holder = os.pread(fd, 64, 0).decode(errors="replace").strip() or "another process"
-                raise StoreLockedError(str(self.home), f"another jejak process (pid {holder}) is writing here") from None
+                raise StoreLockedError(
+                    str(self.home), f"another jejak process (pid {holder}) is writing here"
+                ) from None
             os.ftruncate(fd, 0)
             os.pwrite(fd, str(os.getpid()).encode(), 0)
             self._recover()
@@ -190,7 +203,8 @@ class Store:
         (self.root / "manifest.json.tmp").unlink(missing_ok=True)
         named = set()
         for b in self.manifest()["batches"]:
-            named.update(b["files"].values())
+            for rels in b["files"].values():
+                named.update(rels)
             named.update(v for v in (b.get("quarantine"), b.get("conflicts")) if v)
         for sub in ("data", "quarantine", "conflicts"):
             base = self.root / sub
@@ -199,6 +213,9 @@ class Store:
             for path in base.rglob("*.parquet"):
                 if str(path.relative_to(self.root)) not in named:
                     path.unlink()
+            for folder in sorted((p for p in base.rglob("*") if p.is_dir()), reverse=True):
+                if not any(folder.iterdir()):
+                    folder.rmdir()
 
     def _connect_writer(self) -> duckdb.DuckDBPyConnection:
         tmp = self.root / "tmp"
@@ -212,9 +229,12 @@ class Store:
             }
         )
         con.execute("SET TimeZone = 'UTC'")
+        con.execute("SET enable_progress_bar = false")
         return con
 
-    def ingest(self, paths: Iterable[str | Path], *, progress: I.Progress | None = None) -> I.IngestResult:
+    def ingest(
+        self, paths: Iterable[str | Path], *, progress: I.Progress | None = None
+    ) -> I.IngestResult:
         """Load export files and folders as one batch; see :mod:`jejak.ingest`.
 
         Bad rows are quarantined and the rest loads; ``result.exit_code`` tells
@@ -265,11 +285,12 @@ class Store:
     def connect(self) -> duckdb.DuckDBPyConnection:
         """A DuckDB connection with one view per kind (and ``quarantine``, ``conflicts``).
 
-        The views hold the kind's fields plus ``_hash`` (content hash), ``_src``
+        The views hold the kind's fields plus ``_src``
         and ``_line`` (where the record came from).
         """
         con = duckdb.connect(config={"threads": self.threads})
         con.execute("SET TimeZone = 'UTC'")
+        con.execute("SET enable_progress_bar = false")
         con.execute("SET parquet_metadata_cache = true")
         self._create_views(con)
         return con
@@ -279,21 +300,30 @@ class Store:
             files = self.files(name)
             if files:
                 flist = "[" + ", ".join(_q(str(f)) for f in files) + "]"
-                con.execute(f"CREATE OR REPLACE VIEW {name} AS SELECT * FROM read_parquet({flist})")
+                con.execute(
+                    f"CREATE OR REPLACE VIEW {name} AS SELECT * FROM read_parquet({flist}, hive_partitioning=false)"
+                )
             else:
                 cols = ", ".join(f'NULL::{f.duckdb_type} AS "{f.name}"' for f in kind.fields)
                 con.execute(
-                    f"CREATE OR REPLACE VIEW {name} AS SELECT {cols}, NULL::UBIGINT AS _hash, "
-                    f"NULL::VARCHAR AS _src, NULL::BIGINT AS _line WHERE false"
+                    f"CREATE OR REPLACE VIEW {name} AS SELECT {cols}, NULL::VARCHAR AS _src, NULL::BIGINT AS _line WHERE false"
                 )
         for what, cols in (
-            ("quarantine", "NULL::VARCHAR AS id, NULL::VARCHAR AS kind, NULL::VARCHAR AS file, NULL::BIGINT AS line, NULL::VARCHAR AS reason, NULL::VARCHAR AS record"),
-            ("conflicts", "NULL::VARCHAR AS id, NULL::VARCHAR AS kind, NULL::VARCHAR AS key, NULL::VARCHAR AS file, NULL::BIGINT AS line, NULL::VARCHAR AS reason, NULL::VARCHAR AS record, NULL::UBIGINT AS hash"),
+            (
+                "quarantine",
+                "NULL::VARCHAR AS id, NULL::VARCHAR AS kind, NULL::VARCHAR AS file, NULL::BIGINT AS line, NULL::VARCHAR AS reason, NULL::VARCHAR AS record",
+            ),
+            (
+                "conflicts",
+                "NULL::VARCHAR AS id, NULL::VARCHAR AS kind, NULL::VARCHAR AS key, NULL::VARCHAR AS file, NULL::BIGINT AS line, NULL::VARCHAR AS reason, NULL::VARCHAR AS record, NULL::UBIGINT AS hash",
+            ),
         ):
             files = self.files(what)
             if files:
                 flist = "[" + ", ".join(_q(str(f)) for f in files) + "]"
-                con.execute(f"CREATE OR REPLACE VIEW {what} AS SELECT * FROM read_parquet({flist}, union_by_name=true)")
+                con.execute(
+                    f"CREATE OR REPLACE VIEW {what} AS SELECT * FROM read_parquet({flist}, union_by_name=true, hive_partitioning=false)"
+                )
             else:
                 con.execute(f"CREATE OR REPLACE VIEW {what} AS SELECT {cols} WHERE false")
 
@@ -325,21 +355,40 @@ class Store:
         out: dict[str, list[dict[str, Any]]] = {}
         for name in SUBSCRIBER_KINDS:
             kind = KINDS[name]
+            files = self.files(name)
+            if not files:
+                out[name] = []
+                continue
             order = f'ORDER BY "{kind.time_field}"' if kind.time_field else ""
-            out[name] = self.sql(f"SELECT * EXCLUDE (_hash) FROM {name} WHERE msisdn = ? {order}", [msisdn])
+            flist = "[" + ", ".join(_q(str(f)) for f in files) + "]"
+            out[name] = self.sql(
+                f"SELECT * FROM read_parquet({flist}, hive_partitioning=false) WHERE msisdn = ? {order}",
+                [msisdn],
+            )
         return out
 
     def provisioning_by(self, field_name: str, value: str) -> list[dict[str, Any]]:
         """Every provisioning event with ``field_name`` (agent_id, session_id, source_ip, device_id, outlet_id) = value."""
-        if field_name not in ("agent_id", "session_id", "source_ip", "device_id", "outlet_id", "consent_id"):
+        if field_name not in (
+            "agent_id",
+            "session_id",
+            "source_ip",
+            "device_id",
+            "outlet_id",
+            "consent_id",
+        ):
             raise StoreError(f"cannot look provisioning up by {field_name!r}")
-        return self.sql(f'SELECT * EXCLUDE (_hash) FROM provisioning WHERE "{field_name}" = ? ORDER BY "at"', [value])
+        return self.sql(
+            f'SELECT * FROM provisioning WHERE "{field_name}" = ? ORDER BY "at"', [value]
+        )
 
     def sessions_by(self, field_name: str, value: str) -> list[dict[str, Any]]:
         """Every session with ``field_name`` (agent_id, source_ip, device_id, session_id) = value."""
         if field_name not in ("agent_id", "source_ip", "device_id", "session_id"):
             raise StoreError(f"cannot look sessions up by {field_name!r}")
-        return self.sql(f'SELECT * EXCLUDE (_hash) FROM sessions WHERE "{field_name}" = ? ORDER BY started_at', [value])
+        return self.sql(
+            f'SELECT * FROM sessions WHERE "{field_name}" = ? ORDER BY started_at', [value]
+        )
 
     def rostered(self, outlet_id: str, at: datetime | str) -> list[dict[str, Any]]:
         """Who was rostered at an outlet at a moment: shifts with the agent's person and role."""
@@ -354,7 +403,7 @@ class Store:
     def record(self, kind: str, key: str) -> dict[str, Any]:
         """One record by its identifier; NotFoundError when absent."""
         k = KINDS[kind]
-        rows = self.sql(f'SELECT * EXCLUDE (_hash) FROM {kind} WHERE "{k.key[0]}" = ?', [key])
+        rows = self.sql(f'SELECT * FROM {kind} WHERE "{k.key[0]}" = ?', [key])
         if not rows:
             raise NotFoundError(f"{kind}", f"no record {key!r}")
         return rows[0]
@@ -370,11 +419,13 @@ class Store:
             rows = sum(int(b["rows"].get(name, 0)) for b in self.manifest()["batches"])
             ks = KindStatus(rows=rows, files=len(files))
             if files and kind.time_field:
-                first, last = con.execute(f'SELECT min("{kind.time_field}"), max("{kind.time_field}") FROM {name}').fetchall()[0]  # type: ignore[misc]
+                first, last = con.execute(
+                    f'SELECT min("{kind.time_field}"), max("{kind.time_field}") FROM {name}'
+                ).fetchall()[0]
                 ks.first, ks.last = first, last
             kinds[name] = ks
-        q = con.execute("SELECT count(*) FROM quarantine").fetchall()[0][0]  # type: ignore[index]
-        c = con.execute("SELECT count(*) FROM conflicts").fetchall()[0][0]  # type: ignore[index]
+        q = con.execute("SELECT count(*) FROM quarantine").fetchall()[0][0]
+        c = con.execute("SELECT count(*) FROM conflicts").fetchall()[0][0]
         st = StoreStatus(str(self.home), len(self.manifest()["batches"]), kinds, q, c)
         if integrity:
             st.dangling = self.dangling()
@@ -394,16 +445,28 @@ class Store:
                     f'(SELECT "{target_key}" FROM {target} WHERE "{target_key}" IS NOT NULL) GROUP BY 1 ORDER BY 2 DESC, 1'
                 ).fetchall()
                 if rows:
-                    out.append(I.Dangling(name, fld, target, int(sum(r[1] for r in rows)), [str(r[0]) for r in rows[:5]]))
+                    out.append(
+                        I.Dangling(
+                            name,
+                            fld,
+                            target,
+                            int(sum(r[1] for r in rows)),
+                            [str(r[0]) for r in rows[:5]],
+                        )
+                    )
         return out
 
     def quarantine(self, limit: int | None = None) -> list[dict[str, Any]]:
         lim = f" LIMIT {int(limit)}" if limit else ""
-        return self.sql(f"SELECT kind, file, line, reason, record FROM quarantine ORDER BY file, line{lim}")
+        return self.sql(
+            f"SELECT kind, file, line, reason, record FROM quarantine ORDER BY file, line{lim}"
+        )
 
     def conflicts(self, limit: int | None = None) -> list[dict[str, Any]]:
         lim = f" LIMIT {int(limit)}" if limit else ""
-        return self.sql(f"SELECT kind, key, file, line, reason, record FROM conflicts ORDER BY kind, key{lim}")
+        return self.sql(
+            f"SELECT kind, key, file, line, reason, record FROM conflicts ORDER BY kind, key{lim}"
+        )
 
     def close(self) -> None:
         cached = getattr(self, "_con", None)

@@ -108,7 +108,11 @@ def lookup_table(f: Field, values: list[str]) -> pa.Table:
         typed.append(t)
         errors.append(f"{f.name}: {e}" if e else None)
     return pa.table(
-        {"v": pa.array(values, pa.string()), "t": pa.array(typed, typ), "e": pa.array(errors, pa.string())}
+        {
+            "v": pa.array(values, pa.string()),
+            "t": pa.array(typed, typ),
+            "e": pa.array(errors, pa.string()),
+        }
     )
 
 
@@ -201,10 +205,17 @@ def _typed_sql(f: Field, col: Column) -> tuple[str, str]:
             f"CASE WHEN {e} IS NOT NULL AND ({e} <> floor({e}) OR abs({e}) > 1e18) "
             f"THEN '{f.name}: not {what} ' || {_shown(e)} END"
         )
-        return f"CASE WHEN {e} = floor({e}) AND abs({e}) <= 1e18 THEN CAST({e} AS BIGINT) END", _required(f, e, err)
+        return (
+            f"CASE WHEN {e} = floor({e}) AND abs({e}) <= 1e18 THEN CAST({e} AS BIGINT) END",
+            _required(f, e, err),
+        )
     if t == "bool" and arrow is not None and pa.types.is_boolean(arrow):
         return e, _required(f, e, None)
-    if t == "list" and arrow is not None and (pa.types.is_list(arrow) or pa.types.is_large_list(arrow)):
+    if (
+        t == "list"
+        and arrow is not None
+        and (pa.types.is_list(arrow) or pa.types.is_large_list(arrow))
+    ):
         return f"CAST({e} AS VARCHAR[])", _required(f, e, None)
     # anything else: read it as text and check it as text
     return field_sql(f, Column(f"CAST({e} AS VARCHAR)"), None)
@@ -227,12 +238,17 @@ def select_sql(kind: Kind, columns: dict[str, Column], source: str, lookups: dic
         alias = None
         if f.name in lookups:
             alias = f"_lk{i}"
-            joins.append(f"LEFT JOIN {lookups[f.name]} {alias} ON nullif({columns[f.name].expr}, '') = {alias}.v")
+            joins.append(
+                f"LEFT JOIN {lookups[f.name]} {alias} ON nullif({columns[f.name].expr}, '') = {alias}.v"
+            )
         value, err = field_sql(f, columns[f.name], alias)
         values.append(f'{value} AS "{f.name}"')
         errors.append(err)
     error = "nullif(concat_ws('; ', " + ", ".join(errors) + "), '')"
-    return f"SELECT {', '.join(values)}, {error} AS _error, src._line AS _line FROM {source} src " + " ".join(joins)
+    return (
+        f"SELECT {', '.join(values)}, {error} AS _error, src._line AS _line FROM {source} src "
+        + " ".join(joins)
+    )
 
 
 def canonical_sql(kind: Kind, alias: str = "") -> str:
@@ -276,7 +292,9 @@ def key_sql(kind: Kind, alias: str = "") -> str:
 
 
 def is_text(arrow: pa.DataType) -> bool:
-    return bool(pa.types.is_string(arrow) or pa.types.is_large_string(arrow) or pa.types.is_null(arrow))
+    return bool(
+        pa.types.is_string(arrow) or pa.types.is_large_string(arrow) or pa.types.is_null(arrow)
+    )
 
 
 __all__ = [
