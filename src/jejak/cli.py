@@ -129,7 +129,8 @@ def ingest(
     if as_json:
         out.print_json(json.dumps(result.to_dict(), default=str))
         raise typer.Exit(result.exit_code)
-    table = Table(title=f"ingest into {home}", title_justify="left")
+    out.print(f"ingest into {home}", highlight=False, soft_wrap=True)
+    table = Table()
     for col in ("kind", "read", "loaded", "duplicate", "conflicting", "quarantined"):
         table.add_column(col, justify="left" if col == "kind" else "right")
     for name, c in sorted(result.kinds.items()):
@@ -200,17 +201,18 @@ def status(
     if as_json:
         out.print_json(json.dumps(st.to_dict(), default=str))
         return
-    table = Table(
-        title=f"{home}: {st.rows:,} records in {st.batches} batch(es)", title_justify="left"
+    out.print(
+        f"{home}: {st.rows:,} records in {st.batches} batch(es)", highlight=False, soft_wrap=True
     )
+    table = Table()
     for col in ("kind", "records", "first", "last"):
         table.add_column(col, justify="right" if col == "records" else "left")
     for name, k in st.kinds.items():
         table.add_row(
             name,
             f"{k.rows:,}",
-            k.first.isoformat(timespec="seconds") if k.first else "",
-            k.last.isoformat(timespec="seconds") if k.last else "",
+            k.first.strftime("%Y-%m-%d %H:%M UTC") if k.first else "",
+            k.last.strftime("%Y-%m-%d %H:%M UTC") if k.last else "",
         )
     out.print(table)
     out.print(

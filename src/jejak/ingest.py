@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import duckdb
+import pyarrow as pa
 
 from jejak import sources as S
 from jejak.errors import InputError, UnreadableFileError
@@ -258,7 +259,14 @@ class Ingest:
                 continue
             col = columns[f.name]
             if not col.text:
-                col.expr = f"CAST({col.expr} AS VARCHAR)"
+                is_list = col.arrow is not None and (
+                    pa.types.is_list(col.arrow) or pa.types.is_large_list(col.arrow)
+                )
+                col.expr = (
+                    f"array_to_string({col.expr}, ';')"
+                    if is_list
+                    else f"CAST({col.expr} AS VARCHAR)"
+                )
                 col.text = True
             expr = col.expr.replace("src.", "")
             values = [

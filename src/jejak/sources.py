@@ -30,7 +30,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from jejak.errors import UnknownKindError, UnreadableFileError
+from jejak.errors import UnknownKindError, UnreadableFileError, UsageError
 from jejak.schema import KINDS, kind_of_path
 
 Format = Literal["csv", "jsonl", "parquet"]
@@ -93,7 +93,7 @@ def discover(paths: Iterable[Path | str]) -> tuple[list[Source], list[Ignored]]:
     for raw in paths:
         path = Path(raw)
         if not path.exists():
-            raise UnreadableFileError(str(path), "no such file or folder")
+            raise UsageError(str(path), "no such file or folder")
         if path.is_file():
             fmt = format_of(path)
             if fmt is None:
