@@ -50,7 +50,7 @@ def generate(out: Path, rows: int, fmt: str, parts: int = 1, start: int = 0) -> 
             con.execute(f"COPY ({query}) TO '{target}' (FORMAT parquet, COMPRESSION zstd)")
         else:
             con.execute(
-                f"COPY (SELECT * REPLACE (strftime(\"at\", '%Y-%m-%dT%H:%M:%S+07:00') AS \"at\") FROM ({query})) "
+                f'COPY (SELECT * REPLACE (strftime("at", \'%Y-%m-%dT%H:%M:%S+07:00\') AS "at") FROM ({query})) '
                 f"TO '{target}' (FORMAT csv, HEADER)"
             )
     con.close()

@@ -238,7 +238,9 @@ def test_a_file_missing_a_column_loads_nothing(fresh_store: Store, tmp_path: Pat
 def test_a_file_naming_no_kind_is_refused_by_name(fresh_store: Store, tmp_path: Path) -> None:
     path = tmp_path / "invoices.csv"
     path.write_text("a,b\n1,2\n")
-    with pytest.raises(UnknownKindError, match="invoices.csv: no record kind is named 'invoices'"):
+    with pytest.raises(
+        UnknownKindError, match=r"invoices\.csv: no record kind is named 'invoices'"
+    ):
         fresh_store.ingest([path])
     with pytest.raises(UsageError, match="no such file"):
         fresh_store.ingest([tmp_path / "nope.csv"])

@@ -53,6 +53,7 @@ from jejak import ingest as I
 from jejak import sources as S
 from jejak.errors import InputError, NotFoundError, StoreCorruptError, StoreError, StoreLockedError
 from jejak.schema import DANGLING_TARGETS, KINDS
+from jejak.settings import settings
 
 FORMAT = 1
 SUBSCRIBER_KINDS = (
@@ -68,7 +69,7 @@ SUBSCRIBER_KINDS = (
 
 
 def default_home() -> Path:
-    return Path(os.environ.get("JEJAK_HOME") or "./jejak-data")
+    return settings().home
 
 
 @dataclass
@@ -123,13 +124,14 @@ class Store:
         self,
         home: str | Path | None = None,
         *,
-        memory_limit: str = "1GB",
+        memory_limit: str | None = None,
         threads: int | None = None,
     ):
-        self.home = Path(home) if home is not None else default_home()
+        conf = settings()
+        self.home = Path(home) if home is not None else conf.home
         self.root = self.home / "store"
-        self.memory_limit = memory_limit
-        self.threads = threads or os.cpu_count() or 2
+        self.memory_limit = memory_limit or conf.memory_limit
+        self.threads = threads or conf.threads or os.cpu_count() or 2
         self._manifest_cache: tuple[float, dict[str, Any]] | None = None
 
     # ----------------------------------------------------------- manifest

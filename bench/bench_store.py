@@ -1,0 +1,250 @@
+"""Benchmark of the foundation: ingest speed and memory, and the subscriber lookup.
+
+Measures, in one run:
+
+1. ingest of N provisioning rows from Parquet and from CSV (rows/s, peak RSS of
+   the ingesting process), at two sizes to show that memory does not grow
+   with the input;
+2. the lookup of everything about one subscriber (``Store.subscriber``) in a
+   store of M provisioning rows, warm, p50/p95 over random subscribers;
+3. the same lookup on PostgreSQL with a B-tree index on msisdn, same rows.
+
+    python bench/bench_store.py                      # 10 M ingest, 100 M lookup
+    python bench/bench_store.py --quick              # 1 M ingest, 5 M lookup
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from gen import generate  # noqa: E402
+
+PG_URL = os.environ.get("JEJAK_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+def machine() -> str:
+    cpu = "unknown cpu"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return f"{os.cpu_count()} cores ({cpu}), {mem:.0f} GiB RAM, Python {platform.python_version()}"
+
+
+def timed_ingest(home: Path, export: Path) -> tuple[float, float, int]:
+    """(seconds, peak RSS in MiB, rows loaded) of an ingest in its own process."""
+    code = (
+        "import sys, json; from jejak.store import Store; "
+        "r = Store(sys.argv[1]).ingest([sys.argv[2]]); print(json.dumps([r.seconds, r.loaded]))"
+    )
+    proc = subprocess.run(
+        ["/usr/bin/time", "-f", "%M", sys.executable, "-c", code, str(home), str(export)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    import json
+
+    seconds, loaded = json.loads(proc.stdout.strip().splitlines()[-1])
+    peak_kib = int(proc.stderr.strip().splitlines()[-1])
+    return seconds, peak_kib / 1024, loaded
+
+
+def bench_ingest(work: Path, sizes: list[int]) -> list[tuple[str, int, float, float, float]]:
+    rows_out = []
+    for rows in sizes:
+        for fmt in ("parquet", "csv"):
+            export = work / f"export-{fmt}-{rows}"
+            if not export.exists():
+                generate(export, rows, fmt, parts=max(1, rows // 5_000_000))
+            home = work / f"home-ingest-{fmt}-{rows}"
+            shutil.rmtree(home, ignore_errors=True)
+            seconds, peak, loaded = timed_ingest(home, export)
+            assert loaded == rows, (loaded, rows)
+            rows_out.append((fmt, rows, seconds, rows / seconds, peak))
+            print(
+                f"  ingest {fmt:7} {rows:>12,} rows: {seconds:6.1f} s  {rows / seconds:>11,.0f} rows/s  peak {peak:,.0f} MiB",
+                flush=True,
+            )
+            shutil.rmtree(home, ignore_errors=True)
+    return rows_out
+
+
+def percentile(values: list[float], p: float) -> float:
+    values = sorted(values)
+    return values[min(len(values) - 1, round(p * (len(values) - 1)))]
+
+
+def bench_lookup(
+    work: Path, rows: int, batch_rows: int, samples: int
+) -> tuple[dict[str, float], list[str], Path]:
+    from jejak.store import Store
+
+    home = work / f"home-lookup-{rows}"
+    store = Store(home)
+    if not store.exists or store.status(integrity=False).kinds["provisioning"].rows != rows:
+        shutil.rmtree(home, ignore_errors=True)
+        store = Store(home)
+        done = 0
+        while done < rows:
+            n = min(batch_rows, rows - done)
+            export = work / "lookup-part"
+            shutil.rmtree(export, ignore_errors=True)
+            generate(export, n, "parquet", parts=max(1, n // 5_000_000), start=done)
+            t = time.perf_counter()
+            store.ingest([export])
+            print(
+                f"  loaded {done + n:,} / {rows:,} ({time.perf_counter() - t:.1f} s for this batch)",
+                flush=True,
+            )
+            done += n
+        shutil.rmtree(work / "lookup-part", ignore_errors=True)
+    con = store.connect()
+    rng = random.Random(7)
+    offsets = [rng.randrange(rows) for _ in range(samples)]
+    msisdns = [
+        con.execute("SELECT msisdn FROM provisioning LIMIT 1 OFFSET ?", [o]).fetchall()[0][0]
+        for o in offsets[:5]
+    ]
+    subs = max(1, rows // 20)
+    msisdns += [str(6281200000000 + rng.randrange(subs)) for _ in range(samples - len(msisdns))]
+    con.close()
+    for m in msisdns[:5]:  # warm the caches, as a running service would be
+        store.subscriber(m)
+    times = []
+    found = 0
+    for m in msisdns:
+        t = time.perf_counter()
+        got = store.subscriber(m)
+        times.append(time.perf_counter() - t)
+        found += len(got["provisioning"])
+    return (
+        {
+            "p50_ms": statistics.median(times) * 1000,
+            "p95_ms": percentile(times, 0.95) * 1000,
+            "mean_rows": found / len(msisdns),
+        },
+        msisdns,
+        home,
+    )
+
+
+def bench_postgres(home: Path, msisdns: list[str]) -> dict[str, float] | str:
+    try:
+        import psycopg
+    except ImportError:
+        return "psycopg not installed"
+    from jejak.store import Store
+
+    store = Store(home)
+    files = store.files("provisioning")
+    try:
+        pg = psycopg.connect(PG_URL, autocommit=True)
+    except Exception as exc:
+        return f"no PostgreSQL at {PG_URL}: {exc}"
+    rows = store.status(integrity=False).kinds["provisioning"].rows
+    pg.execute("CREATE SCHEMA IF NOT EXISTS jejak_bench")
+    have = pg.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_schema='jejak_bench' AND table_name='provisioning'"
+    ).fetchone()[0]
+    n = pg.execute("SELECT count(*) FROM jejak_bench.provisioning").fetchone()[0] if have else -1
+    if n != rows:
+        pg.execute("DROP TABLE IF EXISTS jejak_bench.provisioning")
+        pg.execute(
+            "CREATE UNLOGGED TABLE jejak_bench.provisioning (event_id text, at timestamptz, msisdn text, action text, "
+            "package_id text, channel text, agent_id text, session_id text, outlet_id text, source_ip text, "
+            "device_id text, consent_id text, price bigint, promo_ends date, _src text, _line bigint)"
+        )
+        import duckdb
+
+        t = time.perf_counter()
+        con = duckdb.connect()
+        for f in files:
+            tmp = home / "pg-load.csv"
+            con.execute(
+                f"COPY (SELECT * FROM read_parquet('{f}')) TO '{tmp}' (FORMAT csv, HEADER false)"
+            )
+            with (
+                pg.cursor() as cur,
+                cur.copy("COPY jejak_bench.provisioning FROM STDIN (FORMAT csv)") as copy,
+            ):
+                with open(tmp, "rb") as fh:
+                    while chunk := fh.read(1 << 20):
+                        copy.write(chunk)
+            tmp.unlink()
+        pg.execute("CREATE INDEX ON jejak_bench.provisioning (msisdn)")
+        pg.execute("ANALYZE jejak_bench.provisioning")
+        print(f"  loaded PostgreSQL in {time.perf_counter() - t:.0f} s", flush=True)
+    query = "SELECT * FROM jejak_bench.provisioning WHERE msisdn = %s ORDER BY at"
+    for m in msisdns[:5]:
+        pg.execute(query, [m]).fetchall()
+    times = []
+    for m in msisdns:
+        t = time.perf_counter()
+        pg.execute(query, [m]).fetchall()
+        times.append(time.perf_counter() - t)
+    pg.close()
+    return {"p50_ms": statistics.median(times) * 1000, "p95_ms": percentile(times, 0.95) * 1000}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument("--ingest-rows", type=int, default=10_000_000)
+    ap.add_argument("--lookup-rows", type=int, default=100_000_000)
+    ap.add_argument("--batch-rows", type=int, default=10_000_000)
+    ap.add_argument("--samples", type=int, default=200)
+    ap.add_argument("--work", type=Path, default=HERE / "data")
+    ap.add_argument("--quick", action="store_true", help="1 M ingest, 5 M lookup")
+    ap.add_argument("--skip-postgres", action="store_true")
+    a = ap.parse_args()
+    if a.quick:
+        a.ingest_rows, a.lookup_rows, a.batch_rows, a.samples = 1_000_000, 5_000_000, 5_000_000, 50
+    a.work.mkdir(parents=True, exist_ok=True)
+    print(f"machine: {machine()}")
+    print(f"command: python bench/bench_store.py {' '.join(sys.argv[1:])}", flush=True)
+    sizes = sorted({max(1, a.ingest_rows // 5), a.ingest_rows})
+    ingest = bench_ingest(a.work, sizes)
+    lookup, msisdns, home = bench_lookup(a.work, a.lookup_rows, a.batch_rows, a.samples)
+    pg = "skipped" if a.skip_postgres else bench_postgres(home, msisdns)
+    print("\n### Ingest (provisioning rows)\n")
+    print("| format | rows | seconds | rows/s | peak RSS |")
+    print("|---|---:|---:|---:|---:|")
+    for fmt, rows, seconds, rate, peak in ingest:
+        print(f"| {fmt} | {rows:,} | {seconds:.1f} | {rate:,.0f} | {peak:,.0f} MiB |")
+    print(
+        f"\n### Everything about one subscriber among {a.lookup_rows:,} provisioning rows (warm, {a.samples} lookups)\n"
+    )
+    print("| engine | p50 | p95 |")
+    print("|---|---:|---:|")
+    print(
+        f"| jejak Store.subscriber (DuckDB over Parquet) | {lookup['p50_ms']:.1f} ms | {lookup['p95_ms']:.1f} ms |"
+    )
+    if isinstance(pg, dict):
+        print(
+            f"| PostgreSQL 15, B-tree index on msisdn | {pg['p50_ms']:.1f} ms | {pg['p95_ms']:.1f} ms |"
+        )
+    else:
+        print(f"| PostgreSQL | {pg} | |")
+    print(f"\nmean provisioning rows per subscriber looked up: {lookup['mean_rows']:.1f}")
+
+
+if __name__ == "__main__":
+    main()

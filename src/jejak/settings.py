@@ -1,0 +1,53 @@
+"""Settings, declared once: each one typed, defaulted and documented here.
+
+Every setting can be given as an environment variable ``JEJAK_<NAME>`` (for
+example ``JEJAK_HOME=/srv/jejak``); a command-line option, where one exists,
+wins over the environment. ``docs/settings.md`` lists them all, and a test
+fails when one is missing there.
+
+Example::
+
+    >>> from jejak.settings import Settings
+    >>> Settings(home="/srv/jejak").memory_limit
+    '1GB'
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """jejak's settings (environment prefix ``JEJAK_``)."""
+
+    model_config = SettingsConfigDict(env_prefix="JEJAK_", extra="ignore")
+
+    home: Path = Field(
+        Path("./jejak-data"),
+        description="Folder holding one operator's store, alerts, cases and ledger.",
+    )
+    memory_limit: str = Field(
+        "1GB",
+        description="Most memory DuckDB may use for one command; it spills to disk beyond it.",
+    )
+    threads: int | None = Field(None, description="Threads DuckDB may use; default: one per core.")
+    pg_url: str = Field(
+        "postgresql://postgres@127.0.0.1:5432/test",
+        description="PostgreSQL URL for `jejak detect --engine postgres` (and the case database in production).",
+    )
+    spark_master: str = Field(
+        "local[*]", description="Spark master URL for `jejak detect --engine spark`."
+    )
+    ledger_origin: str = Field(
+        "jejak.example/operator",
+        description="The transparency log's origin line: the name its checkpoints are signed for.",
+    )
+    debug: bool = Field(False, description="Show full tracebacks instead of one-line errors.")
+
+
+def settings() -> Settings:
+    """The settings in force now (read from the environment on each call)."""
+    return Settings()

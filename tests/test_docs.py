@@ -1,0 +1,53 @@
+"""Docs that cannot drift: every setting, command and kind is documented."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from jejak.schema import KINDS
+from jejak.settings import Settings
+
+DOCS = Path(__file__).resolve().parents[1] / "docs"
+
+
+def test_every_setting_is_documented() -> None:
+    text = (DOCS / "settings.md").read_text()
+    for name in Settings.model_fields:
+        assert f"`{name}`" in text and f"JEJAK_{name.upper()}" in text, (
+            f"setting {name} is not in docs/settings.md"
+        )
+
+
+def test_every_setting_has_a_description() -> None:
+    for name, field in Settings.model_fields.items():
+        assert field.description, f"setting {name} has no description"
+
+
+def test_the_store_doc_names_every_lookup() -> None:
+    text = (DOCS / "store.md").read_text()
+    for method in (
+        "Store.subscriber",
+        "Store.provisioning_by",
+        "Store.sessions_by",
+        "Store.rostered",
+        "Store.connect",
+    ):
+        assert method in text
+
+
+def test_every_kind_is_in_the_schema_in_spec_order() -> None:
+    spec = Path(__file__).resolve().parents[2] / "shared" / "spec" / "operator-export.md"
+    if not spec.exists():
+        pytest.skip(f"no spec at {spec}")
+    text = spec.read_text()
+    order = [text.index(f"### {name}") for name in KINDS]
+    assert order == sorted(order)
+    for name, kind in KINDS.items():
+        section = text[text.index(f"### {name}") :].split("\n### ", 1)[0]
+        for field in kind.names:
+            assert f"| {field}" in section or f"{field}," in section or f", {field} |" in section, (
+                name,
+                field,
+            )
