@@ -183,10 +183,10 @@ def bench_postgres(home: Path, msisdns: list[str]) -> dict[str, float] | str:
             with (
                 pg.cursor() as cur,
                 cur.copy("COPY jejak_bench.provisioning FROM STDIN (FORMAT csv)") as copy,
+                open(tmp, "rb") as fh,
             ):
-                with open(tmp, "rb") as fh:
-                    while chunk := fh.read(1 << 20):
-                        copy.write(chunk)
+                while chunk := fh.read(1 << 20):
+                    copy.write(chunk)
             tmp.unlink()
         pg.execute("CREATE INDEX ON jejak_bench.provisioning (msisdn)")
         pg.execute("ANALYZE jejak_bench.provisioning")
