@@ -30,8 +30,10 @@ from typing import TYPE_CHECKING, Any
 
 import duckdb
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from jejak import sources as S
+from jejak.commitments import new_secrets
 from jejak.errors import InputError, UnreadableFileError
 from jejak.schema import DANGLING_TARGETS, KINDS, Kind
 from jejak.validate import PY_CHECKS, Column, hash_sql, is_text, key_sql, lookup_table, select_sql
@@ -435,6 +437,7 @@ class Ingest:
                 )
                 entry["files"][name].append(rel)
             entry["rows"][name] = rows
+        entry["subjects"] = self._write_subjects(new_tables)
         entry["quarantine"] = self._write_review(
             "quarantine",
             self._quarantine_parts,
@@ -444,6 +447,31 @@ class Ingest:
             "conflicts", self._conflict_parts, "md5(kind || key || hash::VARCHAR)"
         )
         return entry
+
+    def _write_subjects(self, new_tables: dict[str, str]) -> str | None:
+        """Make a secret for every subscriber this batch names for the first time (see jejak.commitments)."""
+        con = self.con
+        parts = [
+            f"SELECT DISTINCT msisdn FROM {t} WHERE msisdn IS NOT NULL"
+            for name, t in new_tables.items()
+            if "msisdn" in KINDS[name].names and self.result.kinds[name].loaded
+        ]
+        if not parts:
+            return None
+        known = self.store.files("subjects")
+        query = f"SELECT DISTINCT msisdn FROM ({' UNION ALL '.join(parts)})"
+        if known:
+            flist = "[" + ", ".join(_q(str(f)) for f in known) + "]"
+            query += f" WHERE msisdn NOT IN (SELECT msisdn FROM read_parquet({flist}, hive_partitioning=false))"
+        fresh = [r[0] for r in con.execute(query + " ORDER BY 1").fetchall()]
+        if not fresh:
+            return None
+        table = new_secrets(fresh)
+        rel = f"subjects/{self.batch}.parquet"
+        out = self.staging / rel
+        out.parent.mkdir(parents=True, exist_ok=True)
+        pq.write_table(table, out, compression="zstd")
+        return rel
 
     def _write_review(self, what: str, parts: list[str], ident: str) -> str | None:
         """Write the quarantine or conflict rows that earlier ingests have not already kept."""

@@ -207,8 +207,10 @@ class Store:
         for b in self.manifest()["batches"]:
             for rels in b["files"].values():
                 named.update(rels)
-            named.update(v for v in (b.get("quarantine"), b.get("conflicts")) if v)
-        for sub in ("data", "quarantine", "conflicts"):
+            named.update(
+                v for v in (b.get("quarantine"), b.get("conflicts"), b.get("subjects")) if v
+            )
+        for sub in ("data", "quarantine", "conflicts", "subjects"):
             base = self.root / sub
             if not base.exists():
                 continue
@@ -260,6 +262,7 @@ class Store:
                 known = {t: self.files(t) for t in DANGLING_TARGETS}
                 job.result.dangling = job.dangling(new, known)
                 if entry["files"] or entry.get("quarantine") or entry.get("conflicts"):
+                    # subjects only ever come with new records, so they need no test of their own
                     self._commit(entry, staging)
                     job.result.batch = batch
             finally:

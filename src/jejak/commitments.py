@@ -1,0 +1,100 @@
+"""What goes into the transparency log for a record: a keyed commitment, never the record.
+
+A phone number has so few digits that a plain hash of it is no secret: anyone
+can hash every number. So each leaf of the log commits to a record through a
+secret:
+
+    commitment = SHA-256( secret || 0x1F || canonical text of the record )
+    entry      = kind (ASCII) || 0x20 || commitment            (the log entry, RFC 6962 leaf input)
+
+* Records about a subscriber (they carry an ``msisdn``) use that subscriber's
+  own secret: 32 random bytes made when jejak first sees the number, stored in
+  ``store/subjects/<batch>.parquet`` and committed with the batch that brought
+  it. Erasing the subscriber (a legal duty) deletes their records *and their
+  secret*; the commitments stay in the log, every proof stays valid, and
+  nobody, the operator included, can link them to the number any more.
+* Other records (outlets, agents, shifts, sessions, packages) use the store's
+  own secret, ``keys/store.secret``.
+
+The canonical text is :func:`jejak.validate.canonical_sql`: every field in the
+spec's order, in an engine-independent form, so that ``jejak ledger verify``
+recomputes each commitment from the stored record and finds any edit.
+
+Example::
+
+    >>> entry_of("provisioning", bytes(32))[:13]
+    b'provisioning '
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from jejak.schema import KINDS
+from jejak.validate import canonical_sql
+
+SECRET_BYTES = 32
+SEPARATOR = b"\x1f"
+
+
+def entry_of(kind: str, commitment: bytes) -> bytes:
+    """The log entry for one record's commitment."""
+    return kind.encode("ascii") + b" " + commitment
+
+
+def store_secret(home: Path) -> bytes:
+    """The store-wide secret for records that name no subscriber (made on first use, mode 0600)."""
+    path = home / "keys" / "store.secret"
+    if path.exists():
+        return path.read_bytes()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        os.write(fd, os.urandom(SECRET_BYTES))
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    os.replace(tmp, path)
+    return path.read_bytes()
+
+
+def new_secrets(msisdns: list[str]) -> pa.Table:
+    """Fresh random secrets for subscribers seen for the first time."""
+    raw = os.urandom(SECRET_BYTES * len(msisdns))
+    secrets = pa.FixedSizeBinaryArray.from_buffers(
+        pa.binary(SECRET_BYTES), len(msisdns), [None, pa.py_buffer(raw)]
+    )
+    return pa.table({"msisdn": pa.array(msisdns, pa.string()), "secret": secrets})
+
+
+def commitment_sql(kind_name: str, source: str, subjects: str | None, store_secret_hex: str) -> str:
+    """SQL: the commitment (32-byte BLOB) of every row of ``source``, in ``file_row_number`` order.
+
+    ``source`` must expose the kind's fields and ``file_row_number``; ``subjects``
+    is a relation of (msisdn, secret) for kinds that name a subscriber.
+    """
+    kind = KINDS[kind_name]
+    text = canonical_sql(kind, "r")
+    if "msisdn" in kind.names and subjects is not None:
+        return (
+            f"SELECT r.file_row_number, unhex(sha256(coalesce(s.secret, from_hex('{store_secret_hex}')) || '\\x1F'::BLOB || encode({text}))) AS commitment "
+            f"FROM {source} r LEFT JOIN {subjects} s ON s.msisdn = r.msisdn ORDER BY r.file_row_number"
+        )
+    return (
+        f"SELECT r.file_row_number, unhex(sha256(from_hex('{store_secret_hex}') || '\\x1F'::BLOB || encode({text}))) "
+        f"AS commitment FROM {source} r ORDER BY r.file_row_number"
+    )
+
+
+def commitments(
+    con: duckdb.DuckDBPyConnection, kind: str, file: Path, subjects: str | None, secret: bytes
+) -> list[bytes]:
+    """The commitments of every record in one stored file, in file order."""
+    source = f"read_parquet('{file}', file_row_number=true, hive_partitioning=false)"
+    rows = con.sql(commitment_sql(kind, source, subjects, secret.hex())).to_arrow_table()
+    return rows.column("commitment").to_pylist()  # type: ignore[no-any-return]
