@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 HOME_DIR ?= ./jejak-data
 
-.PHONY: install demo test lint format bench bench-quick clean
+.PHONY: install demo test lint format docs bench bench-quick clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -29,6 +29,9 @@ lint: install
 format: install
 	$(VENV)/bin/ruff format src tests bench
 	$(VENV)/bin/ruff check --fix src tests bench
+
+docs: install
+	$(PY) -m jejak.clidoc > docs/cli.md
 
 bench: install
 	$(PY) bench/run.py

@@ -51,3 +51,9 @@ def test_every_kind_is_in_the_schema_in_spec_order() -> None:
                 name,
                 field,
             )
+
+
+def test_the_cli_reference_is_current() -> None:
+    from jejak.clidoc import render
+
+    assert (DOCS / "cli.md").read_text() == render(), "docs/cli.md is stale: run `make docs`"
