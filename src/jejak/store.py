@@ -294,9 +294,9 @@ class Store:
         and ``_line`` (where the record came from).
         """
         con = duckdb.connect(config={"threads": self.threads})
-        con.execute("SET TimeZone = 'UTC'")
+        con.execute("SET GLOBAL TimeZone = 'UTC'")
         con.execute("SET enable_progress_bar = false")
-        con.execute("SET parquet_metadata_cache = true")
+        con.execute("SET GLOBAL parquet_metadata_cache = true")
         self._create_views(con)
         return con
 
@@ -345,8 +345,9 @@ class Store:
 
     def sql(self, query: str, params: Sequence[Any] | None = None) -> list[dict[str, Any]]:
         """Run a query over the store's views; rows as dicts."""
-        cur = self.con.cursor()
+        cur = self.con.cursor()  # a cursor per query, so that threads may share the store
         try:
+            cur.execute("SET enable_progress_bar = false")
             cur.execute(query, params or [])
             names = [d[0] for d in cur.description or []]
             return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
