@@ -280,6 +280,17 @@ def _print_rows(
     out.print(table)
 
 
+# ------------------------------------------------------------------ the other parts
+# Each part of jejak keeps its commands beside its library; they are mounted here.
+
+from jejak.detect import cli as detect_cli  # noqa: E402
+
+app.command("detect")(handles_errors(detect_cli.detect))
+app.command("evaluate")(handles_errors(detect_cli.evaluate))
+app.command("suppress")(handles_errors(detect_cli.suppress))
+app.command("rules")(handles_errors(detect_cli.rules))
+
+
 def main() -> None:
     app()
 

@@ -1,0 +1,258 @@
+"""Detection: the rule pack and the anomaly model over one operator's store.
+
+Every rule of :mod:`jejak.rules` (one SQL file each, see :mod:`jejak.detect.pack`)
+runs on one engine (:mod:`jejak.detect.engines`: DuckDB by default, Spark, or
+PostgreSQL) over the kind tables plus the derived tables of
+:mod:`jejak.detect.derived`. Each row a rule returns becomes an
+:class:`~jejak.detect.alerts.Alert` with a stable id; the IsolationForest of
+:mod:`jejak.detect.anomaly` adds a score and its top features to every alert
+about a user ID's day. Suppressions (:mod:`jejak.detect.suppress`) mark alerts;
+the run is stored under ``<home>/alerts/`` for ``investigate`` and the cases.
+
+Example::
+
+    >>> from jejak.store import Store
+    >>> from jejak.detect import detect, load_alerts
+    >>> result = detect(Store("./jejak-data"))                  # doctest: +SKIP
+    >>> {a.rule for a in result.alerts if "EV0000170" in a.record_ids}   # doctest: +SKIP
+    {'JJK-001', 'JJK-002', 'JJK-004', 'JJK-007', 'JJK-008'}
+    >>> load_alerts(Store("./jejak-data"), msisdn="6281100000001")[0]["rule"]  # doctest: +SKIP
+    'JJK-001'
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from jejak.detect import anomaly
+from jejak.detect.alerts import Alert, load_alerts, save_alerts, split_ids
+from jejak.detect.derived import build_derived
+from jejak.detect.engines import DuckDBEngine, open_engine
+from jejak.detect.evaluate import EvaluationReport, read_truth, score
+from jejak.detect.pack import SEVERITIES, Rule, RulePack, load_pack, severity_rank
+from jejak.detect.suppress import Suppression, apply_suppressions, load_suppressions, suppress
+from jejak.errors import EngineError, NotFoundError, RuleError
+from jejak.store import Store
+
+__all__ = [
+    "Alert",
+    "DetectionResult",
+    "EvaluationReport",
+    "Rule",
+    "RulePack",
+    "Suppression",
+    "detect",
+    "evaluate",
+    "load_alerts",
+    "load_pack",
+    "suppress",
+]
+
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass
+class DetectionResult:
+    """What one run found."""
+
+    engine: str
+    alerts: list[Alert]
+    seconds: float
+    rule_seconds: dict[str, float] = field(default_factory=dict)
+    suppressed: int = 0
+
+    def counts(self) -> dict[str, int]:
+        out = dict.fromkeys(SEVERITIES, 0)
+        for a in self.alerts:
+            out[a.severity] += 1
+        return out
+
+    def keys(self) -> set[tuple[str, str, tuple[str, ...]]]:
+        """(rule, alert_id, record_ids) of every rule alert: what must agree across engines."""
+        return {
+            (a.rule, a.alert_id, tuple(a.record_ids))
+            for a in self.alerts
+            if a.rule != anomaly.RULE_ID
+        }
+
+
+def _local(at: datetime | None, tz: str | None) -> str:
+    if at is None:
+        return ""
+    try:
+        zone = ZoneInfo(tz or "UTC")
+    except (KeyError, ValueError):
+        zone = ZoneInfo("UTC")
+    local = at.astimezone(zone)
+    return f"{local:%Y-%m-%d %H:%M} {local.tzname()}"
+
+
+def run_rule(engine: Any, rule: Rule, version: str, engine_name: str) -> list[Alert]:
+    """Run one rule on an open engine; its rows as alerts (duplicates merged)."""
+    try:
+        rows = engine.query(rule.transpile(engine_name))
+    except EngineError as exc:
+        raise EngineError(f"{rule.id} on {engine_name}", exc.message) from exc
+    out: dict[str, Alert] = {}
+    for r in rows:
+        sev = r.get("severity") or rule.severity
+        if sev not in SEVERITIES:
+            raise RuleError(rule.id, f"returned unknown severity {sev!r}")
+        a = Alert(
+            rule=rule.id,
+            version=version,
+            severity=sev,
+            at=r["at"],
+            agent_id=r["agent_id"],
+            msisdn=r["msisdn"],
+            outlet_id=r["outlet_id"],
+            record_ids=split_ids(r["record_ids"]),
+            explanation=str(r["explanation"] or rule.title),
+            title=rule.title,
+        )
+        prev = out.get(a.alert_id)
+        if prev is None or severity_rank(a.severity) > severity_rank(prev.severity):
+            out[a.alert_id] = a
+    return list(out.values())
+
+
+def detect(
+    store: Store,
+    *,
+    engine: str = "duckdb",
+    rules: list[str] | None = None,
+    master: str | None = None,
+    pg_url: str | None = None,
+    progress: Progress | None = None,
+    anomalies: bool = True,
+    save: bool = True,
+) -> DetectionResult:
+    """Run the rule pack (or the ``rules`` named) over ``store`` on ``engine``.
+
+    ``engine`` is ``duckdb``, ``spark`` (``master``: a Spark master URL, default
+    ``local[1]``) or ``postgres`` (``pg_url``, default ``$JEJAK_PG_URL``).
+    The alerts are stored under ``<home>/alerts/`` unless ``save`` is false.
+    """
+    if not store.exists:
+        raise NotFoundError(str(store.home), "no ingested data here (run `jejak ingest` first)")
+    started = time.perf_counter()
+    pack = load_pack()
+    sql_rules = [r for r in rules or [] if r != anomaly.RULE_ID]
+    selected = [pack.get(i) for i in sql_rules] if rules else list(pack.rules)
+    base = DuckDBEngine(store)
+    try:
+        derived = build_derived(base.con)
+        base.register(derived)
+        tz = dict(base.con.execute("SELECT outlet_id, timezone FROM outlets").fetchall())
+        scores = anomaly.score_agent_days(base.con) if anomalies else {}
+        alerts: list[Alert] = []
+        timings: dict[str, float] = {}
+        if engine == "duckdb":
+            alerts, timings = _run_all(base, selected, pack, "duckdb", progress)
+        else:
+            with open_engine(engine, store, master=master, pg_url=pg_url) as eng:
+                eng.register(derived)
+                alerts, timings = _run_all(eng, selected, pack, eng.name, progress)
+    finally:
+        base.close()
+    for a in alerts:
+        a.explanation = _with_time(a.explanation, a.at, tz.get(a.outlet_id or ""))
+        if a.agent_id and a.at:
+            s = scores.get((a.agent_id, a.at.astimezone(UTC).date()))
+            if s:
+                a.score, a.features = s.score, s.top
+    if anomalies and (rules is None or anomaly.RULE_ID in (rules or [])):
+        alerts.extend(_anomaly_alerts(scores))
+    alerts.sort(key=lambda a: (a.at or datetime.min.replace(tzinfo=UTC), a.rule, a.alert_id))
+    suppressed = apply_suppressions(alerts, load_suppressions(store))
+    result = DetectionResult(
+        engine=engine,
+        alerts=alerts,
+        seconds=time.perf_counter() - started,
+        rule_seconds=timings,
+        suppressed=suppressed,
+    )
+    if save:
+        save_alerts(
+            store,
+            alerts,
+            {
+                "run_at": datetime.now(UTC).isoformat(),
+                "engine": engine,
+                "rules": {r.id: pack.version(r.id) for r in selected},
+                "anomaly_version": anomaly.VERSION,
+                "alerts": len(alerts),
+                "suppressed": suppressed,
+                "counts": result.counts(),
+                "seconds": round(result.seconds, 3),
+            },
+        )
+    return result
+
+
+def _with_time(text: str, at: datetime | None, tz: str | None) -> str:
+    text = text.rstrip(".")
+    return f"{text} ({_local(at, tz)})." if at else f"{text}."
+
+
+def _run_all(
+    eng: Any, selected: list[Rule], pack: RulePack, name: str, progress: Progress | None
+) -> tuple[list[Alert], dict[str, float]]:
+    alerts: list[Alert] = []
+    timings: dict[str, float] = {}
+    for i, rule in enumerate(selected):
+        if progress:
+            progress(rule.id, i, len(selected))
+        t = time.perf_counter()
+        alerts.extend(run_rule(eng, rule, pack.version(rule.id), name))
+        timings[rule.id] = round(time.perf_counter() - t, 3)
+    return alerts, timings
+
+
+def _anomaly_alerts(scores: dict[Any, anomaly.AgentDay]) -> list[Alert]:
+    out = []
+    for s in scores.values():
+        if s.score < anomaly.THRESHOLD or not s.unconsented_events:
+            continue
+        feats = ", ".join(f"{f['feature']} {f['value']:g}" for f in s.top) or "its mix of features"
+        out.append(
+            Alert(
+                rule=anomaly.RULE_ID,
+                version=anomaly.VERSION,
+                severity="low",
+                at=datetime.combine(s.day, datetime.min.time(), UTC),
+                agent_id=s.agent_id,
+                msisdn=None,
+                outlet_id=None,
+                record_ids=sorted(s.unconsented_events),
+                explanation=f"User ID {s.agent_id} behaved unlike any other user ID on {s.day} "
+                f"(anomaly score {s.score:.2f}; {feats}).",
+                title=anomaly.TITLE,
+                score=s.score,
+                features=s.top,
+            )
+        )
+    return out
+
+
+def evaluate(
+    store: Store,
+    truth_path: str | Path,
+    *,
+    min_severity: str = "medium",
+    run: bool = True,
+    engine: str = "duckdb",
+) -> EvaluationReport:
+    """Precision and recall per scenario kind of the stored (or, with ``run``, fresh) alerts."""
+    truth = read_truth(truth_path)
+    if run:
+        alerts = [a.to_dict() for a in detect(store, engine=engine).alerts]
+    else:
+        alerts = load_alerts(store)
+    return score(alerts, truth, min_severity)

@@ -1,0 +1,177 @@
+"""Derived tables: what rules need that SQL dialects disagree on, computed once per run in Python.
+
+Rules read the kind views plus these tables, registered identically in every
+engine, so that the rule SQL stays plain and transpiles cleanly:
+
+``outlet_networks(outlet_id, network, lo, hi)``
+    each CIDR of an outlet's ``networks``, its first and last address as
+    zero-padded 32-hex text (IPv4 as IPv4-mapped IPv6, RFC 4291 §2.5.5.2), so
+    that "address inside network" is a plain string range comparison.
+``ip_addresses(ip, ip_hex)``
+    every distinct ``source_ip`` of provisioning and sessions in the same form.
+``outlet_hours(outlet_id, opens_at, closes_at)``
+    one row per outlet and local day on which it is open, as UTC instants,
+    computed with the outlet's IANA time zone (:mod:`zoneinfo`), for every day
+    between the first and last provisioning event (plus a day either side).
+    An outlet with neither ``opens`` nor ``closes`` is open always (one row
+    spanning the whole range).
+``complaint_charges(complaint_id, msisdn, opened_at, charge_id)``
+    the complaints' ``disputed_charge_ids`` list, one row per charge.
+
+Example::
+
+    >>> tables = build_derived(store)          # doctest: +SKIP
+    >>> sorted(tables)                         # doctest: +SKIP
+    ['complaint_charges', 'ip_addresses', 'outlet_hours', 'outlet_networks']
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import duckdb
+import pyarrow as pa
+
+from jejak.errors import RuleError
+from jejak.schema import parse_open_days
+
+#: bump when the derived tables change meaning (part of the PostgreSQL cache key)
+DERIVED_VERSION = "1"
+
+SCHEMAS: dict[str, pa.Schema] = {
+    "outlet_networks": pa.schema(
+        [
+            ("outlet_id", pa.string()),
+            ("network", pa.string()),
+            ("lo", pa.string()),
+            ("hi", pa.string()),
+        ]
+    ),
+    "ip_addresses": pa.schema([("ip", pa.string()), ("ip_hex", pa.string())]),
+    "outlet_hours": pa.schema(
+        [
+            ("outlet_id", pa.string()),
+            ("opens_at", pa.timestamp("us", tz="UTC")),
+            ("closes_at", pa.timestamp("us", tz="UTC")),
+        ]
+    ),
+    "complaint_charges": pa.schema(
+        [
+            ("complaint_id", pa.string()),
+            ("msisdn", pa.string()),
+            ("opened_at", pa.timestamp("us", tz="UTC")),
+            ("charge_id", pa.string()),
+        ]
+    ),
+}
+
+
+def ip_hex(address: str) -> str | None:
+    """An address as 32 hex digits (IPv4 mapped into IPv6); None if it is not an address.
+
+    >>> ip_hex("10.20.30.17")
+    '00000000000000000000ffff0a141e11'
+    """
+    try:
+        ip = ipaddress.ip_address(address.strip())
+    except ValueError:
+        return None
+    if isinstance(ip, ipaddress.IPv4Address):
+        ip = ipaddress.IPv6Address(f"::ffff:{ip}")
+    return f"{int(ip):032x}"
+
+
+def network_range(cidr: str) -> tuple[str, str] | None:
+    """The first and last address of a CIDR as 32-hex text.
+
+    >>> network_range("10.20.30.0/24")
+    ('00000000000000000000ffff0a141e00', '00000000000000000000ffff0a141eff')
+    """
+    try:
+        net = ipaddress.ip_network(cidr.strip(), strict=False)
+    except ValueError:
+        return None
+    lo, hi = net.network_address, net.broadcast_address
+    if net.version == 4:
+        return ip_hex(str(lo)) or "", ip_hex(str(hi)) or ""
+    return f"{int(lo):032x}", f"{int(hi):032x}"
+
+
+def _hhmm(text: str | None) -> time | None:
+    if not text:
+        return None
+    h, m = text.split(":")
+    return time(int(h), int(m))
+
+
+def opening_windows(
+    opens: str | None, closes: str | None, open_days: str | None, tz: str, first: date, last: date
+) -> list[tuple[datetime, datetime]]:
+    """The UTC windows in which an outlet is open, one per open local day in [first, last]."""
+    try:
+        zone = ZoneInfo(tz or "UTC")
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise RuleError(tz, f"unknown time zone: {exc}") from exc
+    o, c = _hhmm(opens), _hhmm(closes)
+    if o is None and c is None:
+        lo = datetime.combine(first - timedelta(days=2), time(0), zone).astimezone(UTC)
+        hi = datetime.combine(last + timedelta(days=2), time(0), zone).astimezone(UTC)
+        return [(lo, hi)]
+    o = o or time(0)
+    days = parse_open_days(open_days) if open_days else frozenset(range(7))
+    out = []
+    d = first - timedelta(days=1)
+    while d <= last + timedelta(days=1):
+        if d.weekday() in days:
+            start = datetime.combine(d, o, zone)
+            end_day = d if c is not None and c > o else d + timedelta(days=1)
+            end = datetime.combine(end_day, c or time(0), zone)
+            out.append((start.astimezone(UTC), end.astimezone(UTC)))
+        d += timedelta(days=1)
+    return out
+
+
+def build_derived(con: duckdb.DuckDBPyConnection) -> dict[str, pa.Table]:
+    """Compute every derived table from a connection holding the kind views."""
+    tables: dict[str, pa.Table] = {}
+    rng = con.execute(
+        'SELECT CAST(min("at") AS DATE), CAST(max("at") AS DATE) FROM provisioning'
+    ).fetchone()
+    first, last = rng or (None, None)
+    if first is None:
+        first = last = date(2000, 1, 1)
+    nets: list[dict[str, str]] = []
+    hours: list[dict[str, object]] = []
+    for outlet_id, networks, opens, closes, open_days, tz in con.execute(
+        "SELECT outlet_id, networks, opens, closes, open_days, timezone FROM outlets ORDER BY outlet_id"
+    ).fetchall():
+        for cidr in networks or []:
+            r = network_range(cidr)
+            if r:
+                nets.append({"outlet_id": outlet_id, "network": cidr, "lo": r[0], "hi": r[1]})
+        for a, b in opening_windows(opens, closes, open_days, tz, first, last):
+            hours.append({"outlet_id": outlet_id, "opens_at": a, "closes_at": b})
+    tables["outlet_networks"] = pa.Table.from_pylist(nets, SCHEMAS["outlet_networks"])
+    tables["outlet_hours"] = pa.Table.from_pylist(hours, SCHEMAS["outlet_hours"])
+    ips = con.execute(
+        "SELECT DISTINCT source_ip FROM (SELECT source_ip FROM provisioning UNION SELECT source_ip FROM sessions) "
+        "WHERE source_ip IS NOT NULL ORDER BY 1"
+    ).fetchall()
+    rows = []
+    for (ip,) in ips:
+        h = ip_hex(ip)
+        if h:
+            rows.append({"ip": ip, "ip_hex": h})
+    tables["ip_addresses"] = pa.Table.from_pylist(rows, SCHEMAS["ip_addresses"])
+    cc = con.execute(
+        "SELECT complaint_id, msisdn, opened_at, disputed_charge_ids FROM complaints ORDER BY complaint_id"
+    ).fetchall()
+    crow = [
+        {"complaint_id": cid, "msisdn": m, "opened_at": at, "charge_id": ch}
+        for cid, m, at, charges in cc
+        for ch in sorted(set(charges or []))
+    ]
+    tables["complaint_charges"] = pa.Table.from_pylist(crow, SCHEMAS["complaint_charges"])
+    return tables

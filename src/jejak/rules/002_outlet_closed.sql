@@ -1,0 +1,35 @@
+-- id: JJK-002
+-- title: Activation while the outlet was closed, with no on-call duty
+-- severity: high
+-- meaning: A package was activated at an outlet outside its opening hours (in the outlet's
+--   own time zone and open days), and the user ID that did it had no on-call shift there then.
+-- evidence: the provisioning event_id and its session_id
+-- false_positives: outlets that opened late for an event without updating their hours;
+--   on-call duty that was agreed by phone and never entered in the roster
+-- references: seed case 2016 (GraPARI Sragen closes 16:00, activation at 21:14)
+-- triage: check the outlet's hours and the roster's on_call shifts for that evening; pivot on
+--   the session's terminal (device_id) and address (source_ip)
+SELECT p."at" AS "at",
+       p.agent_id AS agent_id,
+       p.msisdn AS msisdn,
+       p.outlet_id AS outlet_id,
+       concat_ws(';', p.event_id, p.session_id) AS record_ids,
+       'Package ' || coalesce(p.package_id, '?') || ' was activated at outlet ' || p.outlet_id
+         || ' while it was closed, and user ID ' || coalesce(p.agent_id, 'unknown')
+         || ' had no on-call duty there' AS explanation
+FROM provisioning p
+WHERE p.action = 'activate'
+  AND p.agent_id IS NOT NULL
+  AND EXISTS (SELECT 1 FROM outlet_hours x WHERE x.outlet_id = p.outlet_id)
+  AND NOT EXISTS (
+    SELECT 1 FROM outlet_hours h
+    WHERE h.outlet_id = p.outlet_id AND h.opens_at <= p."at" AND h.closes_at > p."at"
+  )
+  AND NOT EXISTS (
+    SELECT 1 FROM shifts s
+    WHERE s.agent_id = p.agent_id
+      AND s.outlet_id = p.outlet_id
+      AND s.duty = 'on_call'
+      AND s.starts_at <= p."at"
+      AND s.ends_at > p."at"
+  )
