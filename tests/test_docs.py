@@ -57,3 +57,16 @@ def test_the_cli_reference_is_current() -> None:
     from jejak.clidoc import render
 
     assert (DOCS / "cli.md").read_text() == render(), "docs/cli.md is stale: run `make docs`"
+
+
+def test_make_bench_runs_every_benchmark() -> None:
+    import importlib.util
+
+    bench = Path(__file__).resolve().parents[1] / "bench"
+    spec = importlib.util.spec_from_file_location("bench_run", bench / "run.py")
+    assert spec and spec.loader
+    runner = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(runner)
+    scripts = {s for s, _full, _quick in runner.BENCHMARKS.values()}
+    on_disk = {p.name for p in bench.glob("bench_*.py")}
+    assert on_disk <= scripts, f"bench/run.py does not run {sorted(on_disk - scripts)}"
