@@ -8,7 +8,6 @@ cannot drift from the code.
 from __future__ import annotations
 
 import os
-
 from typing import Any
 
 import typer
@@ -46,7 +45,9 @@ def render() -> str:
     runner = CliRunner()
     for path, _cmd in [([], root), *_commands(root, [])]:
         name = " ".join(["jejak", *path])
-        help_text = runner.invoke(app, [*path, "--help"], prog_name="jejak", terminal_width=100).output
+        help_text = runner.invoke(
+            app, [*path, "--help"], prog_name="jejak", terminal_width=100
+        ).output
         body = [line.rstrip() for line in help_text.strip("\n").splitlines()]
         lines += [f"## `{name}`", "", "```", *body, "```", ""]
     return "\n".join(lines)

@@ -97,4 +97,4 @@ def commitments(
     """The commitments of every record in one stored file, in file order."""
     source = f"read_parquet('{file}', file_row_number=true, hive_partitioning=false)"
     rows = con.sql(commitment_sql(kind, source, subjects, secret.hex())).to_arrow_table()
-    return rows.column("commitment").to_pylist()  # type: ignore[no-any-return]
+    return rows.column("commitment").to_pylist()

@@ -139,7 +139,7 @@ def read_header(src: Source) -> list[str]:
     try:
         if src.format == "csv":
             opener = gzip.open if src.gzip else open
-            with opener(src.path, "rt", encoding="utf-8", newline="") as fh:  # type: ignore[operator]
+            with opener(src.path, "rt", encoding="utf-8", newline="") as fh:
                 row = next(csv.reader(fh), None)
             if row is None:
                 raise UnreadableFileError(src.label, "empty file: no header row")
@@ -220,7 +220,7 @@ def csv_relation(con: duckdb.DuckDBPyConnection, src: Source, table: str) -> int
         raise UnreadableFileError(src.label, f"not UTF-8 text (line {bad_unicode[0]})")
     # map record ordinals to lines: the r-th good record sits after r-1 good ones,
     # the header, and every rejected line before it (see module docstring).
-    n_rej = con.execute("SELECT count(*) FROM _rej").fetchall()[0][0]  # type: ignore[index]
+    n_rej = con.execute("SELECT count(*) FROM _rej").fetchall()[0][0]
     if n_rej:
         con.execute(
             "CREATE OR REPLACE TEMP TABLE _rej_adj AS SELECT line - row_number() OVER (ORDER BY line) AS adj, "
@@ -236,7 +236,7 @@ def csv_relation(con: duckdb.DuckDBPyConnection, src: Source, table: str) -> int
             f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT * EXCLUDE (_rec), _rec + 1 AS _line FROM {table}_raw"
         )
     con.execute(f"DROP TABLE {table}_raw")
-    return con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]  # type: ignore[index,no-any-return]
+    return con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
 
 
 def csv_rejects(con: duckdb.DuckDBPyConnection) -> list[tuple[int, str, str]]:
@@ -263,10 +263,10 @@ def jsonl_chunks(src: Source) -> Iterator[pa.Table]:
     """The lines of a JSON Lines file as Arrow tables of (``_line``, ``_raw``), blank lines skipped."""
     opener = gzip.open if src.gzip else open
     try:
-        with opener(src.path, "rb") as fh:  # type: ignore[operator]
+        with opener(src.path, "rb") as fh:
             lines: list[int] = []
             raws: list[str] = []
-            for number, raw in enumerate(io.BufferedReader(fh), start=1):  # type: ignore[arg-type]
+            for number, raw in enumerate(io.BufferedReader(fh), start=1):
                 text = raw.decode("utf-8").strip()
                 if not text:
                     continue

@@ -159,11 +159,11 @@ class Store:
                 str(self.manifest_path), f"unknown store format {data.get('format')!r}"
             )
         self._manifest_cache = (mtime, data)
-        return data  # type: ignore[no-any-return]
+        return data
 
     def files(self, what: str) -> list[Path]:
         """The committed files of a kind, or of ``quarantine`` / ``conflicts``."""
-        out = []
+        out: list[Path] = []
         for b in self.manifest()["batches"]:
             if what in KINDS:
                 out.extend(self.root / rel for rel in b["files"].get(what, ()))
@@ -194,6 +194,7 @@ class Store:
             os.ftruncate(fd, 0)
             os.pwrite(fd, str(os.getpid()).encode(), 0)
             self._recover()
+            _ledger_catch_up(self)
             yield
         finally:
             os.close(fd)
@@ -265,6 +266,8 @@ class Store:
                     # subjects only ever come with new records, so they need no test of their own
                     self._commit(entry, staging)
                     job.result.batch = batch
+                    _crash_point("before-ledger")
+                    _ledger_catch_up(self, con)
             finally:
                 con.close()
                 shutil.rmtree(self.root / "staging", ignore_errors=True)
@@ -483,6 +486,13 @@ class Store:
 
 def _q(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
+
+
+def _ledger_catch_up(store: Store, con: duckdb.DuckDBPyConnection | None = None) -> None:
+    """Commit every manifest batch the transparency log lacks (see jejak.ledger.records)."""
+    from jejak.ledger.records import commit_store
+
+    commit_store(store, con)
 
 
 def _crash_point(name: str) -> None:
