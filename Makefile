@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 HOME_DIR ?= ./jejak-data
 
-.PHONY: install demo test lint format docs bench bench-quick clean
+.PHONY: install demo test lint check format docs bench bench-quick clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -25,6 +25,8 @@ lint: install
 	$(VENV)/bin/ruff check src tests bench
 	$(VENV)/bin/ruff format --check src tests bench
 	$(VENV)/bin/mypy
+
+check: lint test  ## every check, as CI would run it plus lint
 
 format: install
 	$(VENV)/bin/ruff format src tests bench
