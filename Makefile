@@ -34,6 +34,7 @@ format: install
 
 docs: install
 	$(PY) -m jejak.clidoc > docs/cli.md
+	$(PY) -m jejak.detect.docs > docs/rules.md
 
 bench: install
 	$(PY) bench/run.py

@@ -227,6 +227,26 @@ def peers(unconsented_by_1001: int, unconsented_each: int) -> World:
     return with_(w, "provisioning", *prov)
 
 
+def high_value_peers(high_by_1001: int, low_by_1001: int) -> World:
+    """Ten peer user IDs selling one 12 GB package in four; user ID 1001 sells what it is given."""
+    w = base()
+    agents, prov = [], []
+    n = 0
+    for i in range(10):
+        aid = f"20{i:02d}"
+        agents.append(agent(aid, f"Agent {i}"))
+        for k in range(4):
+            n += 1
+            low = {} if k == 0 else {"package_id": "DATA3GB", "price": 60000}
+            prov.append(ev(f"EP{n}", t(D, "11:01"), agent_id=aid, session_id="", **low))
+    for k in range(high_by_1001):
+        prov.append(ev(f"EH{k + 1}", t(D, f"13:{k:02d}")))
+    for k in range(low_by_1001):
+        prov.append(ev(f"EL{k + 1}", t(D, f"14:{k:02d}"), package_id="DATA3GB", price=60000))
+    w = with_(w, "agents", *agents)
+    return with_(w, "provisioning", *prov)
+
+
 def billing(charge: dict[str, Any], act: dict[str, Any], *extra_prov: dict[str, Any]) -> World:
     w = replace(base(), "provisioning", act, *extra_prov)
     w = with_(w, "consents", co("CO7", t("2016-07-01", "10:00")))
@@ -564,6 +584,10 @@ CASES: dict[str, dict[str, tuple[Callable[[], World], dict[str, Any]]]] = {
             {"flagged": ["EV2", "EV3", "EV4"], "severity": {"EV2": "high", "EV3": "medium"}},
         ),
         "negative": (lambda: base(), {"not_flagged": ["EV1"]}),
+    },
+    "JJK-016": {
+        "positive": (lambda: high_value_peers(8, 0), {"flagged": ["EH1", "EH8"]}),
+        "negative": (lambda: high_value_peers(10, 30), {"not_flagged": ["EH1", "EV1", "EP1"]}),
     },
 }
 

@@ -32,6 +32,7 @@ REQUIRED_BEHAVIOURS = {
     "handset far away": "JJK-008",
     "ID status / validity": "JJK-009",
     "peer outlier": "JJK-010",
+    "high-value outlier": "JJK-016",
     "charge after deactivation": "JJK-011",
     "charge during promo": "JJK-012",
     "charge above price": "JJK-013",
