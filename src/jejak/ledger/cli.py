@@ -1,0 +1,281 @@
+"""``jejak ledger ...``: thin commands over :mod:`jejak.ledger`.
+
+Registered on ``jejak`` with ``app.add_typer(ledger_cli.app, name="ledger")``.
+Each command opens the log (and the store for ``verify``), calls one library
+function and prints. Exit status 1 when something does not verify.
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+
+from jejak.errors import NotFoundError, UsageError, VerificationError
+
+app = typer.Typer(
+    help="Prove: the tamper-evident transparency log of every ingested record.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+out = Console(soft_wrap=True, highlight=False)
+err = Console(stderr=True, soft_wrap=True, highlight=False)
+
+Home = Annotated[
+    Path,
+    typer.Option(
+        "--home", envvar="JEJAK_HOME", help="Folder holding one operator's data, cases and ledger."
+    ),
+]
+Debug = Annotated[bool, typer.Option("--debug", help="Show the full traceback on errors.")]
+AsJson = Annotated[bool, typer.Option("--json", help="Print as JSON.")]
+DEFAULT_HOME = Path("./jejak-data")
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _errors(fn: F) -> F:
+    """jejak.cli.handles_errors, looked up at call time (jejak.cli imports this module)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from jejak.cli import handles_errors
+
+        return handles_errors(fn)(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _b64(h: bytes) -> str:
+    return base64.b64encode(h).decode()
+
+
+@app.command()
+@_errors
+def status(home: Home = DEFAULT_HOME, as_json: AsJson = False, debug: Debug = False) -> None:
+    """The log's origin, size, root hash and verifier key."""
+    from jejak.ledger.log import Log
+    from jejak.ledger.verify import erased_leaves
+
+    log = Log(home)
+    cp = log.checkpoint()
+    info = {
+        "origin": log.origin,
+        "size": cp.size,
+        "root": _b64(cp.root),
+        "verifier_key": str(log.verifier),
+        "appends": len(log.appends()),
+        "erased_leaves": len(erased_leaves(home)),
+        "path": str(log.dir),
+    }
+    if as_json:
+        out.print_json(json.dumps(info))
+        return
+    for k, v in info.items():
+        out.print(f"{k.replace('_', ' ')}: {v}")
+
+
+@app.command()
+@_errors
+def checkpoint(home: Home = DEFAULT_HOME, debug: Debug = False) -> None:
+    """Print the signed checkpoint (C2SP tlog-checkpoint, signed note)."""
+    from jejak.ledger.log import Log
+
+    typer.echo(Log(home).signed_checkpoint(), nl=False)
+
+
+@app.command()
+@_errors
+def prove(
+    index: Annotated[int | None, typer.Argument(help="Leaf index to prove.")] = None,
+    record: Annotated[
+        str | None,
+        typer.Option("--record", help="KIND:KEY of a stored record, instead of an index."),
+    ] = None,
+    old: Annotated[
+        int | None,
+        typer.Option("--old", help="Prove consistency from this older tree size instead."),
+    ] = None,
+    size: Annotated[
+        int | None, typer.Option("--size", help="Tree size (default: the checkpoint's).")
+    ] = None,
+    receipt: Annotated[
+        bool, typer.Option("--receipt", help="Print a C2SP tlog-proof receipt for the leaf.")
+    ] = False,
+    home: Home = DEFAULT_HOME,
+    as_json: AsJson = False,
+    debug: Debug = False,
+) -> None:
+    """An inclusion proof for a leaf (or record), or a consistency proof between two sizes."""
+    from jejak.ledger.log import Log
+    from jejak.ledger.receipt import make_receipt
+    from jejak.ledger.records import leaf_of
+
+    log = Log(home)
+    if old is not None:
+        if index is not None or record:
+            raise UsageError("prove", "give a leaf or --old, not both")
+        proof = log.consistency_proof(old, size)
+        new = size if size is not None else log.size
+        info: dict[str, Any] = {"old": old, "size": new, "proof": [_b64(h) for h in proof]}
+    else:
+        if record:
+            kind, sep, key = record.partition(":")
+            if not sep:
+                raise UsageError("--record", "expected KIND:KEY")
+            from jejak.store import Store
+
+            index = leaf_of(Store(home), kind, key)
+        if index is None:
+            raise UsageError("prove", "give a leaf index, --record KIND:KEY or --old SIZE")
+        if receipt:
+            typer.echo(make_receipt(log, index).format(), nl=False)
+            return
+        proof = log.inclusion_proof(index, size)
+        info = {
+            "index": index,
+            "size": size if size is not None else log.size,
+            "leaf_hash": _b64(log.leaf_hash(index, size)),
+            "proof": [_b64(h) for h in proof],
+        }
+    if as_json:
+        out.print_json(json.dumps(info))
+        return
+    for k, v in info.items():
+        if k == "proof":
+            out.print("proof:")
+            for h in v:
+                out.print(f"  {h}")
+        else:
+            out.print(f"{k.replace('_', ' ')}: {v}")
+
+
+@app.command()
+@_errors
+def verify(
+    home: Home = DEFAULT_HOME,
+    vkey: Annotated[
+        Path | None,
+        typer.Option("--vkey", help="Verifier key file (default: <home>/keys/ledger.vkey)."),
+    ] = None,
+    against: Annotated[
+        Path | None,
+        typer.Option(
+            "--against", help="An older signed checkpoint the log must be consistent with."
+        ),
+    ] = None,
+    log_only: Annotated[
+        bool,
+        typer.Option("--log-only", help="Check the tiles against the checkpoint, not the store."),
+    ] = False,
+    as_json: AsJson = False,
+    debug: Debug = False,
+) -> None:
+    """Check the tiles against the signed checkpoint and re-hash every stored record; exit 1 on any failure."""
+    from jejak.ledger.log import Log
+    from jejak.ledger.note import Verifier
+    from jejak.ledger.verify import Problem, verify_log
+    from jejak.ledger.verify import verify as verify_store
+    from jejak.store import Store
+
+    key = Verifier.parse(vkey.read_text()) if vkey else None
+    if log_only:
+        report, _ = verify_log(Log(home), key)
+    else:
+        report = verify_store(Store(home), key)
+    if against is not None:
+        try:
+            check_against(Log(home), against.read_text(), key)
+        except VerificationError as exc:
+            report.problems.append(Problem("consistency", str(against), exc.message))
+    if as_json:
+        out.print_json(json.dumps(report.to_dict()))
+    else:
+        for p in report.problems:
+            err.print(
+                f"FAIL {p}"
+                + (f" (leaf {p.leaf})" if p.leaf is not None and "leaf" not in p.message else "")
+            )
+        out.print(
+            f"{'ok' if report.ok else 'FAILED'}: {report.size:,} leaves, {report.records:,} stored records "
+            f"re-hashed, {report.erased:,} erased, {len(report.problems)} problem(s)"
+        )
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+def check_against(log: Any, old_note: str, key: Any = None) -> None:
+    """The log's current checkpoint must extend ``old_note`` (RFC 9162 consistency proof)."""
+    from jejak.ledger import merkle as M
+    from jejak.ledger.checkpoint import open_checkpoint
+
+    key = key or log.verifier
+    old, _ = open_checkpoint(old_note, key, origin=log.origin, where="older checkpoint")
+    new = log.checkpoint(key)
+    if old.size > new.size:
+        raise VerificationError(
+            "older checkpoint", f"size {old.size} is beyond the log's {new.size}"
+        )
+    if old.size == 0:
+        return
+    try:
+        proof = log.consistency_proof(old.size, new.size)
+    except VerificationError as exc:
+        raise VerificationError(
+            "older checkpoint", f"no consistency proof from size {old.size}: {exc}"
+        ) from None
+    M.verify_consistency(old.size, new.size, proof, old.root, new.root)
+
+
+@app.command()
+@_errors
+def witness(
+    key: Annotated[
+        Path, typer.Option("--key", help="The witness's private key file (made if missing).")
+    ],
+    name: Annotated[
+        str | None, typer.Option("--name", help="The witness's name, when making a new key.")
+    ] = None,
+    state: Annotated[
+        Path | None,
+        typer.Option(
+            "--state", help="Where the witness keeps what it cosigned (default: beside the key)."
+        ),
+    ] = None,
+    home: Home = DEFAULT_HOME,
+    debug: Debug = False,
+) -> None:
+    """Cosign the log's checkpoint as a witness, after checking it extends the last one cosigned."""
+    from jejak.ledger.keys import load_signer
+    from jejak.ledger.log import Log
+    from jejak.ledger.witness import Witness, cosign_log
+
+    signer = load_signer(key, name)
+    w = Witness(signer, state or key.parent / "witness-state")
+    typer.echo(cosign_log(Log(home), w), nl=False)
+    err.print(f"cosigned with {w.verifier()}")
+
+
+@app.command("check-receipt")
+@_errors
+def check_receipt(
+    receipt: Annotated[Path, typer.Argument(help="A C2SP tlog-proof file.")],
+    vkey: Annotated[Path, typer.Option("--vkey", help="The log's verifier key file.")],
+    debug: Debug = False,
+) -> None:
+    """Check a customer's receipt with nothing but the log's verifier key."""
+    from jejak.ledger.note import Verifier
+    from jejak.ledger.receipt import verify_receipt
+
+    r, cp = verify_receipt(receipt.read_text(), Verifier.parse(vkey.read_text()))
+    out.print(f"ok: leaf {r.index} is in {cp.origin} at size {cp.size}")
+
+
+__all__ = ["NotFoundError", "app"]

@@ -1,0 +1,139 @@
+"""Erasing a subscriber: delete their records and their secret; every proof stays valid.
+
+A leaf holds only a keyed commitment (:mod:`jejak.commitments`), so once the
+subscriber's records and their 32-byte secret are gone nobody, the operator
+included, can link the leaves to the number any more, while every inclusion
+and consistency proof still verifies (the tiles do not change). The log keeps
+no personal data, so retention never deletes tiles (C2SP's minimum-index idea:
+an erased leaf is simply one whose record is no longer served).
+
+The leaves whose records were erased are listed in ``ledger/erasures.json``
+(leaf indices and kind only, never the number), so that ``jejak ledger
+verify`` reports them as erased and not as tampering. The list is written
+before the records are deleted: a crash in between leaves records that are
+still there and still match.
+
+Example::
+
+    >>> erase_subscriber(Store("./jejak-data"), "6281100000001")   # doctest: +SKIP
+    Erasure(records=12, leaves=[...])
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import duckdb
+
+from jejak import ingest as I
+from jejak.errors import NotFoundError
+from jejak.ledger.log import Log, write_atomic
+from jejak.ledger.records import SOURCE
+
+if TYPE_CHECKING:
+    from jejak.store import Store
+
+
+@dataclass
+class Erasure:
+    records: int = 0
+    leaves: list[int] = field(default_factory=list)
+
+
+def _q(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def erase_subscriber(store: Store, msisdn: str) -> Erasure:
+    """Delete every record naming ``msisdn`` and their secret; list the erased leaves."""
+    out = Erasure()
+    with store._writer():
+        con = duckdb.connect()
+        con.execute("SET TimeZone = 'UTC'")
+        try:
+            log = Log(store.home)
+            hits: list[tuple[Path, dict[str, object]]] = []
+            for a in log.appends():
+                if a.get("source") != SOURCE:
+                    continue
+                for f in a["files"]:
+                    path = store.root / f["file"]
+                    if not path.exists():
+                        continue
+                    cols = [
+                        r[0]
+                        for r in con.execute(
+                            f"DESCRIBE SELECT * FROM read_parquet({_q(str(path))})"
+                        ).fetchall()
+                    ]
+                    if "msisdn" not in cols:
+                        continue
+                    rows = [
+                        r[0]
+                        for r in con.execute(
+                            f"SELECT file_row_number FROM read_parquet({_q(str(path))}, file_row_number=true, "
+                            f"hive_partitioning=false) WHERE msisdn = ? ORDER BY 1",
+                            [msisdn],
+                        ).fetchall()
+                    ]
+                    if rows:
+                        out.leaves += [f["first"] + r for r in rows]
+                        hits.append((path, f))
+            secret_files = [
+                p
+                for p in store.files("subjects")
+                if con.execute(
+                    f"SELECT count(*) FROM read_parquet({_q(str(p))}) WHERE msisdn = ?", [msisdn]
+                ).fetchall()[0][0]
+            ]
+            if not hits and not secret_files:
+                raise NotFoundError("subscriber", "no record and no secret for that number")
+            _record(store.home, out.leaves)
+            for path, _f in hits:
+                out.records += _rewrite_without(con, path, msisdn)
+            for path in secret_files:
+                _rewrite_without(con, path, msisdn, order=False)
+        finally:
+            con.close()
+    store._manifest_cache = None
+    return out
+
+
+def _record(home: Path, leaves: list[int]) -> None:
+    path = Path(home) / "ledger" / "erasures.json"
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        data = {"format": 1, "erasures": []}
+    data["erasures"].append(
+        {"at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "leaves": leaves}
+    )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_atomic(path, json.dumps(data, indent=1).encode())
+
+
+def _rewrite_without(
+    con: duckdb.DuckDBPyConnection, path: Path, msisdn: str, *, order: bool = True
+) -> int:
+    """Rewrite one Parquet file without the subscriber's rows, keeping the others' order."""
+    src = f"read_parquet({_q(str(path))}, file_row_number=true, hive_partitioning=false)"
+    n = con.execute(f"SELECT count(*) FROM {src} WHERE msisdn = ?", [msisdn]).fetchall()[0][0]
+    tmp = path.with_name(path.name + ".erase.tmp")
+    con.execute(
+        f"COPY (SELECT * EXCLUDE (file_row_number) FROM {src} WHERE msisdn IS DISTINCT FROM {_q(msisdn)} "
+        f"ORDER BY file_row_number) TO {_q(str(tmp))} (FORMAT parquet, COMPRESSION {'lz4_raw' if order else 'zstd'}, "
+        f"ROW_GROUP_SIZE {I.ROW_GROUP_SIZE})"
+    )
+    fd = os.open(tmp, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    os.replace(tmp, path)
+    I.fsync_dir(path.parent)
+    return int(n)

@@ -1,0 +1,72 @@
+"""The log's signing key and its verifier key, under ``<home>/keys/``.
+
+``keys/ledger.key`` holds the Ed25519 private key in Go's note format (mode
+0600, made on first use); ``keys/ledger.vkey`` the verifier key that anyone
+checking the log needs (``name+keyid+base64(0x01||public key)``). The key name
+is the log's origin line (``JEJAK_LEDGER_ORIGIN``).
+
+Example::
+
+    >>> signer = log_signer(Path("/tmp/jejak-doc"), "example.com/log")  # doctest: +SKIP
+    >>> log_verifier(Path("/tmp/jejak-doc"))                            # doctest: +SKIP
+    Verifier(name='example.com/log', ...)
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from jejak.errors import LedgerError
+from jejak.ledger.note import Signer, Verifier
+
+KEY_FILE = "ledger.key"
+VKEY_FILE = "ledger.vkey"
+
+
+def _write_private(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        os.write(fd, text.encode())
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    os.replace(tmp, path)
+
+
+def load_signer(path: Path, name: str | None = None) -> Signer:
+    """The private key in ``path``; when missing and ``name`` is given, a new one (mode 0600)."""
+    if path.exists():
+        return Signer.parse(path.read_text())
+    if name is None:
+        raise LedgerError(str(path), "no such private key")
+    signer = Signer.generate(name)
+    _write_private(path, str(signer) + "\n")
+    vpath = path.with_suffix(".vkey")
+    vpath.write_text(str(signer.verifier()) + "\n")
+    return signer
+
+
+def log_signer(home: Path, origin: str) -> Signer:
+    """The log's signer, made on first use; LedgerError when it was made for another origin."""
+    signer = load_signer(Path(home) / "keys" / KEY_FILE, origin)
+    if signer.name != origin:
+        raise LedgerError(
+            str(Path(home) / "keys" / KEY_FILE),
+            f"the key is for origin {signer.name!r}, not {origin!r}",
+        )
+    vpath = Path(home) / "keys" / VKEY_FILE
+    if not vpath.exists():
+        vpath.write_text(str(signer.verifier()) + "\n")
+    return signer
+
+
+def log_verifier(home: Path) -> Verifier:
+    """The log's verifier key from ``keys/ledger.vkey``."""
+    path = Path(home) / "keys" / VKEY_FILE
+    try:
+        return Verifier.parse(path.read_text())
+    except FileNotFoundError:
+        raise LedgerError(str(path), "no verifier key: the ledger has never been written") from None

@@ -1,0 +1,145 @@
+"""From stored records to log entries: what ingest commits, and how a leaf maps back to a record.
+
+Every committed store batch is one append to the log: for each of its files in
+manifest order (kinds sorted, then the kind's files in order), the commitment
+of each row in file order (:func:`jejak.commitments.commitments`), as the entry
+``kind || 0x20 || commitment``. The append's record in ``ledger/appends.json``
+names the batch and, per file, the leaf range (``first``, ``count``), so that
+``jejak ledger verify`` can map leaf index -> (kind, file, row).
+
+The store calls :func:`commit_store` after each manifest commit and when a
+writer opens the store, so a crash between the two only delays the append:
+the log always catches up with the manifest.
+
+Example::
+
+    >>> from jejak.store import Store                        # doctest: +SKIP
+    >>> commit_store(Store("./jejak-data"))                  # doctest: +SKIP
+    0
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import duckdb
+
+from jejak.commitments import commitments, entry_of, store_secret
+from jejak.errors import StoreCorruptError
+from jejak.ledger.log import Log
+from jejak.schema import KINDS
+
+if TYPE_CHECKING:
+    from jejak.store import Store
+
+SOURCE = "store"
+SUBJECTS = "_ledger_subjects"
+
+
+def subjects_view(con: duckdb.DuckDBPyConnection, store: Store) -> str | None:
+    """A view of every subscriber secret (msisdn, secret) the store holds; None when there is none."""
+    files = store.files("subjects")
+    if not files:
+        return None
+    flist = "[" + ", ".join("'" + str(f).replace("'", "''") + "'" for f in files) + "]"
+    con.execute(
+        f"CREATE OR REPLACE TEMP VIEW {SUBJECTS} AS SELECT msisdn, secret "
+        f"FROM read_parquet({flist}, hive_partitioning=false)"
+    )
+    return SUBJECTS
+
+
+def batch_files(batch: dict[str, Any]) -> list[tuple[str, str]]:
+    """(kind, relative file) of a manifest batch, in the order its leaves are appended."""
+    return [(kind, rel) for kind in sorted(batch["files"]) for rel in batch["files"][kind]]
+
+
+def file_entries(
+    con: duckdb.DuckDBPyConnection, store: Store, kind: str, rel: str, subjects: str | None
+) -> list[bytes]:
+    """The log entries of every row of one stored file, in file order."""
+    path = store.root / rel
+    if not path.exists():
+        raise StoreCorruptError(str(path), "a committed data file is missing")
+    cs = commitments(con, kind, path, subjects, store_secret(store.home))
+    return [entry_of(kind, c) for c in cs]
+
+
+def commit_store(store: Store, con: duckdb.DuckDBPyConnection | None = None) -> int:
+    """Append every manifest batch the log does not hold yet; return how many were appended.
+
+    Call it with the store's writer lock held.
+    """
+    log = Log(store.home)
+    done = {a.get("batch") for a in log.appends() if a.get("source") == SOURCE}
+    todo = [b for b in store.manifest()["batches"] if b["id"] not in done and b["files"]]
+    if not todo:
+        return 0
+    own = con is None
+    if con is None:
+        con = duckdb.connect()
+        con.execute("SET TimeZone = 'UTC'")
+    try:
+        subjects = subjects_view(con, store)
+        with log.writer() as w:
+            for batch in todo:
+                entries: list[bytes] = []
+                files = []
+                for kind, rel in batch_files(batch):
+                    if kind not in KINDS:
+                        continue
+                    es = file_entries(con, store, kind, rel, subjects)
+                    files.append(
+                        {
+                            "kind": kind,
+                            "file": rel,
+                            "first": w.size + len(entries),
+                            "count": len(es),
+                        }
+                    )
+                    entries.extend(es)
+                w.append(entries, {"source": SOURCE, "batch": batch["id"], "files": files})
+    finally:
+        if own:
+            con.close()
+    return len(todo)
+
+
+def locate(home: Path, index: int) -> dict[str, Any] | None:
+    """Which stored file and row leaf ``index`` commits to (None for leaves of other sources)."""
+    for a in Log(home).appends():
+        if a["first"] <= index < a["first"] + a["count"]:
+            for f in a.get("files", ()):
+                if f["first"] <= index < f["first"] + f["count"]:
+                    return {**f, "batch": a.get("batch"), "row": index - f["first"]}
+            return None
+    return None
+
+
+def leaf_of(store: Store, kind: str, key: str) -> int:
+    """The leaf index a stored record (by kind and key) was committed as; NotFoundError when absent."""
+    from jejak.errors import NotFoundError
+    from jejak.validate import key_sql
+
+    if kind not in KINDS:
+        raise NotFoundError(kind, "no such record kind")
+    k = KINDS[kind]
+    files = {f["file"]: f["first"] for a in Log(store.home).appends() for f in a.get("files", ())}
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    try:
+        for rel in (r for b in store.manifest()["batches"] for r in b["files"].get(kind, ())):
+            if rel not in files:
+                continue
+            src = "'" + str(store.root / rel).replace("'", "''") + "'"
+            row = con.execute(
+                f"SELECT file_row_number FROM read_parquet({src}, file_row_number=true, hive_partitioning=false) "
+                f"WHERE CAST({key_sql(k)} AS VARCHAR) = ? LIMIT 1",
+                [key],
+            ).fetchall()
+            if row:
+                return int(files[rel] + row[0][0])
+    finally:
+        con.close()
+    raise NotFoundError(f"{kind}:{key}", "no such record in the log")

@@ -1,0 +1,174 @@
+"""Ingest commits every record; `jejak ledger verify` finds edited and deleted records and broken tiles."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+from typer.testing import CliRunner
+
+from jejak.cli import app
+from jejak.ledger import merkle as M
+from jejak.ledger.erasure import erase_subscriber
+from jejak.ledger.log import Log
+from jejak.ledger.records import leaf_of, locate
+from jejak.ledger.tiles import tile_path
+from jejak.ledger.verify import verify
+from jejak.store import Store
+
+
+def _q(p: Path) -> str:
+    return "'" + str(p) + "'"
+
+
+def _rewrite(path: Path, select: str) -> None:
+    """Rewrite a stored Parquet file in place, keeping row order (an insider editing the store)."""
+    tmp = path.with_name("tampered.parquet")
+    src = f"read_parquet({_q(path)}, file_row_number=true)"
+    duckdb.sql(
+        f"COPY (SELECT * EXCLUDE (file_row_number) FROM ({select.format(src=src)}) ORDER BY file_row_number) "
+        f"TO {_q(tmp)} (FORMAT parquet)"
+    )
+    os.replace(tmp, path)
+
+
+def test_ingest_commits_every_record(seed_store: Store) -> None:
+    log = Log(seed_store.home)
+    rows = sum(sum(b["rows"].values()) for b in seed_store.manifest()["batches"])
+    assert log.size == rows
+    (append,) = log.appends()
+    assert append["batch"] == "000001" and sum(f["count"] for f in append["files"]) == rows
+    report = verify(seed_store)
+    assert report.ok, report.problems
+    assert report.records == rows
+    idx = leaf_of(seed_store, "provisioning", "EV0000170")
+    where = locate(seed_store.home, idx)
+    assert where is not None and where["kind"] == "provisioning"
+    M.verify_inclusion(
+        log.leaf_hash(idx), idx, log.size, log.inclusion_proof(idx), log.checkpoint().root
+    )
+
+
+def test_verify_names_an_edited_record_a_deleted_one_and_a_truncated_tile(
+    seed_store: Store, runner: CliRunner
+) -> None:
+    home = seed_store.home
+    log = Log(home)
+    old_checkpoint = home / "old-checkpoint"
+    old_checkpoint.write_text(log.signed_checkpoint())
+    log.append([b"case-action 1", b"case-action 2"], {"source": "cases"})
+
+    edited_leaf = leaf_of(seed_store, "provisioning", "EV0000170")
+    prov = home / "store" / locate(home, edited_leaf)["file"]  # type: ignore[index]
+    _rewrite(
+        prov,
+        "SELECT * REPLACE (CASE WHEN event_id = 'EV0000170' THEN price + 1 ELSE price END AS price) FROM {src}",
+    )
+    charges = next(f for f in seed_store.files("charges"))
+    victim, _row = duckdb.sql(
+        f"SELECT charge_id, file_row_number FROM read_parquet({_q(charges)}, file_row_number=true) "
+        "ORDER BY file_row_number LIMIT 1 OFFSET 3"
+    ).fetchall()[0]
+    deleted_leaf = leaf_of(seed_store, "charges", victim)
+    _rewrite(charges, f"SELECT * FROM {{src}} WHERE charge_id <> '{victim}'")
+    size = log.size
+    tile = (
+        home / "ledger" / tile_path(0, size // 256, size % 256)
+    )  # on the consistency proof's path
+    tile.write_bytes(tile.read_bytes()[:100])
+
+    result = runner.invoke(
+        app, ["ledger", "verify", "--home", str(home), "--against", str(old_checkpoint)]
+    )
+    assert result.exit_code == 1, result.output
+    text = result.output
+    assert (
+        f"edited: {prov}: provisioning record EV0000170" in text and f"leaf {edited_leaf}" in text
+    )
+    assert f"deleted: {charges}" in text and f"(leaf {deleted_leaf})" in text
+    assert f"tile: {tile}: is 100 bytes, not {size % 256 * 32}" in text
+    assert f"consistency: {old_checkpoint}" in text
+    assert "FAILED" in text
+
+
+def test_a_rewritten_log_is_not_consistent_with_an_older_checkpoint(
+    seed_store: Store, runner: CliRunner
+) -> None:
+    """An insider with the signing key rebuilds the log with one entry changed: the old checkpoint catches it."""
+    home = seed_store.home
+    log = Log(home)
+    old_checkpoint = home / "old-checkpoint"
+    old_checkpoint.write_text(log.signed_checkpoint())
+    entries = [log.entry(i) for i in range(log.size)]
+    entries[5] = entries[5][:-1] + bytes([entries[5][-1] ^ 1])
+    import shutil
+
+    shutil.rmtree(home / "ledger")
+    rebuilt = Log(home)
+    rebuilt.append(entries)
+    rebuilt.append([b"case-action 1"], {"source": "cases"})
+    result = runner.invoke(
+        app,
+        ["ledger", "verify", "--log-only", "--home", str(home), "--against", str(old_checkpoint)],
+    )
+    assert result.exit_code == 1, result.output
+    assert "consistency:" in result.output and "does not lead to the old root" in result.output
+
+
+def test_erasing_a_subscriber_keeps_every_proof_valid(seed_store: Store) -> None:
+    home = seed_store.home
+    msisdn = "6281100000001"
+    log = Log(home)
+    root = log.checkpoint().root
+    erasure = erase_subscriber(seed_store, msisdn)
+    assert erasure.records > 0 and len(erasure.leaves) == erasure.records
+    report = verify(seed_store)
+    assert report.ok, report.problems
+    assert report.erased == erasure.records
+    # the erased leaves still prove inclusion against the unchanged root
+    assert log.checkpoint().root == root
+    for idx in erasure.leaves:
+        M.verify_inclusion(
+            M.leaf_hash(log.entry(idx)), idx, log.size, log.inclusion_proof(idx), root
+        )
+    # nothing in the ledger names the number, and its secret is gone from the store
+    for path in (home / "ledger").rglob("*"):
+        if path.is_file():
+            assert msisdn.encode() not in path.read_bytes(), path
+    assert Store(home).subscriber(msisdn)["provisioning"] == []
+    for f in seed_store.files("subjects"):
+        assert not duckdb.sql(
+            f"SELECT * FROM read_parquet({_q(f)}) WHERE msisdn = '{msisdn}'"
+        ).fetchall()
+
+
+def test_killed_between_the_manifest_and_the_log_the_log_catches_up(
+    tmp_path: Path, seed_dir: Path
+) -> None:
+    home = tmp_path / "home"
+    code = "import sys; from jejak.store import Store; Store(sys.argv[1]).ingest([sys.argv[2]])"
+    proc = subprocess.run(
+        [sys.executable, "-c", code, str(home), str(seed_dir)],
+        env={**os.environ, "JEJAK_CRASH_AT": "before-ledger"},
+        capture_output=True,
+    )
+    assert proc.returncode == -9
+    store = Store(home)
+    assert store.manifest()["batches"] and Log(home).size == 0
+    with store._writer():  # the next writer to open the store appends what is missing
+        pass
+    report = verify(store)
+    assert report.ok, report.problems
+    assert report.records == Log(home).size > 0
+
+
+def test_a_deleted_log_does_not_verify(seed_store: Store, runner: CliRunner) -> None:
+    import shutil
+
+    shutil.rmtree(seed_store.home / "ledger")
+    result = runner.invoke(app, ["ledger", "verify", "--home", str(seed_store.home)])
+    assert result.exit_code == 1, result.output
+    assert "checkpoint:" in result.output and "missing" in result.output
