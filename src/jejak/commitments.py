@@ -29,6 +29,7 @@ Example::
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
@@ -89,6 +90,23 @@ def commitment_sql(kind_name: str, source: str, subjects: str | None, store_secr
         f"SELECT r.file_row_number, unhex(sha256(from_hex('{store_secret_hex}') || '\\x1F'::BLOB || encode({text}))) "
         f"AS commitment FROM {source} r ORDER BY r.file_row_number"
     )
+
+
+def iter_commitments(
+    con: duckdb.DuckDBPyConnection,
+    kind: str,
+    file: Path,
+    subjects: str | None,
+    secret: bytes,
+    chunk_rows: int = 1 << 20,
+) -> Iterator[list[bytes]]:
+    """The commitments of every record in one stored file, in file order, ``chunk_rows`` at a time."""
+    source = f"read_parquet('{file}', file_row_number=true, hive_partitioning=false)"
+    reader = con.sql(commitment_sql(kind, source, subjects, secret.hex())).to_arrow_reader(
+        chunk_rows
+    )
+    for batch in reader:
+        yield batch.column(1).to_pylist()
 
 
 def commitments(

@@ -47,6 +47,47 @@ def test_appends_in_uneven_batches_give_rfc6962_roots_and_proofs(fresh_log: Log)
     assert (fresh_log.dir / "tile/2/000.p/1").exists()
 
 
+
+def _files(log: Log) -> dict[str, bytes]:
+    return {
+        str(p.relative_to(log.dir)): p.read_bytes()
+        for p in sorted((log.dir / "tile").rglob("*"))
+        if p.is_file()
+    }
+
+
+@pytest.mark.parametrize("cuts", [(11,), (255, 256, 300), (66_000,), (256, 65_536, 65_537)])
+def test_an_append_in_chunks_writes_the_same_log_as_one_append(
+    tmp_path: Path, cuts: tuple[int, ...]
+) -> None:
+    """Ingest streams a big batch in chunks (memory bounded by a chunk): same tiles, one checkpoint."""
+    entries = _entries(70_000)
+    whole = Log(tmp_path / "whole", origin="example.com/test-log")
+    whole.append(entries[:10])
+    whole.append(entries[10:])
+    chunked = Log(tmp_path / "chunked", origin="example.com/test-log")
+    chunked.append(entries[:10])
+    bounds = [10, *cuts, 70_000]
+    with chunked.writer() as w:
+        w.append_chunks((entries[a:b] for a, b in zip(bounds, bounds[1:])), 69_990)
+    assert chunked.checkpoint().root == whole.checkpoint().root
+    assert _files(chunked) == _files(whole)
+    report, _ = verify_log(chunked)
+    assert report.ok, report.problems
+
+
+def test_an_append_that_brings_fewer_entries_than_announced_commits_nothing(
+    fresh_log: Log,
+) -> None:
+    fresh_log.append(_entries(300))
+    with pytest.raises(LedgerError, match="announced 1000 entries and brought 600"):
+        with fresh_log.writer() as w:
+            w.append_chunks([_entries(600, 300)], 1000)
+    assert fresh_log.size == 300
+    fresh_log.append(_entries(5, 300))
+    report, _ = verify_log(fresh_log)
+    assert report.ok, report.problems
+
 def test_keys_are_private_and_the_vkey_is_published(fresh_log: Log) -> None:
     fresh_log.append(_entries(3))
     key = fresh_log.home / "keys" / "ledger.key"

@@ -36,7 +36,7 @@ import json
 import multiprocessing
 import os
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
@@ -291,6 +291,7 @@ class _FileSink:
         self.futures: list[Future[list[int]]] = []
         self.pending: list[tuple[str, bytes]] = []
         self.pool = ThreadPoolExecutor(self.WORKERS)
+        self.count = 0
 
     def __enter__(self) -> _FileSink:
         return self
@@ -302,16 +303,23 @@ class _FileSink:
             os.makedirs(parent, exist_ok=True)
             self.made.add(parent)
         self.pending.append((path, data))
+        self.count += 1
         if len(self.pending) >= self.CHUNK:
-            self.futures.append(self.pool.submit(_write_files, self.pending))
-            self.pending = []
+            self._flush()
+
+    def _flush(self) -> None:
+        # once the append is big enough for one syncfs(2), files are closed as soon as they
+        # are written: a batch of millions of leaves makes more files than a process may hold open
+        close = _syncfs is not None and self.count >= self.SYNCFS_FROM
+        self.futures.append(self.pool.submit(_write_files, self.pending, close))
+        self.pending = []
 
     def __exit__(self, exc_type: object, *exc: object) -> None:
         try:
             if self.pending:
-                self.futures.append(self.pool.submit(_write_files, self.pending))
+                self._flush()
             fds = [fd for f in self.futures for fd in f.result()]
-            big = len(fds) >= self.SYNCFS_FROM and _syncfs is not None
+            big = self.count >= self.SYNCFS_FROM and _syncfs is not None
             try:
                 if exc_type is not None:
                     return
@@ -331,8 +339,9 @@ class _FileSink:
             self.pool.shutdown(wait=True)
 
 
-def _write_files(files: list[tuple[str, bytes]]) -> list[int]:
-    """Write new files; return their still open descriptors (closed by the caller after syncing)."""
+def _write_files(files: list[tuple[str, bytes]], close: bool = False) -> list[int]:
+    """Write new files; return their still open descriptors (closed by the caller after syncing),
+    or none when ``close``: a syncfs(2) of the filesystem will make them durable."""
     fds: list[int] = []
     try:
         for path, data in files:
@@ -341,6 +350,8 @@ def _write_files(files: list[tuple[str, bytes]]) -> list[int]:
             view = memoryview(data)
             while view:
                 view = view[os.write(fd, view) :]
+            if close:
+                os.close(fds.pop())
     except BaseException:
         for fd in fds:
             os.close(fd)
@@ -450,54 +461,47 @@ class Writer:
     def append(
         self, entries: Sequence[bytes], record: dict[str, Any] | None = None
     ) -> tuple[int, int]:
-        first, count = self.size, len(entries)
+        """Append ``entries`` with one signed checkpoint; return (first index, count)."""
+        return self.append_chunks([entries], len(entries), record)
+
+    def append_chunks(
+        self,
+        chunks: Iterable[Sequence[bytes]],
+        count: int,
+        record: dict[str, Any] | None = None,
+    ) -> tuple[int, int]:
+        """Append ``count`` entries that arrive in chunks, as one append with one checkpoint.
+
+        Memory stays bounded by one chunk whatever the append's size: each chunk's
+        tiles are written as it comes; the checkpoint, written last, is the commit point.
+        """
+        first = self.size
         if not count:
             return first, 0
         new_size = first + count
         write_atomic(self.dir / "pending", f"{first} {new_size}\n".encode())
+        pos = first
+        touched: set[int] = set()
         with _FileSink(self.dir) as sink:
-            # level 0: entry bundles and leaf tiles, tile by tile, the files fsynced in the background
-            lead = b"".join(self.edge[0])
-            hashes, up = _hash_level0(lead, entries)
-            hbuf = lead + hashes
-            ebuf = self.bundle + list(entries)
-            start = first // TILE_WIDTH
-            nfull = len(ebuf) // TILE_WIDTH
-            tile = TILE_WIDTH * HS
-            for i in range(nfull):
-                sink.write(
-                    entries_path(start + i),
-                    encode_bundle(ebuf[i * TILE_WIDTH : (i + 1) * TILE_WIDTH]),
+            for entries in chunks:
+                if pos + len(entries) > new_size:
+                    raise LedgerError(
+                        str(self.dir), f"an append announced {count} entries and brought more"
+                    )
+                self._extend(entries, pos, sink, touched)
+                pos += len(entries)
+            if pos != new_size:
+                raise LedgerError(
+                    str(self.dir), f"an append announced {count} entries and brought {pos - first}"
                 )
-                sink.write(tile_path(0, start + i), hbuf[i * tile : (i + 1) * tile])
-            self.bundle = ebuf[nfull * TILE_WIDTH :]
-            rest = hbuf[nfull * tile :]
-            self.edge[0] = [rest[i : i + HS] for i in range(0, len(rest), HS)]
-            if self.bundle:
-                sink.write(
-                    entries_path(start + nfull, len(self.bundle)), encode_bundle(self.bundle)
-                )
-                sink.write(tile_path(0, start + nfull, len(self.edge[0])), rest)
-
-            # higher levels: each full tile's root is the next level's new hash
-            new, level = up, 1
-            while new:
-                if level == len(self.edge):
-                    self.edge.append([])
-                start = (first >> (TILE_HEIGHT * level)) // TILE_WIDTH
-                buf = self.edge[level] + new
-                nfull = len(buf) // TILE_WIDTH
-                up = []
-                for i in range(nfull):
-                    chunk = buf[i * TILE_WIDTH : (i + 1) * TILE_WIDTH]
-                    sink.write(tile_path(level, start + i), b"".join(chunk))
-                    up.append(M.root_of(chunk))
-                remain = buf[nfull * TILE_WIDTH :]
-                if remain:
-                    sink.write(tile_path(level, start + nfull, len(remain)), b"".join(remain))
-                self.edge[level] = remain
-                new = up
-                level += 1
+            # the partial tiles of the new size, at each level this append changed
+            for level in sorted(touched):
+                index, width = divmod(new_size >> (TILE_HEIGHT * level), TILE_WIDTH)
+                if not width:
+                    continue
+                if level == 0:
+                    sink.write(entries_path(index, width), encode_bundle(self.bundle))
+                sink.write(tile_path(level, index, width), b"".join(self.edge[level]))
         _crash_point("ledger-before-checkpoint")
 
         self.size = new_size
@@ -508,6 +512,50 @@ class Writer:
         write_atomic(self.dir / "checkpoint", sign_checkpoint(cp, self.log.signer).encode())
         (self.dir / "pending").unlink()
         return first, count
+
+    def _extend(
+        self, entries: Sequence[bytes], first: int, sink: _FileSink, touched: set[int]
+    ) -> None:
+        """Write the full tiles and bundles that ``entries``, placed at ``first``, complete; keep
+        the rest at the right edge and note in ``touched`` the levels whose edge changed."""
+        if not entries:
+            return
+        # level 0: entry bundles and leaf tiles, tile by tile, the files fsynced in the background
+        lead = b"".join(self.edge[0])
+        hashes, up = _hash_level0(lead, entries)
+        hbuf = lead + hashes
+        ebuf = self.bundle + list(entries)
+        start = first // TILE_WIDTH
+        nfull = len(ebuf) // TILE_WIDTH
+        tile = TILE_WIDTH * HS
+        for i in range(nfull):
+            sink.write(
+                entries_path(start + i),
+                encode_bundle(ebuf[i * TILE_WIDTH : (i + 1) * TILE_WIDTH]),
+            )
+            sink.write(tile_path(0, start + i), hbuf[i * tile : (i + 1) * tile])
+        self.bundle = ebuf[nfull * TILE_WIDTH :]
+        rest = hbuf[nfull * tile :]
+        self.edge[0] = [rest[i : i + HS] for i in range(0, len(rest), HS)]
+        touched.add(0)
+
+        # higher levels: each full tile's root is the next level's new hash
+        new, level = up, 1
+        while new:
+            if level == len(self.edge):
+                self.edge.append([])
+            start = (first >> (TILE_HEIGHT * level)) // TILE_WIDTH
+            buf = self.edge[level] + new
+            nfull = len(buf) // TILE_WIDTH
+            up = []
+            for i in range(nfull):
+                chunk = buf[i * TILE_WIDTH : (i + 1) * TILE_WIDTH]
+                sink.write(tile_path(level, start + i), b"".join(chunk))
+                up.append(M.root_of(chunk))
+            self.edge[level] = buf[nfull * TILE_WIDTH :]
+            touched.add(level)
+            new = up
+            level += 1
 
     def _write_appends(self, first: int, count: int, record: dict[str, Any] | None) -> None:
         path = self.dir / "appends.json"

@@ -24,8 +24,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import duckdb
+import pyarrow.parquet as pq
 
-from jejak.commitments import commitments, entry_of, store_secret
+from jejak.commitments import commitments, entry_of, iter_commitments, store_secret
 from jejak.errors import StoreCorruptError
 from jejak.ledger.log import Log
 from jejak.schema import KINDS
@@ -35,6 +36,8 @@ if TYPE_CHECKING:
 
 SOURCE = "store"
 SUBJECTS = "_ledger_subjects"
+#: records committed per chunk: bounds the memory of committing a batch of any size
+CHUNK_ROWS = 1 << 20
 
 
 def subjects_view(con: duckdb.DuckDBPyConnection, store: Store) -> str | None:
@@ -82,28 +85,40 @@ def commit_store(store: Store, con: duckdb.DuckDBPyConnection | None = None) -> 
         con.execute("SET TimeZone = 'UTC'")
     try:
         subjects = subjects_view(con, store)
+        secret = store_secret(store.home)
         with log.writer() as w:
             for batch in todo:
-                entries: list[bytes] = []
                 files = []
+                count = 0
                 for kind, rel in batch_files(batch):
                     if kind not in KINDS:
                         continue
-                    es = file_entries(con, store, kind, rel, subjects)
+                    rows = _rows(store, rel)
                     files.append(
-                        {
-                            "kind": kind,
-                            "file": rel,
-                            "first": w.size + len(entries),
-                            "count": len(es),
-                        }
+                        {"kind": kind, "file": rel, "first": w.size + count, "count": rows}
                     )
-                    entries.extend(es)
-                w.append(entries, {"source": SOURCE, "batch": batch["id"], "files": files})
+                    count += rows
+                chunks = (
+                    [entry_of(f["kind"], c) for c in cs]
+                    for f in files
+                    for cs in iter_commitments(
+                        con, f["kind"], store.root / f["file"], subjects, secret, CHUNK_ROWS
+                    )
+                )
+                w.append_chunks(
+                    chunks, count, {"source": SOURCE, "batch": batch["id"], "files": files}
+                )
     finally:
         if own:
             con.close()
     return len(todo)
+
+
+def _rows(store: Store, rel: str) -> int:
+    path = store.root / rel
+    if not path.exists():
+        raise StoreCorruptError(str(path), "a committed data file is missing")
+    return int(pq.ParquetFile(path).metadata.num_rows)
 
 
 def locate(home: Path, index: int) -> dict[str, Any] | None:
