@@ -47,11 +47,16 @@ def machine() -> str:
     return f"{os.cpu_count()} cores ({cpu}), {mem:.0f} GiB RAM, Python {platform.python_version()}"
 
 
-def timed_ingest(home: Path, export: Path) -> tuple[float, float, int]:
-    """(seconds, peak RSS in MiB, rows loaded) of an ingest in its own process."""
+def timed_ingest(home: Path, export: Path) -> tuple[float, float, int, float]:
+    """(seconds, peak RSS in MiB, rows loaded, seconds spent committing to the ledger) of an
+    ingest in its own process."""
     code = (
-        "import sys, json; from jejak.store import Store; "
-        "r = Store(sys.argv[1]).ingest([sys.argv[2]]); print(json.dumps([r.seconds, r.loaded]))"
+        "import sys, json, time; from jejak.store import Store; import jejak.ledger.records as R\n"
+        "spent = [0.0]; commit = R.commit_store\n"
+        "def timed(*a, **k):\n"
+        "    t = time.perf_counter(); n = commit(*a, **k); spent[0] += time.perf_counter() - t; return n\n"
+        "R.commit_store = timed\n"
+        "r = Store(sys.argv[1]).ingest([sys.argv[2]]); print(json.dumps([r.seconds, r.loaded, spent[0]]))"
     )
     proc = subprocess.run(
         ["/usr/bin/time", "-f", "%M", sys.executable, "-c", code, str(home), str(export)],
@@ -61,12 +66,12 @@ def timed_ingest(home: Path, export: Path) -> tuple[float, float, int]:
     )
     import json
 
-    seconds, loaded = json.loads(proc.stdout.strip().splitlines()[-1])
+    seconds, loaded, ledger = json.loads(proc.stdout.strip().splitlines()[-1])
     peak_kib = int(proc.stderr.strip().splitlines()[-1])
-    return seconds, peak_kib / 1024, loaded
+    return seconds, peak_kib / 1024, loaded, ledger
 
 
-def bench_ingest(work: Path, sizes: list[int]) -> list[tuple[str, int, float, float, float]]:
+def bench_ingest(work: Path, sizes: list[int]) -> list[tuple[str, int, float, float, float, float]]:
     rows_out = []
     for rows in sizes:
         for fmt in ("parquet", "csv"):
@@ -75,11 +80,11 @@ def bench_ingest(work: Path, sizes: list[int]) -> list[tuple[str, int, float, fl
                 generate(export, rows, fmt, parts=max(1, rows // 5_000_000))
             home = work / f"home-ingest-{fmt}-{rows}"
             shutil.rmtree(home, ignore_errors=True)
-            seconds, peak, loaded = timed_ingest(home, export)
+            seconds, peak, loaded, ledger = timed_ingest(home, export)
             assert loaded == rows, (loaded, rows)
-            rows_out.append((fmt, rows, seconds, rows / seconds, peak))
+            rows_out.append((fmt, rows, seconds, peak, seconds - ledger, ledger))
             print(
-                f"  ingest {fmt:7} {rows:>12,} rows: {seconds:6.1f} s  {rows / seconds:>11,.0f} rows/s  peak {peak:,.0f} MiB",
+                f"  ingest {fmt:7} {rows:>12,} rows: {seconds:6.1f} s ({ledger:.1f} s of it committing to the ledger)  peak {peak:,.0f} MiB",
                 flush=True,
             )
             shutil.rmtree(home, ignore_errors=True)
@@ -214,6 +219,9 @@ def main() -> None:
     ap.add_argument("--work", type=Path, default=HERE / "data")
     ap.add_argument("--quick", action="store_true", help="1 M ingest, 5 M lookup")
     ap.add_argument("--skip-postgres", action="store_true")
+    ap.add_argument(
+        "--only", choices=("ingest", "lookup"), help="run one half (the other prints nothing)"
+    )
     a = ap.parse_args()
     if a.quick:
         a.ingest_rows, a.lookup_rows, a.batch_rows, a.samples = 1_000_000, 5_000_000, 5_000_000, 50
@@ -221,14 +229,32 @@ def main() -> None:
     print(f"machine: {machine()}")
     print(f"command: python bench/bench_store.py {' '.join(sys.argv[1:])}", flush=True)
     sizes = sorted({max(1, a.ingest_rows // 5), a.ingest_rows})
-    ingest = bench_ingest(a.work, sizes)
-    lookup, msisdns, home = bench_lookup(a.work, a.lookup_rows, a.batch_rows, a.samples)
-    pg = "skipped" if a.skip_postgres else bench_postgres(home, msisdns)
+    ingest = bench_ingest(a.work, sizes) if a.only != "lookup" else []
+    if a.only != "ingest":
+        lookup, msisdns, home = bench_lookup(a.work, a.lookup_rows, a.batch_rows, a.samples)
+        pg = "skipped" if a.skip_postgres else bench_postgres(home, msisdns)
+    if ingest:
+        print_ingest(ingest)
+    if a.only != "ingest":
+        print_lookup(a, lookup, pg)
+
+
+def print_ingest(ingest: list[tuple[str, int, float, float, float, float]]) -> None:
     print("\n### Ingest (provisioning rows)\n")
-    print("| format | rows | seconds | rows/s | peak RSS |")
-    print("|---|---:|---:|---:|---:|")
-    for fmt, rows, seconds, rate, peak in ingest:
-        print(f"| {fmt} | {rows:,} | {seconds:.1f} | {rate:,.0f} | {peak:,.0f} MiB |")
+    print(
+        "| format | rows | seconds in all | rows/s in all | store part: seconds, rows/s | ledger part: seconds, rows/s | peak RSS |"
+    )
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    for fmt, rows, seconds, peak, store_s, ledger_s in ingest:
+        print(
+            f"| {fmt} | {rows:,} | {seconds:.1f} | {rows / seconds:,.0f} | {store_s:.1f} s, {rows / store_s:,.0f} "
+            f"| {ledger_s:.1f} s, {rows / max(ledger_s, 1e-9):,.0f} | {peak:,.0f} MiB |"
+        )
+
+
+def print_lookup(
+    a: argparse.Namespace, lookup: dict[str, float], pg: dict[str, float] | str
+) -> None:
     print(
         f"\n### Everything about one subscriber among {a.lookup_rows:,} provisioning rows (warm, {a.samples} lookups)\n"
     )
