@@ -92,21 +92,32 @@ def commitment_sql(kind_name: str, source: str, subjects: str | None, store_secr
     )
 
 
-def iter_commitments(
+def iter_entries(
     con: duckdb.DuckDBPyConnection,
     kind: str,
     file: Path,
     subjects: str | None,
     secret: bytes,
     chunk_rows: int = 1 << 20,
-) -> Iterator[list[bytes]]:
-    """The commitments of every record in one stored file, in file order, ``chunk_rows`` at a time."""
+) -> Iterator[tuple[list[bytes], bytes]]:
+    """The log entries of every record in one stored file, in file order, ``chunk_rows`` at a time,
+    each chunk with its RFC 6962 leaf hashes, SHA-256(0x00 || entry), concatenated.
+
+    Entries and leaf hashes are computed by DuckDB, in parallel, rather than one
+    Python call per record: committing a batch is part of every ingest.
+    """
     source = f"read_parquet('{file}', file_row_number=true, hive_partitioning=false)"
-    reader = con.sql(commitment_sql(kind, source, subjects, secret.hex())).to_arrow_reader(
-        chunk_rows
+    query = (
+        f"SELECT entry, unhex(sha256('\\x00'::BLOB || entry)) AS leaf FROM ("
+        f"SELECT file_row_number, '{kind} '::BLOB || commitment AS entry "
+        f"FROM ({commitment_sql(kind, source, subjects, secret.hex())})) ORDER BY file_row_number"
     )
-    for batch in reader:
-        yield batch.column(1).to_pylist()
+    for batch in con.sql(query).to_arrow_reader(chunk_rows):
+        leaves = batch.column(1).cast(pa.binary(32))
+        data = leaves.buffers()[1]
+        assert data is not None
+        start = leaves.offset * 32
+        yield batch.column(0).to_pylist(), data.to_pybytes()[start : start + 32 * len(leaves)]
 
 
 def commitments(

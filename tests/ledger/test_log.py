@@ -14,7 +14,7 @@ import pytest
 
 from jejak.errors import LedgerError, VerificationError
 from jejak.ledger import merkle as M
-from jejak.ledger.log import Log
+from jejak.ledger.log import Hashed, Log
 from jejak.ledger.note import Signer
 from jejak.ledger.receipt import make_receipt, verify_receipt
 from jejak.ledger.verify import verify_log
@@ -47,7 +47,6 @@ def test_appends_in_uneven_batches_give_rfc6962_roots_and_proofs(fresh_log: Log)
     assert (fresh_log.dir / "tile/2/000.p/1").exists()
 
 
-
 def _files(log: Log) -> dict[str, bytes]:
     return {
         str(p.relative_to(log.dir)): p.read_bytes()
@@ -74,6 +73,25 @@ def test_an_append_in_chunks_writes_the_same_log_as_one_append(
     assert _files(chunked) == _files(whole)
     report, _ = verify_log(chunked)
     assert report.ok, report.problems
+    # the same with leaf hashes computed by the caller (as ingest does, in DuckDB)
+    hashed = Log(tmp_path / "hashed", origin="example.com/test-log")
+    hashed.append(entries[:10])
+    with hashed.writer() as w:
+        w.append_chunks(
+            (
+                Hashed(entries[a:b], b"".join(M.leaf_hash(e) for e in entries[a:b]))
+                for a, b in zip(bounds, bounds[1:])
+            ),
+            69_990,
+        )
+    assert _files(hashed) == _files(whole)
+
+
+def test_leaf_hashes_that_do_not_match_the_entries_are_refused(fresh_log: Log) -> None:
+    with pytest.raises(LedgerError, match="leaf hashes do not match"):
+        with fresh_log.writer() as w:
+            w.append_chunks([Hashed(_entries(3), bytes(64))], 3)
+    assert fresh_log.size == 0
 
 
 def test_an_append_that_brings_fewer_entries_than_announced_commits_nothing(
@@ -87,6 +105,7 @@ def test_an_append_that_brings_fewer_entries_than_announced_commits_nothing(
     fresh_log.append(_entries(5, 300))
     report, _ = verify_log(fresh_log)
     assert report.ok, report.problems
+
 
 def test_keys_are_private_and_the_vkey_is_published(fresh_log: Log) -> None:
     fresh_log.append(_entries(3))

@@ -41,7 +41,7 @@ from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from jejak.errors import LedgerError, VerificationError
 from jejak.ledger import merkle as M
@@ -251,22 +251,38 @@ def _worker_pool() -> ProcessPoolExecutor | None:
     return _pool
 
 
-def _hash_level0(lead: bytes, entries: Sequence[bytes]) -> tuple[bytes, list[bytes]]:
+class Hashed(NamedTuple):
+    """A chunk of entries with their leaf hashes already computed (concatenated), e.g. by DuckDB."""
+
+    entries: Sequence[bytes]
+    leaves: bytes
+
+
+def _hash_level0(
+    lead: bytes, entries: Sequence[bytes], leaves: bytes | None = None
+) -> tuple[bytes, list[bytes]]:
     """Leaf hashes and full-tile roots, split with a worker process for big appends."""
     n = len(entries)
     lead_n = len(lead) // HS
     split = ((lead_n + n // 2) // TILE_WIDTH) * TILE_WIDTH - lead_n
     pool = _worker_pool() if n >= PARALLEL_FROM else None
     if pool is None or split <= 0:
-        return hash_level0(lead, entries)
+        return hash_level0(lead, entries, leaves)
     global _pool
-    far = pool.submit(hash_level0, b"", list(entries[split:]))
-    near_hashes, near_roots = hash_level0(lead, entries[:split])
+    if leaves is None:
+        far = pool.submit(hash_level0, b"", list(entries[split:]))
+        near_hashes, near_roots = hash_level0(lead, entries[:split])
+    else:  # only the tiles' inner nodes are left to hash: send the worker hashes, not entries
+        far = pool.submit(hash_level0, b"", (), leaves[split * HS :])
+        near_hashes, near_roots = hash_level0(lead, (), leaves[: split * HS])
     try:
         far_hashes, far_roots = far.result()
     except BrokenProcessPool:  # the worker could not start or died: hash here, and stay serial
         _pool = None
-        far_hashes, far_roots = hash_level0(b"", entries[split:])
+        if leaves is None:
+            far_hashes, far_roots = hash_level0(b"", entries[split:])
+        else:
+            far_hashes, far_roots = hash_level0(b"", (), leaves[split * HS :])
     return near_hashes + far_hashes, near_roots + far_roots
 
 
@@ -466,7 +482,7 @@ class Writer:
 
     def append_chunks(
         self,
-        chunks: Iterable[Sequence[bytes]],
+        chunks: Iterable[Sequence[bytes] | Hashed],
         count: int,
         record: dict[str, Any] | None = None,
     ) -> tuple[int, int]:
@@ -483,12 +499,17 @@ class Writer:
         pos = first
         touched: set[int] = set()
         with _FileSink(self.dir) as sink:
-            for entries in chunks:
+            for chunk in chunks:
+                entries, leaves = chunk if isinstance(chunk, Hashed) else (chunk, None)
+                if leaves is not None and len(leaves) != HS * len(entries):
+                    raise LedgerError(
+                        str(self.dir), "a chunk's leaf hashes do not match its entries"
+                    )
                 if pos + len(entries) > new_size:
                     raise LedgerError(
                         str(self.dir), f"an append announced {count} entries and brought more"
                     )
-                self._extend(entries, pos, sink, touched)
+                self._extend(entries, pos, sink, touched, leaves)
                 pos += len(entries)
             if pos != new_size:
                 raise LedgerError(
@@ -514,7 +535,12 @@ class Writer:
         return first, count
 
     def _extend(
-        self, entries: Sequence[bytes], first: int, sink: _FileSink, touched: set[int]
+        self,
+        entries: Sequence[bytes],
+        first: int,
+        sink: _FileSink,
+        touched: set[int],
+        leaves: bytes | None = None,
     ) -> None:
         """Write the full tiles and bundles that ``entries``, placed at ``first``, complete; keep
         the rest at the right edge and note in ``touched`` the levels whose edge changed."""
@@ -522,7 +548,7 @@ class Writer:
             return
         # level 0: entry bundles and leaf tiles, tile by tile, the files fsynced in the background
         lead = b"".join(self.edge[0])
-        hashes, up = _hash_level0(lead, entries)
+        hashes, up = _hash_level0(lead, entries, leaves)
         hbuf = lead + hashes
         ebuf = self.bundle + list(entries)
         start = first // TILE_WIDTH

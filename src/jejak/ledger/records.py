@@ -26,9 +26,9 @@ from typing import TYPE_CHECKING, Any
 import duckdb
 import pyarrow.parquet as pq
 
-from jejak.commitments import commitments, entry_of, iter_commitments, store_secret
+from jejak.commitments import commitments, entry_of, iter_entries, store_secret
 from jejak.errors import StoreCorruptError
-from jejak.ledger.log import Log
+from jejak.ledger.log import Hashed, Log
 from jejak.schema import KINDS
 
 if TYPE_CHECKING:
@@ -99,9 +99,9 @@ def commit_store(store: Store, con: duckdb.DuckDBPyConnection | None = None) -> 
                     )
                     count += rows
                 chunks = (
-                    [entry_of(f["kind"], c) for c in cs]
+                    Hashed(entries, leaves)
                     for f in files
-                    for cs in iter_commitments(
+                    for entries, leaves in iter_entries(
                         con, f["kind"], store.root / f["file"], subjects, secret, CHUNK_ROWS
                     )
                 )

@@ -152,7 +152,9 @@ def decode_bundle(data: bytes, where: str = "entry bundle") -> list[bytes]:
 # ----------------------------------------------------------------- hashing
 
 
-def hash_level0(lead: bytes, entries: Sequence[bytes]) -> tuple[bytes, list[bytes]]:
+def hash_level0(
+    lead: bytes, entries: Sequence[bytes], leaves: bytes | None = None
+) -> tuple[bytes, list[bytes]]:
     """Leaf hashes of ``entries`` (concatenated) and the roots of every full tile of ``lead`` + them.
 
     ``lead`` is the hashes already in the partial tile these leaves continue (a
@@ -161,7 +163,8 @@ def hash_level0(lead: bytes, entries: Sequence[bytes]) -> tuple[bytes, list[byte
     """
     prefix = b"\x00"
     node = b"\x01"
-    leaves = b"".join([sha256(prefix + e).digest() for e in entries])
+    if leaves is None:  # else: the caller computed them (SHA-256(0x00 || entry), concatenated)
+        leaves = b"".join([sha256(prefix + e).digest() for e in entries])
     buf = lead + leaves
     tile = TILE_WIDTH * HASH_SIZE
     roots = []
