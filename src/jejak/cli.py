@@ -290,6 +290,22 @@ app.command("evaluate")(handles_errors(detect_cli.evaluate))
 app.command("suppress")(handles_errors(detect_cli.suppress))
 app.command("rules")(handles_errors(detect_cli.rules))
 
+from jejak.ledger import cli as ledger_cli  # noqa: E402
+
+app.add_typer(ledger_cli.app, name="ledger")
+
+from jejak.investigate import cli as investigate_cli  # noqa: E402
+
+app.command("investigate")(handles_errors(investigate_cli.investigate))
+
+from jejak import demo as demo_cli  # noqa: E402
+
+app.command("demo")(handles_errors(demo_cli.demo))
+
+from jejak.simulate import cli as simulate_cli  # noqa: E402
+
+app.command("simulate")(handles_errors(simulate_cli.simulate))
+
 
 def main() -> None:
     app()

@@ -1,0 +1,194 @@
+"""Investigation: from a subscriber's number or a complaint to the evidence report and a verdict.
+
+One call, :func:`investigate`, runs the steps, each in its own module:
+
+1. :mod:`~jejak.investigate.evidence` gathers every record about the subscriber
+   and puts it in time order (the chronology);
+2. :mod:`~jejak.investigate.attribution` attributes each disputed or
+   unconsented action: user ID, person, outlet, address, terminal, session,
+   roster, consent — each fact an evidence item naming its records;
+3. :mod:`~jejak.investigate.charges` checks each charge against the
+   provisioning that should explain it;
+4. :mod:`~jejak.investigate.hypotheses` weighs the five hypotheses by written
+   rules and reaches the verdict (``docs/verdicts.md``);
+5. :mod:`~jejak.investigate.blast` finds the other subscribers reached the
+   same way;
+6. :mod:`~jejak.investigate.remedy` computes refund, unbarring and
+   compensation by a configurable :class:`~jejak.investigate.remedy.Policy`.
+
+The report (:mod:`~jejak.investigate.report`) turns into the JSON of
+``shared/spec/outputs.md``, a terminal text (:mod:`~jejak.investigate.render_text`)
+or a self-contained HTML page (:mod:`~jejak.investigate.render_html`).
+
+**Alerts.** The report lists the alerts that concern the subscriber. When
+``alerts`` is given they are used as they are. Otherwise the alerts stored by
+the latest ``jejak detect`` run are read — unless there are none, or data was
+ingested after that run: then the rule pack runs once over the whole store and
+its alerts are stored (``detect(store, save=True)``), so that later reports
+reuse them. The verdict never depends on the alerts (they corroborate; the
+records decide), so a report is the same with or without them but for its
+``findings``.
+
+**Determinism.** ``as_of`` is the moment the report is made for: compensation
+for a barred line runs until it. It defaults to the time of the subscriber's
+latest record, so the same data gives the same report; a given ``as_of`` may not
+be earlier than that record.
+
+Example::
+
+    >>> from jejak.store import Store
+    >>> report = investigate(Store("./jejak-data"), "6281100000001")   # doctest: +SKIP
+    >>> report.verdict.hypothesis, report.verdict.operator_liable        # doctest: +SKIP
+    ('credential_misuse', True)
+    >>> report.remedy.refund, report.blast_radius.by_agent               # doctest: +SKIP
+    (500000, ['6281100000052', '6281100000061', '6281100000077', '6281100000089'])
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from jejak.errors import UsageError
+from jejak.investigate.attribution import actions as find_actions
+from jejak.investigate.attribution import consent_check, local
+from jejak.investigate.blast import blast_radius
+from jejak.investigate.charges import BILLING_ERRORS, check_charges
+from jejak.investigate.evidence import (
+    alerts_current,
+    chronology,
+    filter_alerts,
+    findings,
+    gather,
+    latest_at,
+)
+from jejak.investigate.hypotheses import weigh
+from jejak.investigate.remedy import Policy, remedy
+from jejak.investigate.report import HYPOTHESES, INSUFFICIENT, Report
+from jejak.store import Store
+
+__all__ = ["HYPOTHESES", "INSUFFICIENT", "Policy", "Report", "investigate", "parse_as_of"]
+
+
+def parse_as_of(value: str | datetime | None) -> datetime | None:
+    """``--as-of``: an ISO 8601 timestamp with offset, or a date (its end, UTC)."""
+    if value is None or isinstance(value, datetime):
+        if isinstance(value, datetime) and value.tzinfo is None:
+            raise UsageError("--as-of", f"{value.isoformat()} has no UTC offset")
+        return value
+    text = value.strip()
+    try:
+        if len(text) == 10:
+            d = datetime.fromisoformat(text)
+            return d.replace(hour=23, minute=59, second=59, tzinfo=UTC)
+        t = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise UsageError("--as-of", f"{value!r} is not a date or an ISO 8601 timestamp") from None
+    if t.tzinfo is None:
+        raise UsageError("--as-of", f"{value!r} has no UTC offset (e.g. 2017-04-01T00:00:00+07:00)")
+    return t
+
+
+def _alerts(
+    store: Store, msisdn: str, ids: list[str], given: list[Any] | None
+) -> tuple[list[dict[str, Any]], str]:
+    if given is not None:
+        return filter_alerts(given, msisdn, ids), "given"
+    if not alerts_current(store):
+        from jejak.detect import detect
+
+        detect(store, save=True)
+        return findings(store, msisdn, ids), "detect run now (stored)"
+    return findings(store, msisdn, ids), "stored"
+
+
+def investigate(
+    store: Store,
+    msisdn: str | None = None,
+    *,
+    complaint_id: str | None = None,
+    as_of: str | datetime | None = None,
+    policy: Policy | str | Path | None = None,
+    alerts: list[Any] | None = None,
+) -> Report:
+    """The evidence report for ``msisdn`` (or the subscriber of ``complaint_id``).
+
+    Raises NotFoundError for an unknown subscriber or complaint, UsageError for a
+    complaint about another number or an ``as_of`` before the latest record.
+    """
+    pol = policy if isinstance(policy, Policy) else Policy.load(policy)
+    case = gather(store, msisdn, complaint_id)
+    latest = latest_at(case)
+    when = parse_as_of(as_of)
+    if when is None:
+        when = latest or datetime(1970, 1, 1, tzinfo=UTC)
+    elif latest is not None and when < latest:
+        raise UsageError(
+            "--as-of",
+            f"{when.isoformat()} is before the latest record about {case.msisdn} ({latest.isoformat()})",
+        )
+    when = when.astimezone(UTC)
+
+    chron = chronology(case)
+    acts = find_actions(case, pol)
+    unconsented = {a.event_id for a in acts if not a.consent_valid}
+    charges = check_charges(case, unconsented)
+    consented_elsewhere = any(
+        e.get("agent_id") and consent_check(e, _consent_of(case, e))[0] == "CONSENT_VERIFIED"
+        for e in case.records.get("provisioning", [])
+    )
+    ids = sorted(
+        {c.record_id for c in chron}
+        | {str(a.event["session_id"]) for a in acts if a.event.get("session_id")}
+    )
+    found, source = _alerts(store, case.msisdn, ids, alerts)
+    hyps, verdict = weigh(
+        acts,
+        charges,
+        found,
+        consented_elsewhere=consented_elsewhere,
+    )
+    liable = verdict.operator_liable
+    unsupported = {c["charge_id"] for c in charges if "CHARGE_FROM_UNCONSENTED" in c["codes"]}
+    billing_errors = {c["charge_id"] for c in charges if set(c["codes"]) & set(BILLING_ERRORS)}
+    rem = remedy(
+        liable=liable,
+        charges=charges,
+        unsupported=unsupported,
+        billing_errors=billing_errors,
+        line_actions=case.records.get("line_actions", []),
+        complaint=case.complaint,
+        as_of=when,
+        policy=pol,
+        local=lambda t: local(t, pol.timezone),
+    )
+    for c in charges:
+        c["evidence"] = [e.to_dict() for e in c["evidence"]]
+    report = Report(
+        msisdn=case.msisdn,
+        complaint_id=(case.complaint or {}).get("complaint_id"),
+        as_of=when,
+        subscriber=case.subscriber,
+        complaint=case.complaint,
+        chronology=chron,
+        actions=acts,
+        charges=charges,
+        findings=found,
+        hypotheses=hyps,
+        verdict=verdict,
+        blast_radius=blast_radius(case, acts),
+        remedy=rem,
+        policy=pol.model_dump(),
+        alerts_source=source,
+        timezone=pol.timezone,
+    )
+    return report
+
+
+def _consent_of(case: Any, event: dict[str, Any]) -> dict[str, Any] | None:
+    cid = event.get("consent_id")
+    for c in case.records.get("consents", []):
+        if c["consent_id"] == cid:
+            return c
+    return None

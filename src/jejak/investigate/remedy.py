@@ -1,0 +1,183 @@
+"""The remedy: what the operator owes the subscriber, by a written, configurable policy.
+
+:class:`Policy` holds every number the remedy uses; its defaults are below and
+in ``docs/verdicts.md``. A policy file (JSON or TOML, ``--policy FILE``) may set
+any of its fields; unknown fields are an error.
+
+The remedy, when the verdict holds the operator liable:
+
+- **refund** every charge the evidence does not support: each package charge
+  that follows an action no verified consent covers, and each package charge
+  with a billing error (after the package ended, during its promo, above its
+  price, without any activation);
+- **unbar** the line when its latest line action is a bar for non-payment of no
+  more than the refunded amount (the bar is over money that was never owed), or
+  a bar placed while a complaint disputing the amount was open;
+- **compensate** each day such a bar lasted — until the unbar on record or, if
+  none, until ``as_of`` — at ``compensation_per_day_bar_all`` (or
+  ``…_bar_outgoing``), counting every started day, capped at
+  ``compensation_cap`` when one is set.
+
+When the operator is not liable nothing is refunded except charges with a
+billing error (a consented package still cannot be billed after it ended), and
+the bar stands.
+
+Example::
+
+    >>> Policy().compensation_per_day_bar_all
+    50000
+    >>> Policy.model_validate({"compensation_per_day_bar_all": 10000}).compensation_per_day_bar_all
+    10000
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import tomllib
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from jejak.errors import UsageError
+from jejak.investigate.i18n import idr
+from jejak.investigate.report import Evidence, Remedy
+
+BARS = ("bar_outgoing", "bar_all")
+
+
+class Policy(BaseModel):
+    """The numbers the remedy and the attribution use (all amounts in IDR)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    compensation_per_day_bar_all: int = Field(
+        50_000, ge=0, description="Compensation per started day the line was fully barred."
+    )
+    compensation_per_day_bar_outgoing: int = Field(
+        25_000, ge=0, description="Compensation per started day only outgoing service was barred."
+    )
+    compensation_cap: int | None = Field(
+        None, ge=0, description="Most compensation one report may award; none = no cap."
+    )
+    handover_minutes: int = Field(
+        30,
+        ge=0,
+        description="A terminal counts as handed over when another user ID used it this recently (rule JJK-004).",
+    )
+    timezone: str = Field(
+        "Asia/Jakarta", description="Time zone for times when the outlet's is unknown."
+    )
+
+    @classmethod
+    def load(cls, path: str | Path | None) -> Policy:
+        """The policy in a JSON or TOML file (the defaults when ``path`` is None)."""
+        if path is None:
+            return cls()
+        p = Path(path)
+        try:
+            text = p.read_text(encoding="utf-8")
+            data: Any = tomllib.loads(text) if p.suffix == ".toml" else json.loads(text)
+        except FileNotFoundError:
+            raise UsageError(str(p), "no such policy file") from None
+        except (OSError, ValueError) as exc:
+            raise UsageError(str(p), f"cannot read the policy: {exc}") from None
+        try:
+            return cls.model_validate(data)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(x) for x in first["loc"])
+            raise UsageError(str(p), f"{where}: {first['msg']}") from None
+
+
+def barred_days(start: datetime, end: datetime) -> int:
+    """Started days between two moments (0 when ``end`` is not after ``start``).
+
+    >>> from datetime import UTC
+    >>> barred_days(datetime(2017, 3, 10, 2, tzinfo=UTC), datetime(2017, 3, 11, 2, 1, tzinfo=UTC))
+    2
+    """
+    seconds = (end - start).total_seconds()
+    return math.ceil(seconds / 86400) if seconds > 0 else 0
+
+
+def remedy(
+    *,
+    liable: bool,
+    charges: list[dict[str, Any]],
+    unsupported: set[str],
+    billing_errors: set[str],
+    line_actions: list[dict[str, Any]],
+    complaint: dict[str, Any] | None,
+    as_of: datetime,
+    policy: Policy,
+    local: Any,
+) -> Remedy:
+    """What the operator owes: see the module docstring for each rule."""
+    refundable = (unsupported | billing_errors) if liable else billing_errors
+    refunded = [c for c in charges if c["charge_id"] in refundable and (c.get("amount") or 0) > 0]
+    refund = sum(int(c["amount"]) for c in refunded)
+    ids = [c["charge_id"] for c in refunded]
+    lines: list[Evidence] = []
+    if ids:
+        lines.append(
+            Evidence("REMEDY_REFUND", {"refund": idr(refund), "charges": ", ".join(ids)}, ids)
+        )
+    else:
+        lines.append(Evidence("REMEDY_NO_REFUND", {}, []))
+
+    unbar, days, comp, bar_id = False, 0, 0, None
+    acts = sorted(line_actions, key=lambda a: (a["at"], a["action_id"]))
+    # the bar in force (or the latest one, if it has been lifted since)
+    bars = [a for a in acts if a["action"] in BARS]
+    if bars:
+        bar = bars[-1]
+        bar_id = bar["action_id"]
+        lifted = [a for a in acts if a["action"] == "unbar" and a["at"] >= bar["at"]]
+        over_refund = (
+            bar.get("reason") == "non_payment" and 0 < int(bar.get("amount_due") or 0) <= refund
+        )
+        over_dispute = (
+            complaint is not None
+            and bar.get("reason") == "non_payment"
+            and complaint["opened_at"] <= bar["at"]
+            and bool(set(complaint.get("disputed_charge_ids") or []) & set(ids))
+        )
+        if liable and refund > 0 and (over_refund or over_dispute):
+            end = lifted[0]["at"] if lifted else as_of
+            days = barred_days(bar["at"], end)
+            rate = (
+                policy.compensation_per_day_bar_all
+                if bar["action"] == "bar_all"
+                else policy.compensation_per_day_bar_outgoing
+            )
+            comp = days * rate
+            if policy.compensation_cap is not None:
+                comp = min(comp, policy.compensation_cap)
+            unbar = not lifted
+            lines.append(
+                Evidence(
+                    "REMEDY_UNBAR",
+                    {
+                        "action": bar_id,
+                        "when": local(bar["at"]),
+                        "days": days,
+                        "rate": idr(rate),
+                        "compensation": idr(comp),
+                    },
+                    [bar_id, *(a["action_id"] for a in lifted[:1])],
+                )
+            )
+        elif not lifted:
+            lines.append(Evidence("REMEDY_BAR_STANDS", {"action": bar_id}, [bar_id]))
+    return Remedy(
+        refund=refund,
+        charge_ids=ids,
+        compensation=comp,
+        unbar=unbar,
+        barred_days=days,
+        lines=lines,
+        bar_id=bar_id,
+    )

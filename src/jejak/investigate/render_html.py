@@ -1,0 +1,380 @@
+"""The report as one self-contained HTML page, in English or Indonesian.
+
+One file, nothing fetched: the CSS is inline, and the two pictures are SVG drawn
+here, on the server, from the report:
+
+- the **timeline** of the case: every record about the subscriber on one axis,
+  a lane per record kind, the disputed actions, charges, complaint and bar
+  marked; below it the **evening of each disputed action**: the outlet's hours,
+  the shifts rostered there, the session on the terminal before, the session
+  the action was made in, and the action itself;
+- the **graph** of the people, user IDs, sessions, terminals, addresses and
+  subscribers involved, with an edge for each record that links two of them.
+
+The page (``templates/report.html``, Jinja2 with autoescaping) has no script
+and no external URL; every text comes from :mod:`jejak.investigate.i18n`.
+
+Example::
+
+    >>> html = render_html(report, lang="id")              # doctest: +SKIP
+    >>> "Penyalahgunaan user ID" in html                   # doctest: +SKIP
+    True
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+from markupsafe import Markup, escape
+
+from jejak.investigate.attribution import local
+from jejak.investigate.i18n import check_lang, chronology_summary, idr, label
+from jejak.investigate.report import Action, Report
+
+LANES = (
+    "provisioning",
+    "consents",
+    "charges",
+    "notifications",
+    "line_actions",
+    "complaints",
+    "locations",
+)
+COLOURS = {
+    "provisioning": "#1f5fa8",
+    "consents": "#2e8b57",
+    "charges": "#b8860b",
+    "notifications": "#6a5acd",
+    "line_actions": "#8b0000",
+    "complaints": "#d2691e",
+    "locations": "#708090",
+}
+ALERT = "#c0392b"
+
+_env: Environment | None = None
+
+
+def _environment() -> Environment:
+    global _env
+    if _env is None:
+        _env = Environment(
+            loader=PackageLoader("jejak.investigate", "templates"),
+            autoescape=select_autoescape(["html"]),
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
+    return _env
+
+
+def _x(t: datetime, t0: datetime, t1: datetime, x0: float, x1: float) -> float:
+    span = (t1 - t0).total_seconds() or 1.0
+    return x0 + (x1 - x0) * (t - t0).total_seconds() / span
+
+
+def timeline_svg(report: Report, lang: str) -> Markup:
+    """The whole case on one axis, one lane per record kind."""
+    chron = report.chronology
+    if not chron:
+        return Markup("")
+    marked = {a.event_id for a in report.actions}
+    marked |= set(report.remedy.charge_ids)
+    if report.complaint_id:
+        marked.add(report.complaint_id)
+    if report.remedy.bar_id:
+        marked.add(report.remedy.bar_id)
+    t0 = chron[0].at - timedelta(days=3)
+    t1 = max(chron[-1].at, report.as_of) + timedelta(days=3)
+    left, right, top, lane_h = 130.0, 960.0, 20.0, 26.0
+    height = top + lane_h * len(LANES) + 60
+    parts = [
+        f'<svg viewBox="0 0 1000 {height:.0f}" role="img" '
+        f'aria-label="{escape(label("timeline", lang))}" class="chart">'
+    ]
+    for i, kind in enumerate(LANES):
+        y = top + i * lane_h + lane_h / 2
+        parts.append(
+            f'<text x="{left - 8}" y="{y + 4:.1f}" text-anchor="end" class="lane">{escape(label("kind." + kind, lang))}</text>'
+            f'<line x1="{left}" y1="{y:.1f}" x2="{right}" y2="{y:.1f}" class="grid"/>'
+        )
+    # month ticks
+    axis_y = top + lane_h * len(LANES) + 8
+    parts.append(f'<line x1="{left}" y1="{axis_y}" x2="{right}" y2="{axis_y}" class="axis"/>')
+    m = datetime(t0.year, t0.month, 1, tzinfo=t0.tzinfo)
+    step = max(1, round(((t1 - t0).days / 30) / 12))
+    while m <= t1:
+        if m >= t0:
+            x = _x(m, t0, t1, left, right)
+            parts.append(
+                f'<line x1="{x:.1f}" y1="{axis_y}" x2="{x:.1f}" y2="{axis_y + 5}" class="axis"/>'
+                f'<text x="{x:.1f}" y="{axis_y + 18}" text-anchor="middle" class="tick">{m:%Y-%m}</text>'
+            )
+        month = m.month - 1 + step
+        m = m.replace(year=m.year + month // 12, month=month % 12 + 1)
+    for c in chron:
+        i = LANES.index(c.kind)
+        x = _x(c.at, t0, t1, left, right)
+        y = top + i * lane_h + lane_h / 2
+        hot = c.record_id in marked
+        r = 6 if hot else 3.5
+        colour = ALERT if hot else COLOURS[c.kind]
+        title = f"{local(c.at, report.timezone)} {c.record_id}: {chronology_summary(c.kind, lang, **c.params)}"
+        parts.append(
+            f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{r}" fill="{colour}" fill-opacity="{0.95 if hot else 0.6}">'
+            f"<title>{escape(title)}</title></circle>"
+        )
+        if hot:
+            parts.append(
+                f'<text x="{x:.1f}" y="{y - 9:.1f}" text-anchor="middle" class="mark">{escape(c.record_id)}</text>'
+            )
+    x = _x(report.as_of, t0, t1, left, right)
+    parts.append(
+        f'<line x1="{x:.1f}" y1="{top - 8}" x2="{x:.1f}" y2="{axis_y}" class="asof"/>'
+        f'<text x="{x:.1f}" y="{top - 10}" text-anchor="middle" class="tick">{escape(label("as_of", lang))}</text>'
+    )
+    parts.append("</svg>")
+    return Markup("".join(parts))
+
+
+def evening_svg(action: Action, report: Report, lang: str) -> Markup:
+    """The hours around one action: outlet hours, shifts, the terminal's sessions, the action."""
+    e = action.event
+    tz = (action.outlet or {}).get("timezone") or report.timezone
+    zone = ZoneInfo(tz)
+    at: datetime = e["at"]
+    spans: list[tuple[str, datetime, datetime, str, str]] = []  # label, start, end, class, title
+    owner = action.person or e.get("agent_id") or "?"
+    for sh in action.owner_shifts:
+        spans.append(
+            (f"{owner} ({sh.get('duty')})", sh["starts_at"], sh["ends_at"], "owner", sh["shift_id"])
+        )
+    os_ = action.owner_session
+    if os_:
+        spans.append(
+            (
+                f"{label('session', lang)} {os_['session_id']} ({os_['agent_id']})",
+                os_["started_at"],
+                os_.get("ended_at") or os_["started_at"],
+                "owner",
+                os_.get("device_id") or "",
+            )
+        )
+    for d in action.on_duty:
+        name = f"{d.get('person') or d['agent_id']} ({d.get('duty')})"
+        spans.append((name, d["starts_at"], d["ends_at"], "shift", f"{d['shift_id']}"))
+    tb = action.terminal_before
+    if tb:
+        end = tb.get("ended_at") or tb["started_at"]
+        spans.append(
+            (
+                f"{label('session', lang)} {tb['session_id']} ({tb['agent_id']})",
+                tb["started_at"],
+                end,
+                "other",
+                tb["device_id"] or "",
+            )
+        )
+    s = action.session
+    if s:
+        end = s.get("ended_at") or at
+        spans.append(
+            (
+                f"{label('session', lang)} {s['session_id']} ({s['agent_id']})",
+                s["started_at"],
+                end,
+                "this",
+                s.get("device_id") or "",
+            )
+        )
+    times = [at] + [a for _, a, _, _, _ in spans] + [b for _, _, b, _, _ in spans]
+    t0 = min(times) - timedelta(minutes=30)
+    t1 = max(times) + timedelta(minutes=30)
+    # whole hours
+    t0 = t0.astimezone(zone).replace(minute=0, second=0, microsecond=0)
+    t1 = t1.astimezone(zone).replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
+    left, right, top, row = 230.0, 960.0, 30.0, 24.0
+    rows = len(spans) + 2
+    height = top + row * rows + 40
+    out = [
+        f'<svg viewBox="0 0 1000 {height:.0f}" role="img" class="chart" '
+        f'aria-label="{escape(action.event_id)}">'
+    ]
+    outlet = action.outlet or {}
+    if outlet.get("opens") and outlet.get("closes"):
+        day = at.astimezone(zone).date()
+        o = datetime.combine(day, datetime.strptime(outlet["opens"], "%H:%M").time(), zone)
+        c = datetime.combine(day, datetime.strptime(outlet["closes"], "%H:%M").time(), zone)
+        a, b = max(o, t0), min(c, t1)
+        if a < b:
+            x0, x1 = _x(a, t0, t1, left, right), _x(b, t0, t1, left, right)
+            out.append(
+                f'<rect x="{x0:.1f}" y="{top - 10}" width="{x1 - x0:.1f}" height="{row * rows:.0f}" class="open">'
+                f"<title>{escape(label('outlet_open', lang))} {outlet['opens']}-{outlet['closes']}</title></rect>"
+            )
+    out.append(
+        f'<text x="{left - 8}" y="{top + 4}" text-anchor="end" class="lane">{escape(outlet.get("name") or e.get("outlet_id") or "")}</text>'
+    )
+    for i, (name, a, b, cls, title) in enumerate(spans):
+        y = top + row * (i + 1)
+        x0, x1 = _x(max(a, t0), t0, t1, left, right), _x(min(b, t1), t0, t1, left, right)
+        out.append(
+            f'<text x="{left - 8}" y="{y + 4:.1f}" text-anchor="end" class="lane">{escape(name)}</text>'
+            f'<rect x="{x0:.1f}" y="{y - 7:.1f}" width="{max(2.0, x1 - x0):.1f}" height="14" rx="3" class="{cls}">'
+            f"<title>{escape(title)} {escape(local(a, tz))} – {escape(local(b, tz))}</title></rect>"
+        )
+    y = top + row * (len(spans) + 1)
+    x = _x(at, t0, t1, left, right)
+    out.append(
+        f'<text x="{left - 8}" y="{y + 4:.1f}" text-anchor="end" class="lane">{escape(action.event_id)}</text>'
+        f'<line x1="{x:.1f}" y1="{top - 10}" x2="{x:.1f}" y2="{y + 8:.1f}" class="act"/>'
+        f'<circle cx="{x:.1f}" cy="{y:.1f}" r="6" fill="{ALERT}"><title>{escape(local(at, tz))}</title></circle>'
+    )
+    axis_y = top + row * rows
+    out.append(f'<line x1="{left}" y1="{axis_y}" x2="{right}" y2="{axis_y}" class="axis"/>')
+    h = t0
+    while h <= t1:
+        xx = _x(h, t0, t1, left, right)
+        out.append(
+            f'<text x="{xx:.1f}" y="{axis_y + 16}" text-anchor="middle" class="tick">{h.astimezone(zone):%H:%M}</text>'
+        )
+        h += timedelta(hours=1 if (t1 - t0) <= timedelta(hours=14) else 2)
+    out.append("</svg>")
+    return Markup("".join(out))
+
+
+def graph_data(report: Report) -> tuple[list[dict[str, Any]], list[tuple[str, str, str]]]:
+    """Nodes (id, kind, label, column) and edges (a, b, record) of the case."""
+    nodes: dict[str, dict[str, Any]] = {}
+    edges: list[tuple[str, str, str]] = []
+
+    def node(nid: str, kind: str, text: str, col: int) -> str:
+        nodes.setdefault(nid, {"id": nid, "kind": kind, "label": text, "col": col})
+        return nid
+
+    def edge(a: str, b: str, rec: str) -> None:
+        if (a, b, rec) not in edges:
+            edges.append((a, b, rec))
+
+    me = node("sub:" + report.msisdn, "subscriber", report.msisdn, 4)
+    for a in report.actions:
+        e = a.event
+        agent = e.get("agent_id")
+        ses = a.session
+        if agent:
+            uid = node("uid:" + agent, "user_id", f"user ID {agent}", 1)
+            if a.person:
+                edge(node("person:" + agent, "person", a.person, 0), uid, "agents")
+        sid = node("ses:" + ses["session_id"], "session", ses["session_id"], 2) if ses else None
+        if agent and sid and ses:
+            edge(uid, sid, ses["session_id"])
+        dev = e.get("device_id")
+        ip = e.get("source_ip")
+        anchor = sid or (("uid:" + agent) if agent else None)
+        if dev:
+            d = node("dev:" + dev, "terminal", dev, 3)
+            if anchor:
+                edge(anchor, d, e["event_id"])
+        if ip:
+            i = node("ip:" + ip, "address", ip, 3)
+            if anchor:
+                edge(anchor, i, e["event_id"])
+        if anchor:
+            edge(anchor, me, e["event_id"])
+        tb = a.terminal_before
+        if tb:
+            other = node("uid:" + tb["agent_id"], "user_id", f"user ID {tb['agent_id']}", 1)
+            s2 = node("ses:" + tb["session_id"], "session", tb["session_id"], 2)
+            edge(other, s2, tb["session_id"])
+            if tb.get("device_id"):
+                edge(
+                    s2,
+                    node("dev:" + tb["device_id"], "terminal", tb["device_id"], 3),
+                    tb["session_id"],
+                )
+        for s in a.suspects:
+            suid = node("uid:" + s["agent_id"], "user_id", f"user ID {s['agent_id']}", 1)
+            edge(
+                node("person:" + s["agent_id"], "suspect", s["person"], 0),
+                suid,
+                s.get("shift_id") or "agents",
+            )
+    b = report.blast_radius
+    first = report.actions[0] if report.actions else None
+    for c in b.contacts:
+        n = node("sub:" + c["msisdn"], "victim", c["msisdn"], 4)
+        rec = ", ".join(c["event_ids"][:2])
+        if first is None:
+            continue
+        fe = first.event
+        if "by_session" in c["via"] and first.session:
+            edge("ses:" + first.session["session_id"], n, rec)
+        elif "by_agent" in c["via"] and fe.get("agent_id"):
+            edge("uid:" + fe["agent_id"], n, rec)
+        elif "by_device" in c["via"] and fe.get("device_id"):
+            edge("dev:" + fe["device_id"], n, rec)
+        elif "by_source_ip" in c["via"] and fe.get("source_ip"):
+            edge("ip:" + fe["source_ip"], n, rec)
+    return list(nodes.values()), edges
+
+
+def graph_svg(report: Report, lang: str) -> Markup:
+    """Columns: people, user IDs, sessions, terminals and addresses, subscribers; edges name records."""
+    nodes, edges = graph_data(report)
+    if len(nodes) <= 1:
+        return Markup("")
+    cols: dict[int, list[dict[str, Any]]] = {}
+    for n in nodes:
+        cols.setdefault(n["col"], []).append(n)
+    xs = {0: 80, 1: 270, 2: 470, 3: 670, 4: 880}
+    gap = 46
+    tallest = max(len(v) for v in cols.values())
+    height = 60 + gap * tallest
+    pos: dict[str, tuple[float, float]] = {}
+    for c, members in cols.items():
+        offset = (height - gap * len(members)) / 2 + gap / 2
+        for i, n in enumerate(members):
+            pos[n["id"]] = (xs[c], offset + i * gap)
+    heads = ["person", "user_id", "session", "terminal", "subscriber"]
+    out = [
+        f'<svg viewBox="0 0 1000 {height + 20:.0f}" role="img" class="chart" '
+        f'aria-label="{escape(label("graph", lang))}">'
+    ]
+    for c, key in enumerate(heads):
+        out.append(
+            f'<text x="{xs[c]}" y="16" text-anchor="middle" class="head">{escape(label(key, lang))}</text>'
+        )
+    for a, b, rec in edges:
+        (x1, y1), (x2, y2) = pos[a], pos[b]
+        out.append(
+            f'<line x1="{x1}" y1="{y1:.1f}" x2="{x2}" y2="{y2:.1f}" class="edge"><title>{escape(rec)}</title></line>'
+        )
+    for n in nodes:
+        x, y = pos[n["id"]]
+        w = max(70, 7.2 * len(n["label"]) + 16)
+        out.append(
+            f'<g class="node {n["kind"]}"><rect x="{x - w / 2:.1f}" y="{y - 13:.1f}" width="{w:.1f}" height="26" rx="13"/>'
+            f'<text x="{x}" y="{y + 4:.1f}" text-anchor="middle">{escape(n["label"])}</text></g>'
+        )
+    out.append("</svg>")
+    return Markup("".join(out))
+
+
+def render_html(report: Report, lang: str = "en") -> str:
+    """The whole page, in ``lang`` (``en`` or ``id``)."""
+    check_lang(lang)
+    tpl = _environment().get_template("report.html")
+    tz = report.timezone
+    return tpl.render(
+        r=report,
+        lang=lang,
+        L=lambda key: label(key, lang),
+        t=lambda at, zone=None: local(at, zone or tz),
+        idr=idr,
+        summary=lambda c: chronology_summary(c.kind, lang, **c.params),
+        timeline=timeline_svg(report, lang),
+        evenings=[(a, evening_svg(a, report, lang)) for a in report.actions],
+        graph=graph_svg(report, lang),
+        yn=lambda v: label("unknown", lang) if v is None else label("yes" if v else "no", lang),
+    )

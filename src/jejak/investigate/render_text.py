@@ -1,0 +1,181 @@
+"""The report for a terminal (rich): verdict first, then the actions, hypotheses, remedy, blast
+radius, alerts and chronology, every statement with its record ids.
+
+Example::
+
+    >>> print(report.render_text())                       # doctest: +SKIP
+    ╭─ Evidence report — 6281100000001 — complaint TCK-2017-0206-0001 ─╮
+    ...
+"""
+
+from __future__ import annotations
+
+import io
+
+from rich import box
+from rich.console import Console, Group
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from jejak.investigate.attribution import local
+from jejak.investigate.i18n import chronology_summary, idr, label
+from jejak.investigate.report import Evidence, Report
+
+
+def _yn(value: bool | None, lang: str) -> str:
+    if value is None:
+        return label("unknown", lang)
+    return label("yes", lang) if value else label("no", lang)
+
+
+def _ids(ids: list[str]) -> str:
+    return "[" + ", ".join(ids) + "]"
+
+
+def _evidence_line(e: Evidence, lang: str) -> Text:
+    t = Text("• ")
+    t.append(e.text(lang))
+    t.append(" " + _ids(e.record_ids), style="dim")
+    return t
+
+
+def _session_text(a: object, tz: str) -> str:
+    s = getattr(a, "session", None)
+    if not s:
+        return ""
+    end = local(s["ended_at"], tz)[-9:] if s.get("ended_at") else "?"
+    return f"{s['session_id']} ({s['agent_id']}, {local(s['started_at'], tz)}–{end}, {s.get('auth') or '?'})"
+
+
+def render(report: Report, console: Console, lang: str = "en") -> None:
+    """Print the report on ``console``."""
+    L = lambda key: label(key, lang)  # noqa: E731
+    tz = report.timezone
+    v = report.verdict
+    head = f"{L('title')} — {report.msisdn}"
+    if report.complaint_id:
+        head += f" — {L('complaint')} {report.complaint_id}"
+    liable = L("liable") if v.operator_liable else L("not_liable")
+    style = "bold red" if v.operator_liable else "bold green"
+    verdict = Text()
+    verdict.append(f"{L('verdict')}: ", style="bold")
+    verdict.append(L("hyp." + v.hypothesis), style=style)
+    verdict.append(f" ({v.hypothesis}) — {liable}\n", style=style)
+    verdict.append(v.reason(lang))
+    verdict.append("\n" + _ids(v.record_ids), style="dim")
+    verdict.append(f"\n{L('as_of')} {local(report.as_of, tz)}", style="dim")
+    console.print(Panel(verdict, title=head, title_align="left", box=box.ROUNDED))
+
+    r = report.remedy
+    rem = Table(box=box.SIMPLE, show_header=False, title=L("remedy"), title_justify="left")
+    rem.add_column(style="bold")
+    rem.add_column()
+    rem.add_row(L("refund"), f"{idr(r.refund)} {_ids(r.charge_ids) if r.charge_ids else ''}")
+    rem.add_row(L("unbar"), _yn(r.unbar, lang) + (f" ({r.bar_id})" if r.bar_id else ""))
+    rem.add_row(L("compensation"), idr(r.compensation))
+    console.print(rem)
+    console.print(Text(r.reason(lang)))
+
+    for a in report.actions:
+        e = a.event
+        t = Table(box=box.SIMPLE, show_header=False, padding=(0, 1))
+        t.add_column(style="bold", no_wrap=True)
+        t.add_column(overflow="fold")
+        rows = [
+            ("at", local(e["at"], (a.outlet or {}).get("timezone") or tz)),
+            ("package", f"{e.get('action')} {e.get('package_id') or ''} ({e.get('channel')})"),
+            ("user_id", f"{e.get('agent_id') or ''} — {a.person or L('unknown')}"),
+            (
+                "outlet",
+                f"{(a.outlet or {}).get('name') or e.get('outlet_id') or ''} ({e.get('outlet_id') or ''})",
+            ),
+            (
+                "address",
+                f"{e.get('source_ip') or ''} — {L('inside_network')}: {_yn(a.inside_outlet_network, lang)}",
+            ),
+            ("terminal", e.get("device_id") or ""),
+            ("session", _session_text(a, tz) or L("none")),
+            ("outlet_open", _yn(a.outlet_open, lang)),
+            ("owner_on_shift", _yn(a.owner_on_shift, lang)),
+            (
+                "on_duty",
+                ", ".join(
+                    f"{d.get('person')} ({d['agent_id']}, {d.get('duty')} {d['shift_id']})"
+                    for d in a.on_duty
+                )
+                or L("none"),
+            ),
+            ("consent", (a.consent or {}).get("consent_id") or L("none")),
+            ("conclusion", f"{L('hyp.' + a.conclusion)} ({a.conclusion})"),
+        ]
+        for key, value in rows:
+            t.add_row(L(key), value)
+        console.print(
+            Panel(t, title=f"{L('actions')}: {a.event_id}", title_align="left", box=box.SQUARE)
+        )
+
+    for h in report.hypotheses:
+        mark = L("supported") if h.supported else L("not_supported")
+        body = [Text(f"{L('for')}:", style="green")]
+        body += [_evidence_line(e, lang) for e in h.evidence_for] or [Text("  —")]
+        body += [Text(f"{L('against')}:", style="red")]
+        body += [_evidence_line(e, lang) for e in h.evidence_against] or [Text("  —")]
+        console.print(
+            Panel(
+                Group(*body),
+                title=f"{L('hyp.' + h.name)} ({h.name}) — {mark}",
+                title_align="left",
+                box=box.SQUARE,
+                border_style="bold" if h.name == v.hypothesis else "dim",
+            )
+        )
+
+    b = report.blast_radius
+    bt = Table(title=L("blast_radius"), title_justify="left", box=box.SIMPLE_HEAD)
+    bt.add_column("msisdn")
+    bt.add_column(L("plan"))
+    bt.add_column(L("region"))
+    bt.add_column(L("event"))
+    bt.add_column(L("via"))
+    for c in b.contacts:
+        bt.add_row(
+            c["msisdn"],
+            c.get("plan") or "",
+            c.get("home_region") or "",
+            ", ".join(c["event_ids"]),
+            ", ".join(L(v) for v in c["via"]),
+        )
+    if not b.contacts:
+        bt.add_row(L("none"), "", "", "", "")
+    console.print(bt)
+
+    ft = Table(title=L("findings"), title_justify="left", box=box.SIMPLE_HEAD)
+    for col in ("alert_id", "rule", "severity", "explanation"):
+        ft.add_column(col, overflow="fold")
+    for f in report.findings:
+        ft.add_row(f["alert_id"], f["rule"], f["severity"], f["explanation"])
+    if not report.findings:
+        ft.add_row(L("none"), "", "", "")
+    console.print(ft)
+
+    ct = Table(title=L("chronology"), title_justify="left", box=box.SIMPLE_HEAD)
+    ct.add_column(L("at"), no_wrap=True)
+    ct.add_column(L("kind"))
+    ct.add_column(L("record"), no_wrap=True)
+    ct.add_column(L("summary"), overflow="fold")
+    for entry in report.chronology:
+        ct.add_row(
+            local(entry.at, tz),
+            L("kind." + entry.kind),
+            entry.record_id,
+            chronology_summary(entry.kind, lang, **entry.params),
+        )
+    console.print(ct)
+
+
+def render_text(report: Report, *, lang: str = "en", width: int = 110) -> str:
+    """The report as plain text (no colour), ``width`` columns wide."""
+    console = Console(file=io.StringIO(), width=width, record=True, color_system=None)
+    render(report, console, lang)
+    return console.export_text()

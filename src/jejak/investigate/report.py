@@ -1,0 +1,303 @@
+"""The evidence report: its parts as dataclasses, and its JSON (``shared/spec/outputs.md``).
+
+The JSON field names are a public interface: ``Report.to_dict()`` gives
+exactly the fields of outputs.md (``msisdn``, ``complaint_id``,
+``chronology``, ``actions``, ``findings``, ``hypotheses``, ``verdict``,
+``blast_radius``, ``remedy``) and adds a few (``as_of``, ``version``,
+``charges``, ``suspects`` …) that outputs.md allows. Times are ISO 8601 in UTC.
+
+Example::
+
+    >>> ev = Evidence("NO_CONSENT", {"event": "EV1", "package": "P", "when": "t"}, ["EV1"])
+    >>> ev.to_dict()["text"]
+    'No consent of the subscriber is on record for EV1 (P at t).'
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+
+from jejak.investigate.i18n import msg
+
+#: version of the report's reasoning; bump when a verdict rule changes meaning
+REPORT_VERSION = "1"
+
+HYPOTHESES = (
+    "external_compromise",
+    "credential_misuse",
+    "owner_misuse",
+    "customer_consented",
+    "billing_error",
+)
+INSUFFICIENT = "insufficient_evidence"
+
+
+def iso(value: Any) -> Any:
+    """A datetime as ISO 8601 in UTC, a date as YYYY-MM-DD; anything else unchanged."""
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def plain(record: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A stored record as JSON-ready fields (without the store's ``_src``/``_line``)."""
+    if record is None:
+        return None
+    return {k: iso(v) for k, v in record.items() if not k.startswith("_")}
+
+
+@dataclass
+class Evidence:
+    """One statement the report makes, the records it rests on, and its words."""
+
+    code: str
+    params: dict[str, Any]
+    record_ids: list[str]
+
+    def text(self, lang: str = "en") -> str:
+        return msg(self.code, lang, **self.params)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "code": self.code,
+            "text": self.text(),
+            "record_ids": list(self.record_ids),
+            "params": dict(self.params),
+        }
+
+
+@dataclass
+class ChronologyEntry:
+    at: datetime
+    kind: str
+    record_id: str
+    params: dict[str, Any]
+    summary: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "at": iso(self.at),
+            "kind": self.kind,
+            "record_id": self.record_id,
+            "summary": self.summary,
+        }
+
+
+@dataclass
+class Action:
+    """One disputed or unconsented provisioning action and its attribution."""
+
+    event: dict[str, Any]
+    person: str | None
+    role: str | None
+    inside_outlet_network: bool | None
+    address_outlet: str | None
+    outlet_open: bool | None
+    owner_on_shift: bool | None
+    on_duty: list[dict[str, Any]]
+    session: dict[str, Any] | None
+    consent: dict[str, Any] | None
+    consent_valid: bool
+    disputed: bool
+    conclusion: str = INSUFFICIENT
+    evidence: list[Evidence] = field(default_factory=list)
+    suspects: list[dict[str, Any]] = field(default_factory=list)
+    outlet: dict[str, Any] | None = None
+    terminal_before: dict[str, Any] | None = None
+    #: the owner's shifts on the action's local day, and the owner's last own session before it
+    owner_shifts: list[dict[str, Any]] = field(default_factory=list)
+    owner_session: dict[str, Any] | None = None
+
+    @property
+    def event_id(self) -> str:
+        return str(self.event["event_id"])
+
+    def to_dict(self) -> dict[str, Any]:
+        e = self.event
+        return {
+            "event_id": e["event_id"],
+            "at": iso(e["at"]),
+            "action": e["action"],
+            "package_id": e["package_id"],
+            "channel": e["channel"],
+            "agent_id": e["agent_id"],
+            "person": self.person,
+            "outlet_id": e["outlet_id"],
+            "outlet_name": (self.outlet or {}).get("name"),
+            "source_ip": e["source_ip"],
+            "device_id": e["device_id"],
+            "inside_outlet_network": self.inside_outlet_network,
+            "address_outlet": self.address_outlet,
+            "outlet_open": self.outlet_open,
+            "owner_on_shift": self.owner_on_shift,
+            "on_duty": [
+                {k: d[k] for k in ("agent_id", "person", "shift_id", "duty")} for d in self.on_duty
+            ],
+            "session": plain(self.session),
+            "terminal_before": plain(self.terminal_before),
+            "owner_shifts": [plain(x) for x in self.owner_shifts],
+            "owner_session": plain(self.owner_session),
+            "consent": plain(self.consent),
+            "consent_verified": self.consent_valid,
+            "disputed": self.disputed,
+            "price": e.get("price"),
+            "promo_ends": iso(e.get("promo_ends")),
+            "conclusion": self.conclusion,
+            "suspects": list(self.suspects),
+            "evidence": [ev.to_dict() for ev in self.evidence],
+        }
+
+
+@dataclass
+class Hypothesis:
+    name: str
+    supported: bool = False
+    evidence_for: list[Evidence] = field(default_factory=list)
+    evidence_against: list[Evidence] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "supported": self.supported,
+            "evidence_for": [e.to_dict() for e in self.evidence_for],
+            "evidence_against": [e.to_dict() for e in self.evidence_against],
+        }
+
+
+@dataclass
+class Verdict:
+    hypothesis: str
+    operator_liable: bool
+    code: str
+    params: dict[str, Any]
+    record_ids: list[str]
+    suspects: list[dict[str, Any]] = field(default_factory=list)
+    #: parameters that are themselves sentences, said in the reader's language
+    parts: dict[str, list[Evidence]] = field(default_factory=dict)
+
+    def reason(self, lang: str = "en") -> str:
+        said = {k: "; ".join(e.text(lang).rstrip(".") for e in v) for k, v in self.parts.items()}
+        if "suspects" in self.parts:
+            said["suspects"] = " ".join(e.text(lang) for e in self.parts["suspects"])
+        return msg(self.code, lang, **{**self.params, **said})
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "hypothesis": self.hypothesis,
+            "operator_liable": self.operator_liable,
+            "reason": self.reason(),
+            "code": self.code,
+            "record_ids": list(self.record_ids),
+            "suspects": list(self.suspects),
+        }
+
+
+@dataclass
+class BlastRadius:
+    by_agent: list[str] = field(default_factory=list)
+    by_session: list[str] = field(default_factory=list)
+    by_source_ip: list[str] = field(default_factory=list)
+    by_device: list[str] = field(default_factory=list)
+    contacts: list[dict[str, Any]] = field(default_factory=list)
+
+    def all(self) -> list[str]:
+        return sorted({*self.by_agent, *self.by_session, *self.by_source_ip, *self.by_device})
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "by_agent": list(self.by_agent),
+            "by_session": list(self.by_session),
+            "by_source_ip": list(self.by_source_ip),
+            "by_device": list(self.by_device),
+            "contacts": list(self.contacts),
+        }
+
+
+@dataclass
+class Remedy:
+    refund: int
+    charge_ids: list[str]
+    compensation: int
+    unbar: bool
+    barred_days: int
+    lines: list[Evidence]
+    bar_id: str | None = None
+
+    def reason(self, lang: str = "en") -> str:
+        return " ".join(e.text(lang) for e in self.lines)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "refund": self.refund,
+            "charge_ids": list(self.charge_ids),
+            "compensation": self.compensation,
+            "unbar": self.unbar,
+            "reason": self.reason(),
+            "barred_days": self.barred_days,
+            "bar_id": self.bar_id,
+            "currency": "IDR",
+        }
+
+
+@dataclass
+class Report:
+    """The evidence report for one subscriber (and complaint), as of one moment."""
+
+    msisdn: str
+    complaint_id: str | None
+    as_of: datetime
+    subscriber: dict[str, Any] | None
+    complaint: dict[str, Any] | None
+    chronology: list[ChronologyEntry]
+    actions: list[Action]
+    charges: list[dict[str, Any]]
+    findings: list[dict[str, Any]]
+    hypotheses: list[Hypothesis]
+    verdict: Verdict
+    blast_radius: BlastRadius
+    remedy: Remedy
+    policy: dict[str, Any]
+    alerts_source: str
+    timezone: str = "Asia/Jakarta"
+    graph: dict[str, Any] = field(default_factory=dict)
+
+    def hypothesis(self, name: str) -> Hypothesis:
+        for h in self.hypotheses:
+            if h.name == name:
+                return h
+        raise KeyError(name)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The report as outputs.md defines it (plus the extra fields named in the module doc)."""
+        return {
+            "version": REPORT_VERSION,
+            "msisdn": self.msisdn,
+            "complaint_id": self.complaint_id,
+            "as_of": iso(self.as_of),
+            "subscriber": plain(self.subscriber),
+            "complaint": plain(self.complaint),
+            "chronology": [c.to_dict() for c in self.chronology],
+            "actions": [a.to_dict() for a in self.actions],
+            "charges": self.charges,
+            "findings": self.findings,
+            "hypotheses": [h.to_dict() for h in self.hypotheses],
+            "verdict": self.verdict.to_dict(),
+            "blast_radius": self.blast_radius.to_dict(),
+            "remedy": self.remedy.to_dict(),
+            "policy": self.policy,
+            "alerts_source": self.alerts_source,
+        }
+
+    def render_text(self, lang: str = "en", width: int = 110) -> str:
+        from jejak.investigate.render_text import render_text
+
+        return render_text(self, lang=lang, width=width)
+
+    def render_html(self, lang: str = "en") -> str:
+        from jejak.investigate.render_html import render_html
+
+        return render_html(self, lang=lang)
