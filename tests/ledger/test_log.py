@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import random
 import signal
@@ -68,7 +69,7 @@ def test_an_append_in_chunks_writes_the_same_log_as_one_append(
     chunked.append(entries[:10])
     bounds = [10, *cuts, 70_000]
     with chunked.writer() as w:
-        w.append_chunks((entries[a:b] for a, b in zip(bounds, bounds[1:])), 69_990)
+        w.append_chunks((entries[a:b] for a, b in itertools.pairwise(bounds)), 69_990)
     assert chunked.checkpoint().root == whole.checkpoint().root
     assert _files(chunked) == _files(whole)
     report, _ = verify_log(chunked)
@@ -80,7 +81,7 @@ def test_an_append_in_chunks_writes_the_same_log_as_one_append(
         w.append_chunks(
             (
                 Hashed(entries[a:b], b"".join(M.leaf_hash(e) for e in entries[a:b]))
-                for a, b in zip(bounds, bounds[1:])
+                for a, b in itertools.pairwise(bounds)
             ),
             69_990,
         )
@@ -88,9 +89,8 @@ def test_an_append_in_chunks_writes_the_same_log_as_one_append(
 
 
 def test_leaf_hashes_that_do_not_match_the_entries_are_refused(fresh_log: Log) -> None:
-    with pytest.raises(LedgerError, match="leaf hashes do not match"):
-        with fresh_log.writer() as w:
-            w.append_chunks([Hashed(_entries(3), bytes(64))], 3)
+    with pytest.raises(LedgerError, match="leaf hashes do not match"), fresh_log.writer() as w:
+        w.append_chunks([Hashed(_entries(3), bytes(64))], 3)
     assert fresh_log.size == 0
 
 
@@ -98,9 +98,11 @@ def test_an_append_that_brings_fewer_entries_than_announced_commits_nothing(
     fresh_log: Log,
 ) -> None:
     fresh_log.append(_entries(300))
-    with pytest.raises(LedgerError, match="announced 1000 entries and brought 600"):
-        with fresh_log.writer() as w:
-            w.append_chunks([_entries(600, 300)], 1000)
+    with (
+        pytest.raises(LedgerError, match="announced 1000 entries and brought 600"),
+        fresh_log.writer() as w,
+    ):
+        w.append_chunks([_entries(600, 300)], 1000)
     assert fresh_log.size == 300
     fresh_log.append(_entries(5, 300))
     report, _ = verify_log(fresh_log)

@@ -23,6 +23,7 @@ Example::
 
 from __future__ import annotations
 
+import abc
 import hashlib
 import os
 import tempfile
@@ -89,18 +90,20 @@ def _utc(value: Any) -> Any:
     return value
 
 
-class Engine:
+class Engine(abc.ABC):
     """One engine's connection: register derived tables, run a query, close."""
 
     name = "?"
 
+    @abc.abstractmethod
     def register(self, tables: dict[str, pa.Table]) -> None:
-        raise NotImplementedError
+        """Make each Arrow table queryable under its name."""
 
+    @abc.abstractmethod
     def query(self, sql: str) -> list[dict[str, Any]]:
-        raise NotImplementedError
+        """Run one query in the engine's dialect; rows as dicts."""
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 - most engines hold nothing to release
         """Release what the engine holds (the shared SparkSession stays up)."""
 
 

@@ -88,7 +88,7 @@ def commit_store(store: Store, con: duckdb.DuckDBPyConnection | None = None) -> 
         secret = store_secret(store.home)
         with log.writer() as w:
             for batch in todo:
-                files = []
+                files: list[dict[str, Any]] = []
                 count = 0
                 for kind, rel in batch_files(batch):
                     if kind not in KINDS:

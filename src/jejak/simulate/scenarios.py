@@ -66,6 +66,7 @@ from jejak.simulate.world import (
     Outlet,
     Shift,
     World,
+    instances,
     person_name,
 )
 
@@ -114,13 +115,8 @@ OUTSIDE_NETWORKS = ("203.0.113.", "198.51.100.")
 PACKAGES = {p[0]: p for p in CATALOGUE}
 
 
-def instances(subscribers: int) -> int:
-    """How many cases of each scenario kind an operator of this size gets."""
-    return int(np.clip(subscribers // 1000, 1, 25))
-
-
 class NoRoom(Exception):
-    """The world offers no outlet, day or staff this scenario can use (a tiny operator)."""
+    """The world offers no outlet, day or staff this scenario can use (a window without working days)."""
 
 
 @dataclass
@@ -1284,7 +1280,6 @@ def plant(world: World, rng: np.random.Generator, kinds: list[str]) -> Planted:
                 p.rows[k].extend(rows)
             cases.append(_SeedCase(seed_truth()))
             continue
-        planted = 0
         for i in range(n):
             case_id = f"{kind}-{i + 1:03d}"
             try:
@@ -1292,11 +1287,11 @@ def plant(world: World, rng: np.random.Generator, kinds: list[str]) -> Planted:
                     cases.append(billing_after_promo(p, case_id, i))
                 else:
                     cases.append(BUILDERS[kind](p, case_id))
-                planted += 1
             except NoRoom:
-                break
-        if planted == 0:
-            raise UsageError(
-                f"scenario {kind!r} found no room in an operator this small: give more subscribers or days"
-            )
+                # the world is built with room for every case (world.room_for_cases): only a
+                # window with (almost) no working day of the service centres ends here
+                raise UsageError(
+                    f"scenario {kind!r} found no room for case {i + 1} of {n} in this window: "
+                    "give more days, or a window with more working days"
+                ) from None
     return Planted(dict(p.rows), cases)

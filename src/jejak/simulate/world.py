@@ -373,9 +373,41 @@ def person_name(rng: np.random.Generator) -> str:
     )
 
 
-def _outlets(rng: np.random.Generator, subscribers: int) -> list[Outlet]:
-    n_sc = int(np.clip(subscribers // 2_500, 4, 300))
-    n_dl = int(np.clip(subscribers // 6_000, 2, 200))
+def instances(subscribers: int) -> int:
+    """How many cases of each scenario kind an operator of this size gets."""
+    return int(np.clip(subscribers // 1000, 1, 25))
+
+
+#: service-centre days one case of every scenario kind takes between them (each case an
+#: outlet-day of its own; ``shared_credentials`` two, ``dealer_mass_activation`` a dealer's)
+CASE_OUTLET_DAYS = 11
+#: of them, the days of kinds that come before ``id_on_leave`` and ``id_after_termination`` in
+#: the catalogue and may land in the second half of the window, plus those two kinds' own
+LATE_OUTLET_DAYS = 7
+
+
+def room_for_cases(subscribers: int, cal: Calendar) -> tuple[int, int]:
+    """The fewest service centres and dealers that give every planted case an outlet-day of its own.
+
+    The cases of a big operator in a short window need more outlet-days than the
+    outlets its size alone would give (``subscribers // 1000`` cases of each kind,
+    but a service centre per 2,500 subscribers, open only on working days): the
+    world then gets more of them, with half as many again to spare, so cases need
+    not fight over the last free days.
+    """
+    n = instances(subscribers)
+    working = [i for i, d in enumerate(cal.dates) if cal.is_working_day(d)]
+    early = max(1, sum(1 for i in working if i < cal.days - 1))  # most cases avoid the last day
+    late = max(1, sum(1 for i in working if i >= cal.days // 2))  # leave and termination cases
+    sc = max(-(-3 * CASE_OUTLET_DAYS * n // (2 * early)), -(-LATE_OUTLET_DAYS * n // late))
+    dl = -(-2 * n // max(1, cal.days - 1))  # dealers open every day but keep a day off
+    return sc, dl
+
+
+def _outlets(rng: np.random.Generator, subscribers: int, cal: Calendar) -> list[Outlet]:
+    room_sc, room_dl = room_for_cases(subscribers, cal)
+    n_sc = max(int(np.clip(subscribers // 2_500, 4, 300)), room_sc)
+    n_dl = max(int(np.clip(subscribers // 6_000, 2, 200)), room_dl)
     shares = np.array([r[3] for r in REGIONS])
     # every region gets a service centre once there are enough; the rest by size
     sc_region = list(range(min(n_sc, len(REGIONS)))) + list(
@@ -674,7 +706,7 @@ def _subscribers(rng: np.random.Generator, n: int, cal: Calendar) -> Subscribers
 
 
 def build_world(rng: np.random.Generator, subscribers: int, cal: Calendar) -> World:
-    outlets = _outlets(rng, subscribers)
+    outlets = _outlets(rng, subscribers, cal)
     agents = _staff(rng, outlets, cal, subscribers)
     shifts = _roster(rng, outlets, agents, cal)
     return World(cal, outlets, agents, shifts, _subscribers(rng, subscribers, cal))
