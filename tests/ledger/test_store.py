@@ -11,6 +11,7 @@ import duckdb
 from typer.testing import CliRunner
 
 from jejak.cli import app
+from jejak.detect import load_alerts
 from jejak.ledger import merkle as M
 from jejak.ledger.erasure import erase_subscriber
 from jejak.ledger.log import Log
@@ -172,3 +173,30 @@ def test_a_deleted_log_does_not_verify(seed_store: Store, runner: CliRunner) -> 
     result = runner.invoke(app, ["ledger", "verify", "--home", str(seed_store.home)])
     assert result.exit_code == 1, result.output
     assert "checkpoint:" in result.output and "missing" in result.output
+
+
+def test_erase_from_the_command_line_forgets_the_subscriber_everywhere(
+    seed_store: Store, runner: CliRunner
+) -> None:
+    home = str(seed_store.home)
+    msisdn = "6281100000001"
+    before = seed_store.status(integrity=False).kinds["provisioning"].rows
+    own = len(seed_store.subscriber(msisdn)["provisioning"])
+    assert own > 0
+    assert runner.invoke(app, ["investigate", "--msisdn", msisdn, "--home", home]).exit_code == 0
+    refused = runner.invoke(app, ["ledger", "erase", "--msisdn", msisdn, "--home", home])
+    assert refused.exit_code == 2, refused.output
+    result = runner.invoke(app, ["ledger", "erase", "--msisdn", msisdn, "--yes", "--home", home])
+    assert result.exit_code == 0, result.output
+    assert "erased" in result.output
+    store = Store(seed_store.home)
+    assert store.status(integrity=False).kinds["provisioning"].rows == before - own
+    assert store.subscriber(msisdn)["provisioning"] == []
+    for path in (store.home / "investigate").rglob("*"):
+        if path.is_file():
+            assert msisdn.encode() not in path.read_bytes(), path
+    assert all(a["msisdn"] != msisdn for a in load_alerts(store))
+    verified = runner.invoke(app, ["ledger", "verify", "--home", home])
+    assert verified.exit_code == 0, verified.output
+    gone = runner.invoke(app, ["investigate", "--msisdn", msisdn, "--home", home])
+    assert gone.exit_code == 1, gone.output

@@ -263,6 +263,29 @@ def witness(
     err.print(f"cosigned with {w.verifier()}")
 
 
+@app.command()
+@_errors
+def erase(
+    msisdn: Annotated[str, typer.Option("--msisdn", help="The subscriber to erase.")],
+    yes: Annotated[
+        bool, typer.Option("--yes", help="Confirm: the records are deleted for good.")
+    ] = False,
+    home: Home = DEFAULT_HOME,
+    debug: Debug = False,
+) -> None:
+    """Erase a subscriber's records and secret (a legal duty); every proof stays valid."""
+    from jejak.ledger.erasure import erase_subscriber
+    from jejak.store import Store
+
+    if not yes:
+        raise UsageError("--yes", "erasing deletes the subscriber's records for good: add --yes")
+    done = erase_subscriber(Store(home), msisdn)
+    out.print(
+        f"erased {done.records} record(s) of the subscriber and their secret; "
+        f"{len(done.leaves)} leaf(s) of the log now commit to nothing anyone can link to them"
+    )
+
+
 @app.command("check-receipt")
 @_errors
 def check_receipt(

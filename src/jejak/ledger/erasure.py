@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -94,14 +95,45 @@ def erase_subscriber(store: Store, msisdn: str) -> Erasure:
             if not hits and not secret_files:
                 raise NotFoundError("subscriber", "no record and no secret for that number")
             _record(store.home, out.leaves)
-            for path, _f in hits:
-                out.records += _rewrite_without(con, path, msisdn)
+            removed: dict[str, int] = {}
+            for path, f in hits:
+                n = _rewrite_without(con, path, msisdn)
+                out.records += n
+                removed[str(f["file"])] = n
             for path in secret_files:
                 _rewrite_without(con, path, msisdn, order=False)
+            _recount(store, removed)
+            _drop_derived(store, con, msisdn)
         finally:
             con.close()
     store._manifest_cache = None
     return out
+
+
+def _recount(store: Store, removed: dict[str, int]) -> None:
+    """Take the erased rows off the manifest's per-kind counts (what ``jejak status`` shows)."""
+    manifest = store.manifest()
+    for b in manifest["batches"]:
+        for kind, rels in b["files"].items():
+            gone = sum(removed.get(rel, 0) for rel in rels)
+            if gone:
+                b["rows"][kind] = int(b["rows"].get(kind, 0)) - gone
+    I.write_json_atomic(store.manifest_path, manifest)
+
+
+def _drop_derived(store: Store, con: duckdb.DuckDBPyConnection, msisdn: str) -> None:
+    """Derived copies must forget the subscriber too: the investigation's lookup files (rebuilt
+    from the store when missing) and the stored alerts about that number."""
+    shutil.rmtree(store.home / "investigate" / "lookup", ignore_errors=True)
+    alerts = store.home / "alerts" / "alerts.parquet"
+    if alerts.exists():
+        tmp = alerts.with_name(alerts.name + ".erase.tmp")
+        con.execute(
+            f"COPY (SELECT * FROM read_parquet({_q(str(alerts))}) WHERE msisdn IS DISTINCT FROM ?) "
+            f"TO {_q(str(tmp))} (FORMAT parquet)",
+            [msisdn],
+        )
+        os.replace(tmp, alerts)
 
 
 def _record(home: Path, leaves: list[int]) -> None:
