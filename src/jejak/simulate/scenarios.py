@@ -223,8 +223,13 @@ class Planter:
         role: tuple[str, ...] = ("cs",),
         lo: int = 0,
         hi: int | None = None,
+        also: Callable[[Shift], bool] | None = None,
     ) -> tuple[Outlet, int, Shift]:
-        """A (outlet, day, shift) of an outlet of ``kind`` not yet used by another case."""
+        """A (outlet, day, shift) of an outlet of ``kind`` not yet used by another case.
+
+        ``also``, if given, must hold of the shift too (a case that needs more than its own
+        outlet-day says so here, before the day is taken).
+        """
         hi = self.days if hi is None else hi
         key = (kind, duty, role, lo, hi)
         options = self._options.get(key)
@@ -241,9 +246,10 @@ class Planter:
 
         def free(s: Shift) -> bool:
             return (
-                s.outlet_id,
-                s.day,
-            ) not in self.taken_days and (s.agent_id, s.day) not in self.taken_agents
+                (s.outlet_id, s.day) not in self.taken_days
+                and (s.agent_id, s.day) not in self.taken_agents
+                and (also is None or also(s))
+            )
 
         s = None
         for _ in range(64):  # most of the roster is free: a few random draws find a shift
@@ -766,13 +772,22 @@ def external_attacker(p: Planter, case_id: str) -> Case:
 
 
 def shared_credentials(p: Planter, case_id: str) -> Case:
-    x, day, s = p.staffed("service_center", lo=0, hi=p.days - 1)
-    others = [
-        y
-        for y in p.w.outlets_of("service_center")
-        if y.city != x.city and (y.outlet_id, day) not in p.taken_days
-    ]
-    y = p.choice(others)
+    centres = p.w.outlets_of("service_center")
+
+    def others_on(x: Outlet, day: int) -> list[Outlet]:
+        """Service centres in another city than ``x`` that no case uses on ``day``."""
+        return [y for y in centres if y.city != x.city and (y.outlet_id, day) not in p.taken_days]
+
+    x, day, s = p.staffed(
+        "service_center",
+        lo=0,
+        hi=p.days - 1,
+        also=lambda c: any(
+            y.city != p.w.outlet(c.outlet_id).city and (y.outlet_id, c.day) not in p.taken_days
+            for y in centres
+        ),
+    )
+    y = p.choice(others_on(x, day))
     p.taken_days.add((y.outlet_id, day))
     dev, ip = y.new_terminal()
     start = p.at(x, day, 10, 30)

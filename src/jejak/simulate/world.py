@@ -392,14 +392,15 @@ def room_for_cases(subscribers: int, cal: Calendar) -> tuple[int, int]:
     The cases of a big operator in a short window need more outlet-days than the
     outlets its size alone would give (``subscribers // 1000`` cases of each kind,
     but a service centre per 2,500 subscribers, open only on working days): the
-    world then gets more of them, with half as many again to spare, so cases need
-    not fight over the last free days.
+    world then gets more of them. The bounds hold whatever days the cases before
+    take: every case but a few avoids the window's last day, and the cases of staff
+    on leave or gone, planted after five of the others, need the second half.
     """
     n = instances(subscribers)
     working = [i for i, d in enumerate(cal.dates) if cal.is_working_day(d)]
     early = max(1, sum(1 for i in working if i < cal.days - 1))  # most cases avoid the last day
     late = max(1, sum(1 for i in working if i >= cal.days // 2))  # leave and termination cases
-    sc = max(-(-3 * CASE_OUTLET_DAYS * n // (2 * early)), -(-LATE_OUTLET_DAYS * n // late))
+    sc = max(-(-CASE_OUTLET_DAYS * n // early), -(-LATE_OUTLET_DAYS * n // late))
     dl = -(-2 * n // max(1, cal.days - 1))  # dealers open every day but keep a day off
     return sc, dl
 
