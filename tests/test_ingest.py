@@ -346,3 +346,44 @@ def test_large_batches_are_written_in_sorted_runs(
         msisdns = [r[0] for r in duckdb.sql(f"SELECT msisdn FROM '{f}'").fetchall()]
         assert msisdns == sorted(msisdns)
     assert len(fresh_store.subscriber("6281200000007")["consents"]) == 9
+
+
+def test_an_empty_list_is_none_recorded_in_every_format(tmp_path: Path) -> None:
+    """An empty CSV cell, an empty JSON array and an empty Parquet list are the same record."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    header = (
+        "complaint_id,msisdn,opened_at,channel,category,summary,disputed_charge_ids,disputed_amount"
+    )
+    row = "TCK-1,6281200000001,2016-07-20T10:00:00+07:00,app,service,slow data,{ids},0"
+    (tmp_path / "csv").mkdir()
+    (tmp_path / "csv" / "complaints.csv").write_text(
+        f"{header}\n{row.format(ids='')}\n{row.format(ids=' ; ').replace('TCK-1', 'TCK-2')}\n"
+    )
+    fields = dict(zip(header.split(","), row.split(","), strict=True))
+    (tmp_path / "jsonl").mkdir()
+    (tmp_path / "jsonl" / "complaints.jsonl").write_text(
+        json.dumps({**fields, "disputed_charge_ids": [], "disputed_amount": 0}) + "\n"
+    )
+    (tmp_path / "parquet").mkdir()
+    table = pa.table(
+        {
+            **{
+                k: [v]
+                for k, v in fields.items()
+                if k not in ("disputed_charge_ids", "disputed_amount")
+            },
+            "disputed_charge_ids": pa.array([[]], pa.list_(pa.string())),
+            "disputed_amount": [0],
+        }
+    )
+    pq.write_table(table, tmp_path / "parquet" / "complaints.parquet")
+    store = Store(tmp_path / "home")
+    first = store.ingest([tmp_path / "csv"])
+    assert first.loaded == 2 and first.quarantined == 0
+    assert store.record("complaints", "TCK-1")["disputed_charge_ids"] is None
+    assert store.record("complaints", "TCK-2")["disputed_charge_ids"] is None
+    for fmt in ("jsonl", "parquet"):
+        again = store.ingest([tmp_path / fmt])
+        assert (again.duplicate, again.conflicting) == (1, 0), fmt

@@ -179,8 +179,7 @@ def field_sql(f: Field, col: Column, lookup_alias: str | None) -> tuple[str, str
         err = f"CASE WHEN lower({s}) NOT IN ({trues}, {falses}) THEN '{name}: not true or false ' || {_shown(s)} END"
         return value, _required(f, s, err)
     if t == "list":
-        value = f"list_filter(list_transform(string_split({s}, ';'), lambda x: trim(x)), lambda x: x <> '')"
-        return value, _required(f, s, None)
+        return _clean_list(f"string_split({s}, ';')"), _required(f, s, None)
     raise ValueError(f"no SQL check for type {t}")  # pragma: no cover - schema and checks agree
 
 
@@ -216,9 +215,16 @@ def _typed_sql(f: Field, col: Column) -> tuple[str, str]:
         and arrow is not None
         and (pa.types.is_list(arrow) or pa.types.is_large_list(arrow))
     ):
-        return f"CAST({e} AS VARCHAR[])", _required(f, e, None)
+        return _clean_list(f"CAST({e} AS VARCHAR[])"), _required(f, e, None)
     # anything else: read it as text and check it as text
     return field_sql(f, Column(f"CAST({e} AS VARCHAR)"), None)
+
+
+def _clean_list(items: str) -> str:
+    """Items trimmed, empty ones dropped; an empty list is NULL ("none recorded"), whatever the
+    format: an empty CSV cell, an empty JSON array and an empty Parquet list are the same record."""
+    kept = f"list_filter(list_transform({items}, lambda x: trim(x)), lambda x: x <> '')"
+    return f"CASE WHEN len({kept}) > 0 THEN {kept} END"
 
 
 def _required(f: Field, s: str, err: str | None) -> str:
