@@ -13,7 +13,14 @@ from jejak.store import Store
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
-SEED_DIR = SHARED / "scenarios" / "seed-2016"
+#: the seed case: shared/scenarios/seed-2016 where shared/ sits beside the repository, else the
+#: copy the simulator embeds (test_seed_copy_is_current keeps the two equal)
+PACKAGED_SEED = REPO / "src" / "jejak" / "simulate" / "seed_2016"
+SEED_DIR = (
+    SHARED / "scenarios" / "seed-2016"
+    if (SHARED / "scenarios" / "seed-2016").exists()
+    else PACKAGED_SEED
+)
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 PG_DEFAULT = "postgresql://postgres@127.0.0.1:5432/test"
 

@@ -70,3 +70,22 @@ def test_make_bench_runs_every_benchmark() -> None:
     scripts = {s for s, _full, _quick in runner.BENCHMARKS.values()}
     on_disk = {p.name for p in bench.glob("bench_*.py")}
     assert on_disk <= scripts, f"bench/run.py does not run {sorted(on_disk - scripts)}"
+
+
+def test_the_copies_of_shared_data_are_current() -> None:
+    """The repository keeps copies of shared/ data so that a clone tests on its own."""
+    import filecmp
+
+    repo = Path(__file__).resolve().parents[1]
+    shared = repo.parent / "shared"
+    if not shared.exists():
+        pytest.skip(f"no shared/ beside the repository at {shared}")
+    pairs = [
+        (shared / "vectors", repo / "tests" / "ledger" / "vectors"),
+        (shared / "scenarios" / "seed-2016", repo / "src" / "jejak" / "simulate" / "seed_2016"),
+    ]
+    for original, copy in pairs:
+        names = sorted(str(p.relative_to(original)) for p in original.rglob("*") if p.is_file())
+        assert names == sorted(str(p.relative_to(copy)) for p in copy.rglob("*") if p.is_file())
+        _match, mismatch, errors = filecmp.cmpfiles(original, copy, names, shallow=False)
+        assert not mismatch and not errors, (copy, mismatch, errors)
