@@ -160,16 +160,16 @@ def render(report: Report, console: Console, lang: str = "en") -> None:
     console.print(ft)
 
     ct = Table(title=L("chronology"), title_justify="left", box=box.SIMPLE_HEAD)
+    # the record id goes after the summary, as in the other sections: some are long (a
+    # location's is msisdn@instant) and a column of them would squeeze an 80-column terminal
     ct.add_column(L("at"), no_wrap=True)
     ct.add_column(L("kind"))
-    ct.add_column(L("record"), no_wrap=True)
-    ct.add_column(L("summary"), overflow="fold")
+    ct.add_column(L("summary"), overflow="fold", ratio=1)
     for entry in report.chronology:
         ct.add_row(
             local(entry.at, tz),
             L("kind." + entry.kind),
-            entry.record_id,
-            chronology_summary(entry.kind, lang, **entry.params),
+            f"{chronology_summary(entry.kind, lang, **entry.params)} [{entry.record_id}]",
         )
     console.print(ct)
 
