@@ -490,9 +490,12 @@ def _q(value: str) -> str:
 
 def _ledger_catch_up(store: Store, con: duckdb.DuckDBPyConnection | None = None) -> None:
     """Commit every manifest batch the transparency log lacks (see jejak.ledger.records)."""
+    from jejak.ledger.lines import FILES, commit_lines
     from jejak.ledger.records import commit_store
 
     commit_store(store, con)
+    for source in FILES:  # lines written just before a crash
+        commit_lines(store.home, source)
 
 
 def _crash_point(name: str) -> None:

@@ -200,3 +200,25 @@ def test_erase_from_the_command_line_forgets_the_subscriber_everywhere(
     assert verified.exit_code == 0, verified.output
     gone = runner.invoke(app, ["investigate", "--msisdn", msisdn, "--home", home])
     assert gone.exit_code == 1, gone.output
+
+
+def test_a_suppression_is_committed_and_an_edited_one_is_named(
+    seed_store: Store, runner: CliRunner
+) -> None:
+    home = str(seed_store.home)
+    size = Log(seed_store.home).size
+    args = ["suppress", "--rule", "JJK-002", "--agent-id", "16009051", "--owner", "fraud-team"]
+    args += ["--reason", "on-call roster kept on paper", "--expires", "2999-12-31", "--home", home]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert Log(seed_store.home).size == size + 1
+    assert runner.invoke(app, ["ledger", "verify", "--home", home]).exit_code == 0
+    path = seed_store.home / "alerts" / "suppressions.jsonl"
+    path.write_text(path.read_text().replace("on paper", "nowhere"))
+    edited = runner.invoke(app, ["ledger", "verify", "--home", home])
+    assert edited.exit_code == 1, edited.output
+    assert "suppressions.jsonl: line 1 does not match leaf" in edited.output
+    path.write_text("")
+    deleted = runner.invoke(app, ["ledger", "verify", "--home", home])
+    assert deleted.exit_code == 1, deleted.output
+    assert "logged line 1 is gone" in deleted.output

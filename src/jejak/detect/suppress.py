@@ -1,5 +1,8 @@
 """Allow-lists: suppressions with an owner, a reason and an expiry, themselves recorded.
 
+Each suppression is also committed to the transparency log (:mod:`jejak.ledger.lines`),
+so that none can be edited or removed afterwards without ``jejak ledger verify`` naming it.
+
 ``<home>/alerts/suppressions.jsonl`` is append-only; one JSON object per line::
 
     {"id": "SUP-…", "rule": "JJK-002", "match": {"agent_id": "16009051"},
@@ -97,6 +100,10 @@ def suppress(
         fh.write(json.dumps(asdict(s), sort_keys=True) + "\n")
         fh.flush()
         os.fsync(fh.fileno())
+    # the decision itself goes into the transparency log (a keyed commitment to the line)
+    from jejak.ledger.lines import SUPPRESSIONS, commit_lines
+
+    commit_lines(store.home, SUPPRESSIONS)
     return s
 
 

@@ -34,6 +34,7 @@ import duckdb
 from jejak.errors import JejakError, VerificationError
 from jejak.ledger import merkle as M
 from jejak.ledger.checkpoint import Checkpoint, open_checkpoint
+from jejak.ledger.lines import FILES, verify_lines
 from jejak.ledger.log import Log
 from jejak.ledger.note import Verifier
 from jejak.ledger.records import SOURCE, file_entries, subjects_view
@@ -213,6 +214,8 @@ def verify(store: Store, verifier: Verifier | None = None, *, records: bool = Tr
             for f in a["files"]:
                 logged.add(f["file"])
                 _verify_file(con, store, reader, f, subjects, erased, report)
+        for source in FILES:
+            verify_lines(store.home, source, reader, report)
         for b in store.manifest()["batches"]:
             for kinds in b["files"].values():
                 for rel in kinds:
