@@ -9,21 +9,16 @@ rows, unreadable files, a proof that fails), 2 usage errors.
 
 from __future__ import annotations
 
-import functools
 import json
-import os
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from jejak.errors import JejakError
+from jejak.options import DEFAULT_HOME, Debug, Home, err, handles_errors, progress_bar
 
 app = typer.Typer(
     name="jejak",
@@ -34,73 +29,6 @@ app = typer.Typer(
 )
 
 out = Console()
-err = Console(stderr=True)
-
-Home = Annotated[
-    Path,
-    typer.Option(
-        "--home",
-        envvar="JEJAK_HOME",
-        help="Folder holding one operator's data, cases and ledger.",
-        show_default=True,
-    ),
-]
-Debug = Annotated[bool, typer.Option("--debug", help="Show the full traceback on errors.")]
-DEFAULT_HOME = Path("./jejak-data")
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def handles_errors(fn: F) -> F:
-    """Turn jejak errors into one line on stderr and an exit status (traceback with --debug)."""
-
-    @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        debug = bool(kwargs.get("debug")) or os.environ.get("JEJAK_DEBUG") == "1"
-        try:
-            return fn(*args, **kwargs)
-        except JejakError as exc:
-            if debug:
-                raise
-            err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
-            raise typer.Exit(exc.exit_code) from None
-        except KeyboardInterrupt:
-            err.print("interrupted: nothing of the unfinished step was committed")
-            raise typer.Exit(130) from None
-        except (typer.Exit, typer.Abort, SystemExit):
-            raise
-        except Exception as exc:
-            if debug:
-                raise
-            first = (str(exc).strip().splitlines() or [exc.__class__.__name__])[0]
-            err.print(
-                f"[bold red]internal error:[/] {exc.__class__.__name__}: {first} (run again with --debug for the traceback)",
-                highlight=False,
-                soft_wrap=True,
-            )
-            raise typer.Exit(3) from None
-
-    return wrapper  # type: ignore[return-value]
-
-
-@contextmanager
-def progress_bar() -> Iterator[Callable[[str, int, int], None]]:
-    """A progress bar on stderr for long work; the library reports (stage, done, total)."""
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=err,
-        transient=True,
-        disable=not err.is_terminal,
-    ) as bar:
-        task = bar.add_task("starting", total=None)
-
-        def report(stage: str, done: int, total: int) -> None:
-            bar.update(task, description=stage, completed=done, total=total or None)
-
-        yield report
 
 
 def _store(home: Path) -> Any:

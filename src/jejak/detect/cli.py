@@ -23,19 +23,12 @@ from rich.table import Table
 from jejak import detect as D
 from jejak.detect.pack import SEVERITIES, severity_rank
 from jejak.errors import UsageError
+from jejak.options import DEFAULT_HOME, Debug, Home
 from jejak.store import Store
 
-Home = Annotated[
-    Path,
-    typer.Option(
-        "--home", envvar="JEJAK_HOME", help="Folder holding one operator's data, cases and ledger."
-    ),
-]
-Debug = Annotated[bool, typer.Option("--debug", help="Show the full traceback on errors.")]
 Format = Annotated[
     str, typer.Option("--format", help="table (readable) or jsonl (one alert per line).")
 ]
-DEFAULT_HOME = Path("./jejak-data")
 
 
 def _console() -> Console:

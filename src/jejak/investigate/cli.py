@@ -25,16 +25,9 @@ from jejak.investigate import Report
 from jejak.investigate import investigate as make_report
 from jejak.investigate.i18n import check_lang
 from jejak.investigate.render_text import render
+from jejak.options import DEFAULT_HOME, Debug, Home
 from jejak.store import Store
 
-Home = Annotated[
-    Path,
-    typer.Option(
-        "--home", envvar="JEJAK_HOME", help="Folder holding one operator's data, cases and ledger."
-    ),
-]
-Debug = Annotated[bool, typer.Option("--debug", help="Show the full traceback on errors.")]
-DEFAULT_HOME = Path("./jejak-data")
 FORMATS = ("text", "json", "html")
 
 

@@ -8,16 +8,15 @@ function and prints. Exit status 1 when something does not verify.
 from __future__ import annotations
 
 import base64
-import functools
 import json
-from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 
 from jejak.errors import NotFoundError, UsageError, VerificationError
+from jejak.options import DEFAULT_HOME, Debug, Home, handles_errors
 
 app = typer.Typer(
     help="Prove: the tamper-evident transparency log of every ingested record.",
@@ -28,29 +27,7 @@ app = typer.Typer(
 out = Console(soft_wrap=True, highlight=False)
 err = Console(stderr=True, soft_wrap=True, highlight=False)
 
-Home = Annotated[
-    Path,
-    typer.Option(
-        "--home", envvar="JEJAK_HOME", help="Folder holding one operator's data, cases and ledger."
-    ),
-]
-Debug = Annotated[bool, typer.Option("--debug", help="Show the full traceback on errors.")]
 AsJson = Annotated[bool, typer.Option("--json", help="Print as JSON.")]
-DEFAULT_HOME = Path("./jejak-data")
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def _errors(fn: F) -> F:
-    """jejak.cli.handles_errors, looked up at call time (jejak.cli imports this module)."""
-
-    @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from jejak.cli import handles_errors
-
-        return handles_errors(fn)(*args, **kwargs)
-
-    return wrapper  # type: ignore[return-value]
 
 
 def _b64(h: bytes) -> str:
@@ -58,7 +35,7 @@ def _b64(h: bytes) -> str:
 
 
 @app.command()
-@_errors
+@handles_errors
 def status(home: Home = DEFAULT_HOME, as_json: AsJson = False, debug: Debug = False) -> None:
     """The log's origin, size, root hash and verifier key."""
     from jejak.ledger.log import Log
@@ -83,7 +60,7 @@ def status(home: Home = DEFAULT_HOME, as_json: AsJson = False, debug: Debug = Fa
 
 
 @app.command()
-@_errors
+@handles_errors
 def checkpoint(home: Home = DEFAULT_HOME, debug: Debug = False) -> None:
     """Print the signed checkpoint (C2SP tlog-checkpoint, signed note)."""
     from jejak.ledger.log import Log
@@ -92,7 +69,7 @@ def checkpoint(home: Home = DEFAULT_HOME, debug: Debug = False) -> None:
 
 
 @app.command()
-@_errors
+@handles_errors
 def prove(
     index: Annotated[int | None, typer.Argument(help="Leaf index to prove.")] = None,
     record: Annotated[
@@ -158,7 +135,7 @@ def prove(
 
 
 @app.command()
-@_errors
+@handles_errors
 def verify(
     home: Home = DEFAULT_HOME,
     vkey: Annotated[
@@ -235,7 +212,7 @@ def check_against(log: Any, old_note: str, key: Any = None) -> None:
 
 
 @app.command()
-@_errors
+@handles_errors
 def witness(
     key: Annotated[
         Path, typer.Option("--key", help="The witness's private key file (made if missing).")
@@ -264,7 +241,7 @@ def witness(
 
 
 @app.command()
-@_errors
+@handles_errors
 def erase(
     msisdn: Annotated[str, typer.Option("--msisdn", help="The subscriber to erase.")],
     yes: Annotated[
@@ -287,7 +264,7 @@ def erase(
 
 
 @app.command("check-receipt")
-@_errors
+@handles_errors
 def check_receipt(
     receipt: Annotated[Path, typer.Argument(help="A C2SP tlog-proof file.")],
     vkey: Annotated[Path, typer.Option("--vkey", help="The log's verifier key file.")],
