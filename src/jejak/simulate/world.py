@@ -476,51 +476,23 @@ def _outlets(rng: np.random.Generator, subscribers: int, cal: Calendar) -> list[
             "10.98.0.",
         )
     )
-    out.append(
-        Outlet(
-            "APP01",
-            "MyOperator app",
-            "online",
-            "National",
-            None,
-            "Asia/Jakarta",
-            None,
-            None,
-            None,
-            None,
-            None,
+    online_names = {"app": "MyOperator app", "ussd": "USSD *363#", "web": "Self-service web"}
+    for channel, outlet_id in ONLINE.items():
+        out.append(
+            Outlet(
+                outlet_id,
+                online_names[channel],
+                "online",
+                "National",
+                None,
+                "Asia/Jakarta",
+                None,
+                None,
+                None,
+                None,
+                None,
+            )
         )
-    )
-    out.append(
-        Outlet(
-            "USSD01",
-            "USSD *363#",
-            "online",
-            "National",
-            None,
-            "Asia/Jakarta",
-            None,
-            None,
-            None,
-            None,
-            None,
-        )
-    )
-    out.append(
-        Outlet(
-            "WEB01",
-            "Self-service web",
-            "online",
-            "National",
-            None,
-            "Asia/Jakarta",
-            None,
-            None,
-            None,
-            None,
-            None,
-        )
-    )
     out.append(
         Outlet(
             SYSTEM_OUTLET,
