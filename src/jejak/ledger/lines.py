@@ -94,7 +94,7 @@ def verify_lines(home: Path, source: str, reader: TileReader, report: Report) ->
                 )
                 continue
             got = M.leaf_hash(line_entry(source, secret, lines[number]))
-            if got != log.leaf_hash(leaf, reader.size):
+            if got != reader.leaf_hash(leaf):
                 report.problems.append(
                     Problem(
                         "edited",
