@@ -35,6 +35,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
+from jejak.fsio import write_atomic
 from jejak.schema import KINDS
 from jejak.validate import canonical_sql
 
@@ -52,15 +53,7 @@ def store_secret(home: Path) -> bytes:
     path = home / "keys" / "store.secret"
     if path.exists():
         return path.read_bytes()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        os.write(fd, os.urandom(SECRET_BYTES))
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    os.replace(tmp, path)
+    write_atomic(path, os.urandom(SECRET_BYTES), mode=0o600, mkdir=True)
     return path.read_bytes()
 
 

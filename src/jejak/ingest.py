@@ -20,8 +20,6 @@ loaded and reported.
 
 from __future__ import annotations
 
-import json
-import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
@@ -36,6 +34,7 @@ from jejak import sources as S
 from jejak.commitments import new_secrets
 from jejak.errors import InputError, UnreadableFileError
 from jejak.schema import DANGLING_TARGETS, KINDS, Kind
+from jejak.sqlq import literal, path_list
 from jejak.validate import PY_CHECKS, Column, hash_sql, is_text, key_sql, lookup_table, select_sql
 
 if TYPE_CHECKING:
@@ -135,10 +134,6 @@ class IngestResult:
         return d
 
 
-def _q(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
-
-
 class Ingest:
     """One batch being built. Use through :meth:`jejak.store.Store.ingest`."""
 
@@ -218,7 +213,7 @@ class Ingest:
         try:
             con.execute(
                 f"CREATE OR REPLACE TEMP TABLE {typed} AS SELECT *, "
-                f"{_q(label)} AS _src, {order}::BIGINT * 10000000000 + _line AS _ord FROM ({select})"
+                f"{literal(label)} AS _src, {order}::BIGINT * 10000000000 + _line AS _ord FROM ({select})"
             )
         except duckdb.Error as exc:
             raise UnreadableFileError(src.label, S._short(exc)) from exc
@@ -227,7 +222,7 @@ class Ingest:
             raw_json = self._raw_json_sql(src, kind)
             part = self._tmp("q")
             con.execute(
-                f"CREATE TEMP TABLE {part} AS SELECT {_q(kind.name)} AS kind, {_q(label)} AS file, "
+                f"CREATE TEMP TABLE {part} AS SELECT {literal(kind.name)} AS kind, {literal(label)} AS file, "
                 f"t._line AS line, t._error AS reason, {raw_json} AS record "
                 f"FROM {typed} t JOIN {raw} src ON src._line = t._line WHERE t._error IS NOT NULL"
             )
@@ -350,7 +345,7 @@ class Ingest:
         con = self.con
         counts = self.result.kinds[kind.name]
         key = key_sql(kind)
-        flist = "[" + ", ".join(_q(str(f)) for f in files) + "]"
+        flist = path_list(files)
         existing = self._tmp("ex")
         con.execute(
             f"CREATE TEMP TABLE {existing} AS SELECT {key} AS _k, {hash_sql(kind)} AS _eh, _src AS _esrc, "
@@ -386,7 +381,7 @@ class Ingest:
         fields = ", ".join(f'"{f}" := "{f}"' for f in kind.names)
         part = self._tmp("c")
         self.con.execute(
-            f"CREATE TEMP TABLE {part} AS SELECT {_q(kind.name)} AS kind, CAST({key_sql(kind)} AS VARCHAR) AS key, "
+            f"CREATE TEMP TABLE {part} AS SELECT {literal(kind.name)} AS kind, CAST({key_sql(kind)} AS VARCHAR) AS key, "
             f"_src AS file, _line AS line, {reason} AS reason, CAST(to_json(struct_pack({fields})) AS VARCHAR) AS record, "
             f"_hash AS hash FROM {table} WHERE {where}"
         )
@@ -433,7 +428,7 @@ class Ingest:
                 out.parent.mkdir(parents=True, exist_ok=True)
                 con.execute(
                     f"COPY (SELECT {cols}, _src, _line FROM {table} {'WHERE ' + where if where else ''} ORDER BY {order}) "
-                    f"TO {_q(str(out))} (FORMAT parquet, COMPRESSION lz4_raw, ROW_GROUP_SIZE {ROW_GROUP_SIZE})"
+                    f"TO {literal(out)} (FORMAT parquet, COMPRESSION lz4_raw, ROW_GROUP_SIZE {ROW_GROUP_SIZE})"
                 )
                 entry["files"][name].append(rel)
             entry["rows"][name] = rows
@@ -461,7 +456,7 @@ class Ingest:
         known = self.store.files("subjects")
         query = f"SELECT DISTINCT msisdn FROM ({' UNION ALL '.join(parts)})"
         if known:
-            flist = "[" + ", ".join(_q(str(f)) for f in known) + "]"
+            flist = path_list(known)
             query += f" WHERE msisdn NOT IN (SELECT msisdn FROM read_parquet({flist}, hive_partitioning=false))"
         fresh = [r[0] for r in con.execute(query + " ORDER BY 1").fetchall()]
         if not fresh:
@@ -482,7 +477,7 @@ class Ingest:
         seen = self.store.files(what)
         seen_sql = ""
         if seen:
-            flist = "[" + ", ".join(_q(str(f)) for f in seen) + "]"
+            flist = path_list(seen)
             seen_sql = (
                 f" AND id NOT IN (SELECT id FROM read_parquet({flist}, hive_partitioning=false))"
             )
@@ -497,7 +492,7 @@ class Ingest:
         out = self.staging / rel
         out.parent.mkdir(parents=True, exist_ok=True)
         con.execute(
-            f"COPY (SELECT * FROM {table} ORDER BY kind, file, line) TO {_q(str(out))} (FORMAT parquet)"
+            f"COPY (SELECT * FROM {table} ORDER BY kind, file, line) TO {literal(out)} (FORMAT parquet)"
         )
         return rel
 
@@ -514,7 +509,7 @@ class Ingest:
                 if target not in DANGLING_TARGETS:
                     continue
                 known = [
-                    f"SELECT {target_key} AS k FROM read_parquet({_q(str(p))}, hive_partitioning=false)"
+                    f"SELECT {target_key} AS k FROM read_parquet({literal(p)}, hive_partitioning=false)"
                     for p in extra_files.get(target, [])
                 ]
                 if target in new_tables:
@@ -538,34 +533,3 @@ class Ingest:
 
 def _now() -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-
-
-def fsync_tree(root: Path) -> None:
-    """fsync every file below ``root`` and the folders that hold them."""
-    for dirpath, _dirs, files in os.walk(root):
-        for name in files:
-            fd = os.open(os.path.join(dirpath, name), os.O_RDONLY)
-            try:
-                os.fsync(fd)
-            finally:
-                os.close(fd)
-        fsync_dir(Path(dirpath))
-
-
-def fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def write_json_atomic(path: Path, data: Any) -> None:
-    """Replace ``path`` with ``data`` so that a crash leaves the old or the new file, never half of one."""
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "w", encoding="utf-8") as fh:
-        json.dump(data, fh, indent=1, sort_keys=True)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
-    fsync_dir(path.parent)

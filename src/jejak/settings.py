@@ -41,11 +41,18 @@ class Settings(BaseSettings):
     spark_master: str = Field(
         "local[*]", description="Spark master URL for `jejak detect --engine spark`."
     )
+    spark_driver_memory: str = Field(
+        "2g", description="Memory of the Spark driver for `jejak detect --engine spark`."
+    )
     ledger_origin: str = Field(
         "jejak.example/operator",
         description="The transparency log's origin line: the name its checkpoints are signed for.",
     )
     debug: bool = Field(False, description="Show full tracebacks instead of one-line errors.")
+    crash_at: str | None = Field(
+        None,
+        description="For the crash tests only: kill the process at the named crash point (jejak.fsio.crash_point).",
+    )
 
 
 def settings() -> Settings:

@@ -32,6 +32,7 @@ import pyarrow.parquet as pq
 
 from jejak.errors import UnknownKindError, UnreadableFileError, UsageError
 from jejak.schema import KINDS, kind_of_path
+from jejak.sqlq import literal
 
 Format = Literal["csv", "jsonl", "parquet"]
 
@@ -181,10 +182,6 @@ def parquet_types(src: Source) -> dict[str, pa.DataType]:
     return {f.name: f.type for f in schema}
 
 
-def _sql_str(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
-
-
 def csv_relation(con: duckdb.DuckDBPyConnection, src: Source, table: str) -> int:
     """Read a CSV file into temp table ``table`` (all VARCHAR plus ``_line``).
 
@@ -195,8 +192,8 @@ def csv_relation(con: duckdb.DuckDBPyConnection, src: Source, table: str) -> int
     Returns the number of rows read.
     """
     cols = src.columns
-    col_spec = "{" + ", ".join(f"{_sql_str(c)}: 'VARCHAR'" for c in cols) + "}"
-    path = _sql_str(str(src.path))
+    col_spec = "{" + ", ".join(f"{literal(c)}: 'VARCHAR'" for c in cols) + "}"
+    path = literal(src.path)
     wanted = ", ".join(f'"{n}"' for n in KINDS[src.kind].names)
     reader = (
         f"read_csv({path}, columns={col_spec}, header=true, auto_detect=false, delim=',', "
@@ -296,7 +293,7 @@ def jsonl_relation(con: duckdb.DuckDBPyConnection, src: Source, table: str) -> i
     kind = KINDS[src.kind]
     parts = []
     for f in kind.names:
-        path = _sql_str("$." + json.dumps(f))
+        path = literal("$." + json.dumps(f))
         parts.append(
             f"CASE WHEN json_type(_raw, {path}) = 'ARRAY' "
             f"THEN array_to_string(CAST(json_extract(_raw, {path}) AS VARCHAR[]), ';') "
@@ -337,5 +334,5 @@ def jsonl_relation(con: duckdb.DuckDBPyConnection, src: Source, table: str) -> i
 
 def parquet_reader(src: Source) -> str:
     """A DuckDB table expression reading a Parquet file, with ``_line`` the 1-based row number."""
-    path = _sql_str(str(src.path))
+    path = literal(src.path)
     return f"(SELECT *, file_row_number + 1 AS _line FROM read_parquet({path}, file_row_number=true, hive_partitioning=false))"

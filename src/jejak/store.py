@@ -49,11 +49,13 @@ from typing import Any
 
 import duckdb
 
+from jejak import fsio
 from jejak import ingest as I
 from jejak import sources as S
 from jejak.errors import InputError, NotFoundError, StoreCorruptError, StoreError, StoreLockedError
 from jejak.schema import DANGLING_TARGETS, KINDS
 from jejak.settings import settings
+from jejak.sqlq import path_list
 
 FORMAT = 1
 SUBSCRIBER_KINDS = (
@@ -266,7 +268,7 @@ class Store:
                     # subjects only ever come with new records, so they need no test of their own
                     self._commit(entry, staging)
                     job.result.batch = batch
-                    _crash_point("before-ledger")
+                    fsio.crash_point("before-ledger")
                     _ledger_catch_up(self, con)
             finally:
                 con.close()
@@ -276,16 +278,16 @@ class Store:
         return job.result
 
     def _commit(self, entry: dict[str, Any], staging: Path) -> None:
-        I.fsync_tree(staging)
+        fsio.fsync_tree(staging)
         for src in sorted(staging.rglob("*.parquet")):
             dest = self.root / src.relative_to(staging)
             dest.parent.mkdir(parents=True, exist_ok=True)
             os.replace(src, dest)
-            I.fsync_dir(dest.parent)
+            fsio.fsync_dir(dest.parent)
         manifest = dict(self.manifest())
         manifest["batches"] = [*manifest["batches"], entry]
-        _crash_point("before-manifest")
-        I.write_json_atomic(self.manifest_path, manifest)
+        fsio.crash_point("before-manifest")
+        fsio.write_json_atomic(self.manifest_path, manifest)
         self._manifest_cache = None
 
     # ------------------------------------------------------------- reader
@@ -307,7 +309,7 @@ class Store:
         for name, kind in KINDS.items():
             files = self.files(name)
             if files:
-                flist = "[" + ", ".join(_q(str(f)) for f in files) + "]"
+                flist = path_list(files)
                 con.execute(
                     f"CREATE OR REPLACE VIEW {name} AS SELECT * FROM read_parquet({flist}, hive_partitioning=false)"
                 )
@@ -328,7 +330,7 @@ class Store:
         ):
             files = self.files(what)
             if files:
-                flist = "[" + ", ".join(_q(str(f)) for f in files) + "]"
+                flist = path_list(files)
                 con.execute(
                     f"CREATE OR REPLACE VIEW {what} AS SELECT * FROM read_parquet({flist}, union_by_name=true, hive_partitioning=false)"
                 )
@@ -369,7 +371,7 @@ class Store:
                 out[name] = []
                 continue
             order = f'ORDER BY "{kind.time_field}"' if kind.time_field else ""
-            flist = "[" + ", ".join(_q(str(f)) for f in files) + "]"
+            flist = path_list(files)
             out[name] = self.sql(
                 f"SELECT * FROM read_parquet({flist}, hive_partitioning=false) WHERE msisdn = ? {order}",
                 [msisdn],
@@ -484,10 +486,6 @@ class Store:
             self._con = None  # type: ignore[assignment]
 
 
-def _q(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
-
-
 def _ledger_catch_up(store: Store, con: duckdb.DuckDBPyConnection | None = None) -> None:
     """Commit every manifest batch the transparency log lacks (see jejak.ledger.records)."""
     from jejak.ledger.lines import FILES, commit_lines
@@ -496,12 +494,6 @@ def _ledger_catch_up(store: Store, con: duckdb.DuckDBPyConnection | None = None)
     commit_store(store, con)
     for source in FILES:  # lines written just before a crash
         commit_lines(store.home, source)
-
-
-def _crash_point(name: str) -> None:
-    """For the crash tests: ``JEJAK_CRASH_AT=<name>`` kills the process here, as kill -9 would."""
-    if os.environ.get("JEJAK_CRASH_AT") == name:
-        os.kill(os.getpid(), 9)
 
 
 __all__ = ["InputError", "Store", "StoreStatus", "default_home"]

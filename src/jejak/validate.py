@@ -27,6 +27,7 @@ from dataclasses import dataclass
 import pyarrow as pa
 
 from jejak.schema import Field, Kind, parse_open_days
+from jejak.sqlq import literal
 
 TS_RE = r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?$"
 TS_OFFSET_RE = r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|z|[+-]\d{2}(:?\d{2})?)$"
@@ -38,10 +39,6 @@ BOOL_TRUE = ("true", "1", "t", "yes", "y")
 BOOL_FALSE = ("false", "0", "f", "no", "n")
 
 _ZONES: set[str] | None = None
-
-
-def _q(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
 
 
 def _shown(col: str) -> str:
@@ -144,37 +141,37 @@ def field_sql(f: Field, col: Column, lookup_alias: str | None) -> tuple[str, str
     if t in ("str",):
         return s, _required(f, s, None)
     if t == "enum":
-        allowed = ", ".join(_q(v) for v in f.values)
+        allowed = ", ".join(literal(v) for v in f.values)
         err = f"CASE WHEN {s} NOT IN ({allowed}) THEN '{name}: unknown value ' || {_shown(s)} END"
         return s, _required(f, s, err)
     if t == "timestamp":
-        value = f"CASE WHEN regexp_matches({s}, {_q(TS_OFFSET_RE)}) THEN try_cast({s} AS TIMESTAMPTZ) END"
+        value = f"CASE WHEN regexp_matches({s}, {literal(TS_OFFSET_RE)}) THEN try_cast({s} AS TIMESTAMPTZ) END"
         err = (
             f"CASE WHEN {s} IS NULL THEN NULL "
-            f"WHEN regexp_matches({s}, {_q(TS_RE)}) THEN '{name}: timestamp without UTC offset ' || {_shown(s)} "
-            f"WHEN NOT regexp_matches({s}, {_q(TS_OFFSET_RE)}) OR try_cast({s} AS TIMESTAMPTZ) IS NULL "
+            f"WHEN regexp_matches({s}, {literal(TS_RE)}) THEN '{name}: timestamp without UTC offset ' || {_shown(s)} "
+            f"WHEN NOT regexp_matches({s}, {literal(TS_OFFSET_RE)}) OR try_cast({s} AS TIMESTAMPTZ) IS NULL "
             f"THEN '{name}: not an ISO 8601 timestamp ' || {_shown(s)} END"
         )
         return value, _required(f, s, err)
     if t == "date":
-        value = f"CASE WHEN regexp_matches({s}, {_q(DATE_RE)}) THEN try_cast({s} AS DATE) END"
+        value = f"CASE WHEN regexp_matches({s}, {literal(DATE_RE)}) THEN try_cast({s} AS DATE) END"
         err = (
-            f"CASE WHEN {s} IS NOT NULL AND (NOT regexp_matches({s}, {_q(DATE_RE)}) "
+            f"CASE WHEN {s} IS NOT NULL AND (NOT regexp_matches({s}, {literal(DATE_RE)}) "
             f"OR try_cast({s} AS DATE) IS NULL) THEN '{name}: not a YYYY-MM-DD date ' || {_shown(s)} END"
         )
         return value, _required(f, s, err)
     if t in ("time", "cycle"):
         rx, what = (TIME_RE, "an HH:MM time") if t == "time" else (CYCLE_RE, "a YYYY-MM cycle")
-        err = f"CASE WHEN NOT regexp_matches({s}, {_q(rx)}) THEN '{name}: not {what} ' || {_shown(s)} END"
+        err = f"CASE WHEN NOT regexp_matches({s}, {literal(rx)}) THEN '{name}: not {what} ' || {_shown(s)} END"
         return s, _required(f, s, err)
     if t in ("money", "int"):
         what = "whole rupiah" if t == "money" else "an integer"
-        value = f"CASE WHEN regexp_matches({s}, {_q(INT_RE)}) THEN CAST({s} AS BIGINT) END"
-        err = f"CASE WHEN NOT regexp_matches({s}, {_q(INT_RE)}) THEN '{name}: not {what} ' || {_shown(s)} END"
+        value = f"CASE WHEN regexp_matches({s}, {literal(INT_RE)}) THEN CAST({s} AS BIGINT) END"
+        err = f"CASE WHEN NOT regexp_matches({s}, {literal(INT_RE)}) THEN '{name}: not {what} ' || {_shown(s)} END"
         return value, _required(f, s, err)
     if t == "bool":
-        trues = ", ".join(_q(v) for v in BOOL_TRUE)
-        falses = ", ".join(_q(v) for v in BOOL_FALSE)
+        trues = ", ".join(literal(v) for v in BOOL_TRUE)
+        falses = ", ".join(literal(v) for v in BOOL_FALSE)
         value = f"CASE WHEN lower({s}) IN ({trues}) THEN true WHEN lower({s}) IN ({falses}) THEN false END"
         err = f"CASE WHEN lower({s}) NOT IN ({trues}, {falses}) THEN '{name}: not true or false ' || {_shown(s)} END"
         return value, _required(f, s, err)
@@ -276,7 +273,7 @@ def canonical_sql(kind: Kind, alias: str = "") -> str:
         else:
             r = c
         parts.append(f"coalesce({r}, chr(0))")
-    return f"concat_ws(chr(31), {_q(kind.name)}, " + ", ".join(parts) + ")"
+    return f"concat_ws(chr(31), {literal(kind.name)}, " + ", ".join(parts) + ")"
 
 
 def hash_sql(kind: Kind, alias: str = "") -> str:

@@ -136,7 +136,7 @@ def detect(
     """Run the rule pack (or the ``rules`` named) over ``store`` on ``engine``.
 
     ``engine`` is ``duckdb``, ``spark`` (``master``: a Spark master URL, default
-    ``local[1]``) or ``postgres`` (``pg_url``, default ``$JEJAK_PG_URL``).
+    the setting ``spark_master``) or ``postgres`` (``pg_url``, default the setting ``pg_url``).
     The alerts are stored under ``<home>/alerts/`` unless ``save`` is false.
     """
     if not store.exists:

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -33,6 +32,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from jejak import fsio
 from jejak.detect.pack import SEVERITIES, severity_rank
 from jejak.errors import UsageError
 from jejak.store import Store
@@ -135,13 +135,8 @@ def save_alerts(store: Store, alerts: list[Alert], run: dict[str, Any]) -> Path:
     target = folder / ALERTS_FILE
     tmp = folder / (ALERTS_FILE + ".tmp")
     pq.write_table(table, tmp)
-    with open(tmp, "rb") as fh:
-        os.fsync(fh.fileno())
-    os.replace(tmp, target)
-    with open(folder / RUNS_FILE, "a", encoding="utf-8") as fh:
-        fh.write(json.dumps(run, sort_keys=True, default=str) + "\n")
-        fh.flush()
-        os.fsync(fh.fileno())
+    fsio.replace(tmp, target)
+    fsio.append_line(folder / RUNS_FILE, json.dumps(run, sort_keys=True, default=str))
     return target
 
 

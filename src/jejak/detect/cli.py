@@ -50,7 +50,10 @@ def detect(
         str, typer.Option("--min-severity", help="Print alerts of this severity and above.")
     ] = "low",
     master: Annotated[
-        str | None, typer.Option("--master", help="Spark master URL (default local[1]).")
+        str | None,
+        typer.Option(
+            "--master", help="Spark master URL (default: the setting spark_master, local[*])."
+        ),
     ] = None,
     pg_url: Annotated[
         str | None,

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import abc
 import hashlib
-import os
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -39,9 +38,9 @@ import pyarrow as pa
 from jejak.detect.derived import DERIVED_VERSION
 from jejak.errors import EngineError, UsageError
 from jejak.schema import KINDS
+from jejak.settings import settings
 from jejak.store import Store
 
-PG_DEFAULT = "postgresql://postgres@127.0.0.1:5432/test"
 PG_TYPES = {
     "VARCHAR": "text",
     "TIMESTAMPTZ": "timestamptz",
@@ -135,12 +134,13 @@ _SPARK: dict[str, Any] = {}
 
 
 def spark_session(master: str | None = None) -> Any:
-    """The process's shared SparkSession (``local[1]`` unless ``master`` names a cluster)."""
+    """The process's shared SparkSession (the setting ``spark_master`` unless ``master`` is given)."""
     try:
         from pyspark.sql import SparkSession
     except ImportError as exc:  # pragma: no cover - pyspark is a dependency
         raise EngineError("spark", "pyspark is not installed") from exc
-    master = master or os.environ.get("JEJAK_SPARK_MASTER") or "local[1]"
+    conf = settings()
+    master = master or conf.spark_master
     cached = _SPARK.get("session")
     if cached is not None and _SPARK.get("master") == master:
         return cached
@@ -155,7 +155,7 @@ def spark_session(master: str | None = None) -> Any:
             .config("spark.default.parallelism", "2")
             .config("spark.ui.enabled", "false")
             .config("spark.ui.showConsoleProgress", "false")
-            .config("spark.driver.memory", os.environ.get("JEJAK_SPARK_DRIVER_MEMORY", "2g"))
+            .config("spark.driver.memory", conf.spark_driver_memory)
             .config("spark.sql.execution.arrow.pyspark.enabled", "true")
             .getOrCreate()
         )
@@ -199,7 +199,7 @@ class PostgresEngine(Engine):
             import psycopg
         except ImportError as exc:  # pragma: no cover - psycopg is a dependency
             raise EngineError("postgres", "psycopg is not installed") from exc
-        self.url = url or os.environ.get("JEJAK_PG_URL") or PG_DEFAULT
+        self.url = url or settings().pg_url
         try:
             self.conn = psycopg.connect(self.url, autocommit=True)
         except psycopg.Error as exc:

@@ -24,11 +24,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
+from jejak import fsio
 from jejak.detect.alerts import Alert, alerts_dir
 from jejak.errors import UsageError
 from jejak.store import Store
@@ -96,10 +96,7 @@ def suppress(
     s = Suppression(sid, rule, dict(match), owner, reason, created, exp.isoformat())
     folder = alerts_dir(store)
     folder.mkdir(parents=True, exist_ok=True)
-    with open(folder / FILE, "a", encoding="utf-8") as fh:
-        fh.write(json.dumps(asdict(s), sort_keys=True) + "\n")
-        fh.flush()
-        os.fsync(fh.fileno())
+    fsio.append_line(folder / FILE, json.dumps(asdict(s), sort_keys=True))
     # the decision itself goes into the transparency log (a keyed commitment to the line)
     from jejak.ledger.lines import SUPPRESSIONS, commit_lines
 

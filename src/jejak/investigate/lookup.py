@@ -36,7 +36,9 @@ from typing import Any
 
 import duckdb
 
+from jejak import fsio
 from jejak.schema import KINDS
+from jejak.sqlq import literal, path_list
 from jejak.store import Store
 
 #: bump when the layout of the lookup files changes (they are then rebuilt)
@@ -100,7 +102,7 @@ class LookupIndex:
         target = self._path(batch, kind, key)
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-        flist = "[" + ", ".join(_q(str(s)) for s in sources) + "]"
+        flist = path_list(sources)
         spill = self.root / f"tmp-{os.getpid()}"
         spill.mkdir(parents=True, exist_ok=True)
         con = duckdb.connect(
@@ -116,14 +118,12 @@ class LookupIndex:
             con.execute(
                 f"COPY (SELECT {cols} FROM read_parquet({flist}, hive_partitioning=false) "
                 f'WHERE {where} AND "{key}" IS NOT NULL ORDER BY "{key}") '
-                f"TO {_q(str(tmp))} (FORMAT parquet, ROW_GROUP_SIZE {ROW_GROUP}, COMPRESSION zstd)"
+                f"TO {literal(tmp)} (FORMAT parquet, ROW_GROUP_SIZE {ROW_GROUP}, COMPRESSION zstd)"
             )
         finally:
             con.close()
             shutil.rmtree(spill, ignore_errors=True)
-        with open(tmp, "rb") as fh:
-            os.fsync(fh.fileno())
-        os.replace(tmp, target)
+        fsio.replace(tmp, target)
 
     def rows(
         self,
@@ -140,7 +140,7 @@ class LookupIndex:
         files = self.files(kind, key)
         if not files:
             return []
-        flist = "[" + ", ".join(_q(str(f)) for f in files) + "]"
+        flist = path_list(files)
         marks = ", ".join("?" for _ in values)
         q = (
             f"SELECT * FROM read_parquet({flist}, hive_partitioning=false) "
@@ -166,7 +166,7 @@ class LookupIndex:
             files = self.files(kind, key) if values else []
             if not files:
                 continue
-            flist = "[" + ", ".join(_q(str(f)) for f in files) + "]"
+            flist = path_list(files)
             marks = ", ".join("?" for _ in values)
             parts.append(
                 f"SELECT '{key}' AS _key, \"{key}\" AS _value, {cols} "
@@ -186,7 +186,3 @@ class LookupIndex:
                 folder = self.root / f"v{LOOKUP_VERSION}" / kind / key
                 done[f"{kind}.{key}"] = sorted(p.stem for p in folder.glob("*.parquet"))
         return done
-
-
-def _q(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"

@@ -22,7 +22,6 @@ Example::
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import time
 from dataclasses import dataclass, field
@@ -31,10 +30,13 @@ from typing import TYPE_CHECKING
 
 import duckdb
 
+from jejak import fsio
 from jejak import ingest as I
 from jejak.errors import NotFoundError
-from jejak.ledger.log import Log, write_atomic
+from jejak.fsio import write_atomic
+from jejak.ledger.log import Log
 from jejak.ledger.records import SOURCE
+from jejak.sqlq import literal
 
 if TYPE_CHECKING:
     from jejak.store import Store
@@ -44,10 +46,6 @@ if TYPE_CHECKING:
 class Erasure:
     records: int = 0
     leaves: list[int] = field(default_factory=list)
-
-
-def _q(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
 
 
 def erase_subscriber(store: Store, msisdn: str) -> Erasure:
@@ -69,7 +67,7 @@ def erase_subscriber(store: Store, msisdn: str) -> Erasure:
                     cols = [
                         r[0]
                         for r in con.execute(
-                            f"DESCRIBE SELECT * FROM read_parquet({_q(str(path))})"
+                            f"DESCRIBE SELECT * FROM read_parquet({literal(path)})"
                         ).fetchall()
                     ]
                     if "msisdn" not in cols:
@@ -77,7 +75,7 @@ def erase_subscriber(store: Store, msisdn: str) -> Erasure:
                     rows = [
                         r[0]
                         for r in con.execute(
-                            f"SELECT file_row_number FROM read_parquet({_q(str(path))}, file_row_number=true, "
+                            f"SELECT file_row_number FROM read_parquet({literal(path)}, file_row_number=true, "
                             f"hive_partitioning=false) WHERE msisdn = ? ORDER BY 1",
                             [msisdn],
                         ).fetchall()
@@ -89,7 +87,8 @@ def erase_subscriber(store: Store, msisdn: str) -> Erasure:
                 p
                 for p in store.files("subjects")
                 if con.execute(
-                    f"SELECT count(*) FROM read_parquet({_q(str(p))}) WHERE msisdn = ?", [msisdn]
+                    f"SELECT count(*) FROM read_parquet({literal(p)}) WHERE msisdn = ?",
+                    [msisdn],
                 ).fetchall()[0][0]
             ]
             if not hits and not secret_files:
@@ -118,7 +117,7 @@ def _recount(store: Store, removed: dict[str, int]) -> None:
             gone = sum(removed.get(rel, 0) for rel in rels)
             if gone:
                 b["rows"][kind] = int(b["rows"].get(kind, 0)) - gone
-    I.write_json_atomic(store.manifest_path, manifest)
+    fsio.write_json_atomic(store.manifest_path, manifest)
 
 
 def _drop_derived(store: Store, con: duckdb.DuckDBPyConnection, msisdn: str) -> None:
@@ -129,11 +128,11 @@ def _drop_derived(store: Store, con: duckdb.DuckDBPyConnection, msisdn: str) -> 
     if alerts.exists():
         tmp = alerts.with_name(alerts.name + ".erase.tmp")
         con.execute(
-            f"COPY (SELECT * FROM read_parquet({_q(str(alerts))}) WHERE msisdn IS DISTINCT FROM ?) "
-            f"TO {_q(str(tmp))} (FORMAT parquet)",
+            f"COPY (SELECT * FROM read_parquet({literal(alerts)}) WHERE msisdn IS DISTINCT FROM ?) "
+            f"TO {literal(tmp)} (FORMAT parquet)",
             [msisdn],
         )
-        os.replace(tmp, alerts)
+        fsio.replace(tmp, alerts)
 
 
 def _record(home: Path, leaves: list[int]) -> None:
@@ -153,19 +152,13 @@ def _rewrite_without(
     con: duckdb.DuckDBPyConnection, path: Path, msisdn: str, *, order: bool = True
 ) -> int:
     """Rewrite one Parquet file without the subscriber's rows, keeping the others' order."""
-    src = f"read_parquet({_q(str(path))}, file_row_number=true, hive_partitioning=false)"
+    src = f"read_parquet({literal(path)}, file_row_number=true, hive_partitioning=false)"
     n = con.execute(f"SELECT count(*) FROM {src} WHERE msisdn = ?", [msisdn]).fetchall()[0][0]
     tmp = path.with_name(path.name + ".erase.tmp")
     con.execute(
-        f"COPY (SELECT * EXCLUDE (file_row_number) FROM {src} WHERE msisdn IS DISTINCT FROM {_q(msisdn)} "
-        f"ORDER BY file_row_number) TO {_q(str(tmp))} (FORMAT parquet, COMPRESSION {'lz4_raw' if order else 'zstd'}, "
+        f"COPY (SELECT * EXCLUDE (file_row_number) FROM {src} WHERE msisdn IS DISTINCT FROM {literal(msisdn)} "
+        f"ORDER BY file_row_number) TO {literal(tmp)} (FORMAT parquet, COMPRESSION {'lz4_raw' if order else 'zstd'}, "
         f"ROW_GROUP_SIZE {I.ROW_GROUP_SIZE})"
     )
-    fd = os.open(tmp, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    os.replace(tmp, path)
-    I.fsync_dir(path.parent)
+    fsio.replace(tmp, path)
     return int(n)

@@ -14,10 +14,10 @@ Example::
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from jejak.errors import LedgerError
+from jejak.fsio import write_atomic
 from jejak.ledger.note import Signer, Verifier
 
 KEY_FILE = "ledger.key"
@@ -25,15 +25,7 @@ VKEY_FILE = "ledger.vkey"
 
 
 def _write_private(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        os.write(fd, text.encode())
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    os.replace(tmp, path)
+    write_atomic(path, text.encode(), mode=0o600, mkdir=True)
 
 
 def load_signer(path: Path, name: str | None = None) -> Signer:

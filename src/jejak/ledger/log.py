@@ -44,6 +44,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from jejak.errors import LedgerError, VerificationError
+from jejak.fsio import crash_point, fsync_dir, write_atomic
 from jejak.ledger import merkle as M
 from jejak.ledger.checkpoint import Checkpoint, open_checkpoint, sign_checkpoint
 from jejak.ledger.keys import log_signer, log_verifier
@@ -64,33 +65,6 @@ from jejak.settings import settings
 
 FORMAT = 1
 HS = M.HASH_SIZE
-
-
-def _crash_point(name: str) -> None:
-    """For the crash tests: ``JEJAK_CRASH_AT=<name>`` kills the process here, as kill -9 would."""
-    if os.environ.get("JEJAK_CRASH_AT") == name:
-        os.kill(os.getpid(), 9)
-
-
-def fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Replace ``path`` so that a crash leaves the old or the new file: tmp, fsync, rename, fsync folder."""
-    tmp = path.with_name(path.name + ".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-    try:
-        os.write(fd, data)
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    os.replace(tmp, path)
-    fsync_dir(path.parent)
 
 
 class Log:
@@ -523,7 +497,7 @@ class Writer:
                 if level == 0:
                     sink.write(entries_path(index, width), encode_bundle(self.bundle))
                 sink.write(tile_path(level, index, width), b"".join(self.edge[level]))
-        _crash_point("ledger-before-checkpoint")
+        crash_point("ledger-before-checkpoint")
 
         self.size = new_size
         self.root = self._edge_root()

@@ -30,6 +30,7 @@ from jejak.commitments import commitments, entry_of, iter_entries, store_secret
 from jejak.errors import StoreCorruptError
 from jejak.ledger.log import Hashed, Log
 from jejak.schema import KINDS
+from jejak.sqlq import literal, path_list
 
 if TYPE_CHECKING:
     from jejak.store import Store
@@ -45,7 +46,7 @@ def subjects_view(con: duckdb.DuckDBPyConnection, store: Store) -> str | None:
     files = store.files("subjects")
     if not files:
         return None
-    flist = "[" + ", ".join("'" + str(f).replace("'", "''") + "'" for f in files) + "]"
+    flist = path_list(files)
     con.execute(
         f"CREATE OR REPLACE TEMP VIEW {SUBJECTS} AS SELECT msisdn, secret "
         f"FROM read_parquet({flist}, hive_partitioning=false)"
@@ -147,7 +148,7 @@ def leaf_of(store: Store, kind: str, key: str) -> int:
         for rel in (r for b in store.manifest()["batches"] for r in b["files"].get(kind, ())):
             if rel not in files:
                 continue
-            src = "'" + str(store.root / rel).replace("'", "''") + "'"
+            src = literal(store.root / rel)
             row = con.execute(
                 f"SELECT file_row_number FROM read_parquet({src}, file_row_number=true, hive_partitioning=false) "
                 f"WHERE CAST({key_sql(k)} AS VARCHAR) = ? LIMIT 1",

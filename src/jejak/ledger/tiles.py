@@ -22,13 +22,13 @@ Example::
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterator, Sequence
 from hashlib import sha256
 from pathlib import Path
 
 from jejak.errors import LedgerError, VerificationError
+from jejak.fsio import write_atomic
 from jejak.ledger.merkle import HASH_SIZE, split_range
 
 TILE_HEIGHT = 8
@@ -183,17 +183,7 @@ def hash_level0(
 
 def write_file(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` through a temporary name (fsynced; the folder is fsynced by the caller)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-    try:
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view) :]
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    os.replace(tmp, path)
+    write_atomic(path, data, sync_folder=False, mkdir=True)
 
 
 class TileReader:

@@ -48,6 +48,7 @@ from jejak.ledger.tiles import (
     widths,
 )
 from jejak.schema import KINDS
+from jejak.sqlq import literal
 from jejak.validate import key_sql
 
 if TYPE_CHECKING:
@@ -346,7 +347,7 @@ def _verify_file(
 
 def _keys(con: duckdb.DuckDBPyConnection, kind: str, path: Path, rows: list[int]) -> list[str]:
     k = KINDS[kind]
-    src = "'" + str(path).replace("'", "''") + "'"
+    src = literal(path)
     got = dict(
         con.execute(
             f"SELECT file_row_number, CAST({key_sql(k)} AS VARCHAR) FROM read_parquet({src}, file_row_number=true, "

@@ -26,10 +26,10 @@ import hashlib
 from pathlib import Path
 
 from jejak.errors import LedgerError, VerificationError
+from jejak.fsio import write_atomic
 from jejak.ledger import merkle as M
 from jejak.ledger import note as N
 from jejak.ledger.checkpoint import Checkpoint, open_checkpoint
-from jejak.ledger.log import write_atomic
 
 
 class ConflictError(VerificationError):

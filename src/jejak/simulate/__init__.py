@@ -39,6 +39,7 @@ from typing import Any
 import numpy as np
 
 from jejak.errors import UsageError
+from jejak.fsio import fsync_dir, fsync_tree
 from jejak.simulate.activity import Background, packages_rows
 from jejak.simulate.calendar import Calendar
 from jejak.simulate.scenarios import HARD_NEGATIVES, PLANTED, SCENARIOS, plant
@@ -115,20 +116,13 @@ def _prepare(out: Path) -> Path:
 
 def _publish(tmp: Path, out: Path) -> None:
     """Move the finished export into place: a reader sees the old folder or the new one, whole."""
-    for path in tmp.rglob("*"):
-        if path.is_file():
-            with open(path, "rb") as fh:
-                os.fsync(fh.fileno())
+    fsync_tree(tmp)
     old = None
     if out.exists():
         old = out.parent / f".{out.name}.replaced-{os.getpid()}"
         os.replace(out, old)
     os.replace(tmp, out)
-    fd = os.open(out.parent, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    fsync_dir(out.parent)
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
 
