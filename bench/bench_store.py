@@ -51,12 +51,12 @@ def timed_ingest(home: Path, export: Path) -> tuple[float, float, int, float]:
     """(seconds, peak RSS in MiB, rows loaded, seconds spent committing to the ledger) of an
     ingest in its own process."""
     code = (
-        "import sys, json, time; from jejak.store import Store; import jejak.ledger.records as R\n"
-        "spent = [0.0]; commit = R.commit_store\n"
+        "import sys, json, time; from jejak import Home; import jejak.home as H\n"
+        "spent = [0.0]; commit = H.commit_store\n"
         "def timed(*a, **k):\n"
         "    t = time.perf_counter(); n = commit(*a, **k); spent[0] += time.perf_counter() - t; return n\n"
-        "R.commit_store = timed\n"
-        "r = Store(sys.argv[1]).ingest([sys.argv[2]]); print(json.dumps([r.seconds, r.loaded, spent[0]]))"
+        "H.commit_store = timed\n"
+        "r = Home(sys.argv[1]).ingest([sys.argv[2]]); print(json.dumps([r.seconds, r.loaded, spent[0]]))"
     )
     proc = subprocess.run(
         ["/usr/bin/time", "-f", "%M", sys.executable, "-c", code, str(home), str(export)],

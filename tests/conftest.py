@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from jejak.home import Home
 from jejak.store import Store
 
 REPO = Path(__file__).resolve().parents[1]
@@ -39,13 +40,13 @@ def seed_dir() -> Path:
 @pytest.fixture
 def fresh_store(tmp_path: Path) -> Store:
     """An empty store in a temporary home."""
-    return Store(tmp_path / "home")
+    return Home(tmp_path / "home").store
 
 
 @pytest.fixture(scope="session")
 def _seed_home(tmp_path_factory: pytest.TempPathFactory, seed_dir: Path) -> Path:
     home = tmp_path_factory.mktemp("seed") / "home"
-    result = Store(home).ingest([seed_dir])
+    result = Home(home).ingest([seed_dir])
     assert result.quarantined == 0, result.to_dict()
     return home
 
@@ -55,7 +56,7 @@ def seed_store(_seed_home: Path, tmp_path: Path) -> Store:
     """A store holding the seed case (a private copy: tests may write to it)."""
     home = tmp_path / "seed-home"
     shutil.copytree(_seed_home, home)
-    return Store(home)
+    return Home(home).store
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from jejak.store import Store
+from jejak.home import Home
 
 ROWS = 400_000
 
@@ -37,7 +37,7 @@ def big_export(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def _ingest_process(
     home: Path, export: Path, env: dict[str, str] | None = None
 ) -> subprocess.Popen[bytes]:
-    code = "import sys; from jejak.store import Store; Store(sys.argv[1]).ingest([sys.argv[2]])"
+    code = "import sys; from jejak import Home; Home(sys.argv[1]).ingest([sys.argv[2]])"
     return subprocess.Popen(
         [sys.executable, "-c", code, str(home), str(export)],
         env={**os.environ, **(env or {})},
@@ -47,12 +47,12 @@ def _ingest_process(
 
 
 def _stored_rows(home: Path) -> int:
-    store = Store(home)
+    store = Home(home).store
     return sum(store.status(integrity=False).kinds[k].rows for k in ("provisioning",))
 
 
 def _orphans(home: Path) -> list[Path]:
-    store = Store(home)
+    store = Home(home).store
     named = {f.resolve() for f in store.files("provisioning")}
     return [p for p in (home / "store" / "data").rglob("*.parquet") if p.resolve() not in named]
 
@@ -65,7 +65,7 @@ def test_killed_just_before_the_commit_the_batch_is_not_there(
     assert proc.wait(timeout=120) == -signal.SIGKILL
     assert _stored_rows(home) == 0
     assert _orphans(home)  # its files were moved into place, but nothing names them
-    result = Store(home).ingest([big_export])  # the next writer clears them and goes on
+    result = Home(home).ingest([big_export])  # the next writer clears them and goes on
     assert result.loaded == ROWS
     assert _stored_rows(home) == ROWS and _orphans(home) == []
 
@@ -87,7 +87,7 @@ def test_killed_at_random_moments_the_store_holds_all_or_nothing(
         outcomes.add(rows)
         if rows:
             break
-    result = Store(home).ingest([big_export])
+    result = Home(home).ingest([big_export])
     assert _stored_rows(home) == ROWS
     assert result.loaded + result.duplicate == ROWS
     assert _orphans(home) == []

@@ -322,7 +322,7 @@ def test_dangling_references_are_loaded_and_reported(fresh_store: Store, tmp_pat
 
 
 def test_a_second_writer_is_refused_while_one_writes(seed_dir: Path, fresh_store: Store) -> None:
-    with fresh_store._writer(), pytest.raises(StoreLockedError, match="another jejak process"):
+    with fresh_store.writer(), pytest.raises(StoreLockedError, match="another jejak process"):
         Store(fresh_store.home).ingest([seed_dir])
 
 

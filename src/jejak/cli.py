@@ -18,7 +18,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from jejak.options import DEFAULT_HOME, Debug, Home, err, handles_errors, progress_bar
+from jejak.options import DEFAULT_HOME, Debug, HomeDir, err, handles_errors, progress_bar
 
 app = typer.Typer(
     name="jejak",
@@ -32,9 +32,9 @@ out = Console()
 
 
 def _store(home: Path) -> Any:
-    from jejak.store import Store
+    from jejak.home import Home
 
-    return Store(home)
+    return Home(home).store
 
 
 # ------------------------------------------------------------------ ingest
@@ -46,7 +46,7 @@ def ingest(
     paths: Annotated[
         list[Path], typer.Argument(help="Export files or folders (CSV, JSONL, Parquet, .gz).")
     ],
-    home: Home = DEFAULT_HOME,
+    home: HomeDir = DEFAULT_HOME,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
     debug: Debug = False,
 ) -> None:
@@ -113,7 +113,7 @@ def ingest(
 @app.command()
 @handles_errors
 def status(
-    home: Home = DEFAULT_HOME,
+    home: HomeDir = DEFAULT_HOME,
     as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False,
     debug: Debug = False,
 ) -> None:
@@ -165,7 +165,7 @@ def status(
 @app.command()
 @handles_errors
 def quarantine(
-    home: Home = DEFAULT_HOME,
+    home: HomeDir = DEFAULT_HOME,
     limit: Annotated[int, typer.Option(help="Show at most this many rows (0 = all).")] = 50,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON lines.")] = False,
     debug: Debug = False,
@@ -180,7 +180,7 @@ def quarantine(
 @app.command()
 @handles_errors
 def conflicts(
-    home: Home = DEFAULT_HOME,
+    home: HomeDir = DEFAULT_HOME,
     limit: Annotated[int, typer.Option(help="Show at most this many rows (0 = all).")] = 50,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON lines.")] = False,
     debug: Debug = False,
@@ -208,31 +208,73 @@ def _print_rows(
     out.print(table)
 
 
+# ------------------------------------------------------------------ demo
+
+
+@app.command()
+@handles_errors
+def demo(
+    home: Annotated[
+        Path,
+        typer.Option("--home", envvar="JEJAK_HOME", help="Folder the demo builds its operator in."),
+    ] = Path("./jejak-data"),
+    subscribers: Annotated[
+        int, typer.Option("--subscribers", help="Size of the simulated operator.")
+    ] = 2000,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed of the simulation.")] = 1,
+    lang: Annotated[
+        str, typer.Option("--lang", help="Language of the printed report: en or id.")
+    ] = "en",
+    debug: Annotated[
+        bool, typer.Option("--debug", help="Show the full traceback on errors.")
+    ] = False,
+) -> None:
+    """Simulate an operator with the seed case in it, ingest, detect, and print the seed complaint's report."""
+    from jejak.demo import run_demo
+    from jejak.investigate.i18n import check_lang
+    from jejak.investigate.render_text import render
+
+    check_lang(lang)
+    with progress_bar() as report_progress:
+        result = run_demo(home, subscribers=subscribers, seed=seed, progress=report_progress)
+    console = Console(soft_wrap=False)
+    s = result.seconds
+    console.print(
+        f"[bold]jejak demo[/] in {home}: "
+        + ("reused the operator built before; " if result.reused else "")
+        + f"{subscribers:,} subscribers, {result.cases} planted cases, {result.records:,} records; "
+        f"{result.alerts:,} alerts. Simulate {s['simulate']:.1f} s, ingest {s['ingest']:.1f} s, "
+        f"detect {s['detect']:.1f} s, report {s['investigate']:.2f} s.",
+        highlight=False,
+    )
+    render(result.report, console, lang)
+    for lg, path in result.html.items():
+        console.print(f"HTML report ({lg}): {path}", highlight=False, soft_wrap=True)
+
+
 # ------------------------------------------------------------------ the other parts
-# Each part of jejak keeps its commands beside its library; they are mounted here.
+# Each part of jejak keeps its commands beside its library, on an ``app`` of its own
+# (:func:`jejak.options.commands`); they are mounted here, one way.
+
+
+def mount(part: typer.Typer, group: str | None = None) -> None:
+    """Put a part's commands on ``jejak``: under ``group`` (``jejak ledger verify``) or, without
+    one, at the top (``jejak detect``)."""
+    if group is not None:
+        app.add_typer(part, name=group)
+    else:
+        app.registered_commands.extend(part.registered_commands)
+
 
 from jejak.detect import cli as detect_cli  # noqa: E402
-
-app.command("detect")(handles_errors(detect_cli.detect))
-app.command("evaluate")(handles_errors(detect_cli.evaluate))
-app.command("suppress")(handles_errors(detect_cli.suppress))
-app.command("rules")(handles_errors(detect_cli.rules))
-
-from jejak.ledger import cli as ledger_cli  # noqa: E402
-
-app.add_typer(ledger_cli.app, name="ledger")
-
 from jejak.investigate import cli as investigate_cli  # noqa: E402
-
-app.command("investigate")(handles_errors(investigate_cli.investigate))
-
-from jejak import demo as demo_cli  # noqa: E402
-
-app.command("demo")(handles_errors(demo_cli.demo))
-
+from jejak.ledger import cli as ledger_cli  # noqa: E402
 from jejak.simulate import cli as simulate_cli  # noqa: E402
 
-app.command("simulate")(handles_errors(simulate_cli.simulate))
+mount(detect_cli.app)
+mount(ledger_cli.app, "ledger")
+mount(investigate_cli.app)
+mount(simulate_cli.app)
 
 
 def main() -> None:

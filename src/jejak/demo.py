@@ -28,13 +28,12 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any
-
-import typer
+from typing import Any
 
 from jejak.errors import NotFoundError, UsageError
-from jejak.investigate import Report, investigate
-from jejak.investigate.cli import write_html
+from jejak.home import Home
+from jejak.investigate import Report
+from jejak.investigate.render_html import report_path, write_html
 from jejak.store import Store
 
 Progress = Callable[[str, int, int], None]
@@ -89,8 +88,6 @@ def run_demo(
         from jejak.simulate import simulate
     except ImportError as exc:  # pragma: no cover - the simulator ships with jejak
         raise NotFoundError("jejak.simulate", f"the simulator is not installed: {exc}") from None
-    from jejak.detect import detect
-
     if subscribers < 1:
         raise UsageError("--subscribers", "must be at least 1")
     params = {"subscribers": subscribers, "seed": seed, "days": DAYS}
@@ -98,7 +95,8 @@ def run_demo(
     reused = _prepare(home, params)
     seconds: dict[str, float] = {}
     export = home / EXPORT
-    store = Store(home)
+    where = Home(home)
+    store = where.store
 
     t = time.perf_counter()
     if not reused:
@@ -111,23 +109,22 @@ def run_demo(
     seconds["simulate"] = time.perf_counter() - t
 
     t = time.perf_counter()
-    ingested = store.ingest([export], progress=progress)
+    ingested = where.ingest([export], progress=progress)
     if ingested.quarantined:
         raise UsageError(str(export), f"{ingested.quarantined} simulated row(s) were quarantined")
     (home / MARKER).write_text(json.dumps(params), encoding="utf-8")
     seconds["ingest"] = time.perf_counter() - t
 
     t = time.perf_counter()
-    found = detect(store, save=True, progress=progress)
+    found = where.refresh_alerts(progress=progress)
     seconds["detect"] = time.perf_counter() - t
 
     t = time.perf_counter()
+    where.refresh_lookups()
     seed_case = next((c for c in truth if c["kind"] == "seed-2016"), None)
     if seed_case is None:
         raise NotFoundError(str(export), "the simulated operator holds no seed case")
-    report = investigate(store, seed_case["msisdns"][0], complaint_id=seed_case.get("complaint_id"))
-    from jejak.investigate.cli import report_path
-
+    report = where.investigate(seed_case["msisdns"][0], complaint_id=seed_case.get("complaint_id"))
     html = {
         lang: write_html(report, report_path(home, report, lang), lang) for lang in ("en", "id")
     }
@@ -143,44 +140,3 @@ def run_demo(
         reused=reused,
         seconds=seconds,
     )
-
-
-def demo(
-    home: Annotated[
-        Path,
-        typer.Option("--home", envvar="JEJAK_HOME", help="Folder the demo builds its operator in."),
-    ] = Path("./jejak-data"),
-    subscribers: Annotated[
-        int, typer.Option("--subscribers", help="Size of the simulated operator.")
-    ] = 2000,
-    seed: Annotated[int, typer.Option("--seed", help="Random seed of the simulation.")] = 1,
-    lang: Annotated[
-        str, typer.Option("--lang", help="Language of the printed report: en or id.")
-    ] = "en",
-    debug: Annotated[
-        bool, typer.Option("--debug", help="Show the full traceback on errors.")
-    ] = False,
-) -> None:
-    """Simulate an operator with the seed case in it, ingest, detect, and print the seed complaint's report."""
-    from rich.console import Console
-
-    from jejak.cli import progress_bar
-    from jejak.investigate.i18n import check_lang
-    from jejak.investigate.render_text import render
-
-    check_lang(lang)
-    with progress_bar() as report_progress:
-        result = run_demo(home, subscribers=subscribers, seed=seed, progress=report_progress)
-    console = Console(soft_wrap=False)
-    s = result.seconds
-    console.print(
-        f"[bold]jejak demo[/] in {home}: "
-        + ("reused the operator built before; " if result.reused else "")
-        + f"{subscribers:,} subscribers, {result.cases} planted cases, {result.records:,} records; "
-        f"{result.alerts:,} alerts. Simulate {s['simulate']:.1f} s, ingest {s['ingest']:.1f} s, "
-        f"detect {s['detect']:.1f} s, report {s['investigate']:.2f} s.",
-        highlight=False,
-    )
-    render(result.report, console, lang)
-    for lg, path in result.html.items():
-        console.print(f"HTML report ({lg}): {path}", highlight=False, soft_wrap=True)

@@ -2,14 +2,14 @@
 with an exit status, and a progress bar on standard error.
 
 Each part of jejak keeps its commands beside its library (``detect/cli.py``,
-``ledger/cli.py`` ...) and takes these from here, so that they read and fail
-the same way; :mod:`jejak.cli` mounts them all on the one ``jejak`` command.
+``ledger/cli.py`` ...) on an ``app = commands(...)`` of its own, and takes these
+from here, so that they read and fail the same way; :mod:`jejak.cli` mounts every
+part's ``app`` on the one ``jejak`` command, one way (``mount``).
 """
 
 from __future__ import annotations
 
 import functools
-import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -20,10 +20,19 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from jejak.errors import JejakError
+from jejak.settings import settings
 
 err = Console(stderr=True)
 
-Home = Annotated[
+
+def commands(help: str | None = None) -> typer.Typer:
+    """The command group of one part of jejak (mounted by :mod:`jejak.cli`)."""
+    return typer.Typer(
+        help=help, no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False
+    )
+
+
+HomeDir = Annotated[
     Path,
     typer.Option(
         "--home",
@@ -43,7 +52,7 @@ def handles_errors(fn: F) -> F:
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        debug = bool(kwargs.get("debug")) or os.environ.get("JEJAK_DEBUG") == "1"
+        debug = bool(kwargs.get("debug")) or settings().debug
         try:
             return fn(*args, **kwargs)
         except JejakError as exc:

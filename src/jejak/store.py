@@ -17,6 +17,13 @@ manifest (the batch's files are orphans, deleted when the next writer opens
 the store) or the new one (the batch is whole). There is one writer at a
 time, held by an exclusive ``flock`` on ``store/.lock``.
 
+**Commit hooks.** The store knows nothing of what is built on it. Whoever
+owns it (:class:`jejak.Home`) adds functions to ``on_commit``; the store runs
+them under its writer lock when a writer opens it (so that work a crash
+interrupted is caught up) and after each commit. This is how the transparency
+log follows the store (Datasette's ``execute_write_fn`` is the model: writes,
+and what must follow them, go through the one writer).
+
 **Fast lookups.** Each kind's files are sorted by the key its questions ask
 for: provisioning, charges, consents, notifications, line actions, complaints
 and locations by ``msisdn`` then time; sessions by user ID then time; shifts by
@@ -40,7 +47,7 @@ import json
 import os
 import shutil
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -68,6 +75,10 @@ SUBSCRIBER_KINDS = (
     "complaints",
     "locations",
 )
+
+
+#: a commit hook: called with the writer's DuckDB connection, or None when the writer opens
+CommitHook = Callable[[duckdb.DuckDBPyConnection | None], None]
 
 
 def default_home() -> Path:
@@ -135,6 +146,8 @@ class Store:
         self.memory_limit = memory_limit or conf.memory_limit
         self.threads = threads or conf.threads or os.cpu_count() or 2
         self._manifest_cache: tuple[float, dict[str, Any]] | None = None
+        #: run under the writer lock when a writer opens the store and after each commit
+        self.on_commit: list[CommitHook] = []
 
     # ----------------------------------------------------------- manifest
 
@@ -180,8 +193,8 @@ class Store:
     # ------------------------------------------------------------- writer
 
     @contextmanager
-    def _writer(self) -> Iterator[None]:
-        """Hold the one-writer lock, and clear what a crashed writer left behind."""
+    def writer(self) -> Iterator[None]:
+        """Hold the one-writer lock, clear what a crashed writer left behind, run the commit hooks."""
         self.root.mkdir(parents=True, exist_ok=True)
         lock_path = self.root / ".lock"
         fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
@@ -196,7 +209,7 @@ class Store:
             os.ftruncate(fd, 0)
             os.pwrite(fd, str(os.getpid()).encode(), 0)
             self._recover()
-            _ledger_catch_up(self)
+            self.run_commit_hooks()
             yield
         finally:
             os.close(fd)
@@ -250,7 +263,7 @@ class Store:
         """
         started = time.perf_counter()
         srcs, ignored = S.discover(paths)
-        with self._writer():
+        with self.writer():
             batches = self.manifest()["batches"]
             batch = f"{(int(batches[-1]['id']) + 1) if batches else 1:06d}"
             staging = self.root / "staging" / batch
@@ -269,13 +282,32 @@ class Store:
                     self._commit(entry, staging)
                     job.result.batch = batch
                     fsio.crash_point("before-ledger")
-                    _ledger_catch_up(self, con)
+                    self.run_commit_hooks(con)
             finally:
                 con.close()
                 shutil.rmtree(self.root / "staging", ignore_errors=True)
                 shutil.rmtree(self.root / "tmp", ignore_errors=True)
         job.result.seconds = time.perf_counter() - started
         return job.result
+
+    def run_commit_hooks(self, con: duckdb.DuckDBPyConnection | None = None) -> None:
+        """Run the ``on_commit`` hooks; call it with the writer lock held, after a write."""
+        for hook in self.on_commit:
+            hook(con)
+
+    def recount(self, removed: dict[str, int]) -> None:
+        """Take rows deleted from committed files (file -> rows) off the manifest's per-kind counts.
+
+        For erasure; call it with the writer lock held, after the files were rewritten.
+        """
+        manifest = json.loads(json.dumps(self.manifest()))
+        for b in manifest["batches"]:
+            for kind, rels in b["files"].items():
+                gone = sum(removed.get(rel, 0) for rel in rels)
+                if gone:
+                    b["rows"][kind] = int(b["rows"].get(kind, 0)) - gone
+        fsio.write_json_atomic(self.manifest_path, manifest)
+        self._manifest_cache = None
 
     def _commit(self, entry: dict[str, Any], staging: Path) -> None:
         fsio.fsync_tree(staging)
@@ -486,14 +518,4 @@ class Store:
             self._con = None  # type: ignore[assignment]
 
 
-def _ledger_catch_up(store: Store, con: duckdb.DuckDBPyConnection | None = None) -> None:
-    """Commit every manifest batch the transparency log lacks (see jejak.ledger.records)."""
-    from jejak.ledger.lines import FILES, commit_lines
-    from jejak.ledger.records import commit_store
-
-    commit_store(store, con)
-    for source in FILES:  # lines written just before a crash
-        commit_lines(store.home, source)
-
-
-__all__ = ["InputError", "Store", "StoreStatus", "default_home"]
+__all__ = ["CommitHook", "InputError", "Store", "StoreStatus", "default_home"]

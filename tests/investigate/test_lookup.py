@@ -1,4 +1,5 @@
-"""The lookup files answer exactly what a scan of the store answers, and rebuild themselves."""
+"""The lookup files answer exactly what a scan of the store answers; a report reads the store's
+files where one is missing and builds none."""
 
 from __future__ import annotations
 
@@ -48,10 +49,15 @@ def test_built_once_per_batch_and_rebuilt_when_missing(seed_copy: Store, seed_js
     assert idx.ensure() == expected
     assert idx.ensure() == 0
     assert all(v == ["000001"] for v in idx.status().values())
-    shutil.rmtree(idx.root)
-    again = investigate(seed_copy, SEED_MSISDN).to_dict()
+    # seed_json was made without lookup files (a report never builds them): the same answers
+    with_files = investigate(seed_copy, SEED_MSISDN).to_dict()
     for key in ("verdict", "actions", "blast_radius", "remedy"):
-        assert again[key] == seed_json[key], key
+        assert with_files[key] == seed_json[key], key
+    shutil.rmtree(idx.root)
+    without = investigate(seed_copy, SEED_MSISDN).to_dict()
+    assert not idx.root.exists()
+    for key in ("verdict", "actions", "blast_radius", "remedy"):
+        assert without[key] == seed_json[key], key
 
 
 def test_a_new_batch_gets_its_own_lookup_files(seed_copy: Store, tmp_path: Path) -> None:
@@ -61,8 +67,12 @@ def test_a_new_batch_gets_its_own_lookup_files(seed_copy: Store, tmp_path: Path)
         "event_id,at,msisdn,action,package_id,channel,agent_id,session_id,outlet_id,source_ip,device_id,consent_id,price,promo_ends\n"
         "EV0009999,2016-07-18T21:40:00+07:00,6281100000099,activate,DATA12GB,outlet,16009045,SE000100,SRG,10.20.30.17,SRG-PC-07,,0,2016-12-31\n"
     )
-    investigate(seed_copy, SEED_MSISDN)  # lookup files of the first batch
+    LookupIndex(seed_copy).ensure()  # lookup files of the first batch
     seed_copy.ingest([extra])
-    r = investigate(seed_copy, SEED_MSISDN, alerts=[])
+    r = investigate(seed_copy, SEED_MSISDN, alerts=[])  # batch 2 read from the store's files
     assert "6281100000099" in r.blast_radius.by_session
+    assert LookupIndex(seed_copy).status()["provisioning.session_id"] == ["000001"]
+    LookupIndex(seed_copy).ensure()
     assert LookupIndex(seed_copy).status()["provisioning.session_id"] == ["000001", "000002"]
+    again = investigate(seed_copy, SEED_MSISDN, alerts=[])
+    assert again.blast_radius.by_session == r.blast_radius.by_session

@@ -144,14 +144,3 @@ def test_outlet_hours_agree_with_detection(outlet: dict, tz: str) -> None:
     while t < datetime(2016, 7, 20, tzinfo=UTC):
         assert is_open(outlet, t, tz) == any(a <= t < b for a, b in windows), (outlet, t)
         t += timedelta(minutes=37)
-
-
-def test_alert_location_agrees_with_detection() -> None:
-    from jejak.detect import alerts
-    from jejak.investigate import evidence
-
-    assert (evidence.ALERTS_DIR, evidence.ALERTS_FILE) == ("alerts", alerts.ALERTS_FILE)
-    from jejak.store import Store
-
-    store = Store("/nonexistent-home")
-    assert evidence.alerts_path(store) == alerts.alerts_dir(store) / alerts.ALERTS_FILE

@@ -13,12 +13,14 @@ from jejak.cli import app
 from jejak.errors import UsageError
 from jejak.investigate import Report
 from jejak.investigate.i18n import LABELS, LANGS, MESSAGES
+from jejak.investigate.render_html import render_html
+from jejak.investigate.render_text import render_text
 from tests.investigate.conftest import SEED_COMPLAINT, SEED_MSISDN
 
 
 @pytest.mark.parametrize("lang", LANGS)
 def test_html_is_self_contained(seed_report: Report, lang: str) -> None:
-    html = seed_report.render_html(lang)
+    html = render_html(seed_report, lang)
     assert html.startswith("<!DOCTYPE html>")
     assert f'<html lang="{lang}">' in html
     lowered = html.lower()
@@ -53,7 +55,7 @@ def test_html_is_self_contained(seed_report: Report, lang: str) -> None:
     ],
 )
 def test_html_states_the_key_facts(seed_report: Report, lang: str, words: list[str]) -> None:
-    html = seed_report.render_html(lang)
+    html = render_html(seed_report, lang)
     for w in [
         *words,
         "Budi Santoso",
@@ -67,11 +69,11 @@ def test_html_states_the_key_facts(seed_report: Report, lang: str, words: list[s
 
 
 def test_html_languages_differ_only_in_words(seed_report: Report) -> None:
-    en, id_ = seed_report.render_html("en"), seed_report.render_html("id")
+    en, id_ = render_html(seed_report, "en"), render_html(seed_report, "id")
     assert "Linimasa kasus" in id_ and "Timeline of the case" in en
     assert "Timeline of the case" not in id_
     with pytest.raises(UsageError, match="--lang"):
-        seed_report.render_html("fr")
+        render_html(seed_report, "fr")
 
 
 def test_every_sentence_is_translated() -> None:
@@ -87,10 +89,10 @@ def test_every_sentence_is_translated() -> None:
 
 
 def test_text_report_reads_in_both_languages(seed_report: Report) -> None:
-    en = seed_report.render_text(lang="en")
+    en = render_text(seed_report, lang="en")
     assert "Verdict: Credential misuse (credential_misuse)" in en
     assert "Budi Santoso" in en and "IDR 500,000" in en
-    idt = seed_report.render_text(lang="id")
+    idt = render_text(seed_report, lang="id")
     assert "Putusan: Penyalahgunaan user ID" in idt
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from jejak.errors import NotFoundError, UsageError
+from jejak.home import Home
 from jejak.investigate import HYPOTHESES, Policy, investigate
 from jejak.store import Store
 from tests.investigate.conftest import SEED_COMPLAINT, SEED_MSISDN
@@ -217,15 +218,52 @@ def test_consented_subscriber_is_not_the_operators_loss(seed_home_detected: Path
     assert r["blast_radius"]["by_agent"] == []
 
 
-def test_runs_detection_once_when_no_alerts_are_stored(_seed_home: Path, tmp_path: Path) -> None:
+def _tree(home: Path) -> dict[str, str]:
+    """Every file under ``home`` with the SHA-256 of its content (and its mode)."""
+    import hashlib
+
+    return {
+        str(p.relative_to(home)): f"{p.stat().st_mode:o} "
+        + hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(home.rglob("*"))
+        if p.is_file()
+    }
+
+
+def test_investigate_writes_nothing(_seed_home: Path, tmp_path: Path) -> None:
+    """A report is a read (a web GET may make one): no alerts, no lookup files, nothing changes."""
     home = tmp_path / "home"
     shutil.copytree(_seed_home, home)
-    store = Store(home)
+    before = _tree(home)
     assert not (home / "alerts").exists()
-    r = investigate(store, SEED_MSISDN)
-    assert r.alerts_source == "detect run now (stored)"
-    assert (home / "alerts" / "alerts.parquet").exists()
-    assert investigate(store, SEED_MSISDN).alerts_source == "stored"
+    r = Home(home).investigate(SEED_MSISDN)
+    assert r.alerts_source == "none" and r.findings == []
+    assert _tree(home) == before and not (home / "alerts").exists()
+    assert not (home / "investigate").exists()  # lookup files are not built by a read
+
+
+def test_stale_alerts_are_read_and_said_to_be_stale(_seed_home: Path, tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    shutil.copytree(_seed_home, home)
+    where = Home(home)
+    where.refresh_alerts()
+    where.refresh_lookups()
+    fresh = where.investigate(SEED_MSISDN)
+    assert fresh.alerts_source == "stored" and fresh.findings
+    extra = tmp_path / "extra"
+    extra.mkdir()
+    (extra / "outlets.csv").write_text(
+        "outlet_id,name,kind,region,city,timezone,opens,closes,open_days,networks\n"
+        "KLT,GraPARI Klaten,service_center,Jateng,Klaten,Asia/Jakarta,08:00,16:00,Mon-Sat,10.20.50.0/24\n"
+    )
+    assert where.ingest([extra]).loaded == 1  # data newer than the alerts
+    before = _tree(home)
+    stale = where.investigate(SEED_MSISDN)
+    assert stale.alerts_source == "stale"
+    assert stale.findings == fresh.findings  # read as stored, not re-run
+    assert _tree(home) == before
+    where.refresh_alerts()
+    assert where.investigate(SEED_MSISDN).alerts_source == "stored"
 
 
 def test_given_alerts_do_not_change_the_verdict(seed_home_detected: Path, seed_json: dict) -> None:

@@ -10,14 +10,13 @@ from pathlib import Path
 import duckdb
 from typer.testing import CliRunner
 
+from jejak.audit.records import locate
 from jejak.cli import app
 from jejak.detect import load_alerts
+from jejak.home import Home
 from jejak.ledger import merkle as M
-from jejak.ledger.erasure import erase_subscriber
 from jejak.ledger.log import Log
-from jejak.ledger.records import leaf_of, locate
 from jejak.ledger.tiles import tile_path
-from jejak.ledger.verify import verify
 from jejak.store import Store
 
 
@@ -42,11 +41,11 @@ def test_ingest_commits_every_record(seed_store: Store) -> None:
     assert log.size == rows
     (append,) = log.appends()
     assert append["batch"] == "000001" and sum(f["count"] for f in append["files"]) == rows
-    report = verify(seed_store)
+    report = Home(seed_store.home).verify()
     assert report.ok, report.problems
     assert report.records == rows
-    idx = leaf_of(seed_store, "provisioning", "EV0000170")
-    where = locate(seed_store.home, idx)
+    idx = Home(seed_store.home).leaf_of("provisioning", "EV0000170")
+    where = locate(Log(seed_store.home), idx)
     assert where is not None and where["kind"] == "provisioning"
     M.verify_inclusion(
         log.leaf_hash(idx), idx, log.size, log.inclusion_proof(idx), log.checkpoint().root
@@ -62,8 +61,8 @@ def test_verify_names_an_edited_record_a_deleted_one_and_a_truncated_tile(
     old_checkpoint.write_text(log.signed_checkpoint())
     log.append([b"case-action 1", b"case-action 2"], {"source": "cases"})
 
-    edited_leaf = leaf_of(seed_store, "provisioning", "EV0000170")
-    prov = home / "store" / locate(home, edited_leaf)["file"]  # type: ignore[index]
+    edited_leaf = Home(seed_store.home).leaf_of("provisioning", "EV0000170")
+    prov = home / "store" / locate(Log(home), edited_leaf)["file"]  # type: ignore[index]
     _rewrite(
         prov,
         "SELECT * REPLACE (CASE WHEN event_id = 'EV0000170' THEN price + 1 ELSE price END AS price) FROM {src}",
@@ -73,7 +72,7 @@ def test_verify_names_an_edited_record_a_deleted_one_and_a_truncated_tile(
         f"SELECT charge_id, file_row_number FROM read_parquet({_q(charges)}, file_row_number=true) "
         "ORDER BY file_row_number LIMIT 1 OFFSET 3"
     ).fetchall()[0]
-    deleted_leaf = leaf_of(seed_store, "charges", victim)
+    deleted_leaf = Home(seed_store.home).leaf_of("charges", victim)
     _rewrite(charges, f"SELECT * FROM {{src}} WHERE charge_id <> '{victim}'")
     size = log.size
     tile = (
@@ -124,9 +123,9 @@ def test_erasing_a_subscriber_keeps_every_proof_valid(seed_store: Store) -> None
     msisdn = "6281100000001"
     log = Log(home)
     root = log.checkpoint().root
-    erasure = erase_subscriber(seed_store, msisdn)
+    erasure = Home(seed_store.home).erase(msisdn)
     assert erasure.records > 0 and len(erasure.leaves) == erasure.records
-    report = verify(seed_store)
+    report = Home(seed_store.home).verify()
     assert report.ok, report.problems
     assert report.erased == erasure.records
     # the erased leaves still prove inclusion against the unchanged root
@@ -150,18 +149,17 @@ def test_killed_between_the_manifest_and_the_log_the_log_catches_up(
     tmp_path: Path, seed_dir: Path
 ) -> None:
     home = tmp_path / "home"
-    code = "import sys; from jejak.store import Store; Store(sys.argv[1]).ingest([sys.argv[2]])"
+    code = "import sys; from jejak import Home; Home(sys.argv[1]).ingest([sys.argv[2]])"
     proc = subprocess.run(
         [sys.executable, "-c", code, str(home), str(seed_dir)],
         env={**os.environ, "JEJAK_CRASH_AT": "before-ledger"},
         capture_output=True,
     )
     assert proc.returncode == -9
-    store = Store(home)
-    assert store.manifest()["batches"] and Log(home).size == 0
-    with store._writer():  # the next writer to open the store appends what is missing
+    store = Home(home).store
+    with store.writer():  # the next writer to open the store appends what is missing
         pass
-    report = verify(store)
+    report = Home(store.home).verify()
     assert report.ok, report.problems
     assert report.records == Log(home).size > 0
 

@@ -31,7 +31,14 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from jejak.detect import anomaly
-from jejak.detect.alerts import Alert, load_alerts, save_alerts, split_ids
+from jejak.detect.alerts import (
+    Alert,
+    alerts_current,
+    forget_subscriber,
+    load_alerts,
+    save_alerts,
+    split_ids,
+)
 from jejak.detect.derived import build_derived
 from jejak.detect.engines import DuckDBEngine, open_engine
 from jejak.detect.evaluate import EvaluationReport, read_truth, score
@@ -47,8 +54,10 @@ __all__ = [
     "Rule",
     "RulePack",
     "Suppression",
+    "alerts_current",
     "detect",
     "evaluate",
+    "forget_subscriber",
     "load_alerts",
     "load_pack",
     "suppress",

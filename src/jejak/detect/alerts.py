@@ -29,14 +29,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from jejak import fsio
 from jejak.detect.pack import SEVERITIES, severity_rank
 from jejak.errors import UsageError
+from jejak.sqlq import literal
 from jejak.store import Store
 
+ALERTS_DIR = "alerts"
 ALERTS_FILE = "alerts.parquet"
 RUNS_FILE = "runs.jsonl"
 
@@ -118,7 +121,36 @@ SCHEMA = pa.schema(
 
 
 def alerts_dir(store: Store) -> Path:
-    return store.home / "alerts"
+    return store.home / ALERTS_DIR
+
+
+def alerts_current(store: Store) -> bool:
+    """Whether stored alerts exist and are newer than the store's latest batch."""
+    path = alerts_dir(store) / ALERTS_FILE
+    if not path.exists():
+        return False
+    try:
+        return path.stat().st_mtime_ns >= store.manifest_path.stat().st_mtime_ns
+    except FileNotFoundError:
+        return True
+
+
+def forget_subscriber(store: Store, msisdn: str) -> None:
+    """Rewrite the stored alerts without those about ``msisdn`` (erasure; writer lock held)."""
+    path = alerts_dir(store) / ALERTS_FILE
+    if not path.exists():
+        return
+    tmp = path.with_name(path.name + ".erase.tmp")
+    con = duckdb.connect()
+    try:
+        con.execute(
+            f"COPY (SELECT * FROM read_parquet({literal(path)}) WHERE msisdn IS DISTINCT FROM ?) "
+            f"TO {literal(tmp)} (FORMAT parquet)",
+            [msisdn],
+        )
+    finally:
+        con.close()
+    fsio.replace(tmp, path)
 
 
 def save_alerts(store: Store, alerts: list[Alert], run: dict[str, Any]) -> Path:

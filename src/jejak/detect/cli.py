@@ -23,12 +23,16 @@ from rich.table import Table
 from jejak import detect as D
 from jejak.detect.pack import SEVERITIES, severity_rank
 from jejak.errors import UsageError
-from jejak.options import DEFAULT_HOME, Debug, Home
+from jejak.home import Home
+from jejak.options import DEFAULT_HOME, Debug, HomeDir, commands, handles_errors
 from jejak.store import Store
 
 Format = Annotated[
     str, typer.Option("--format", help="table (readable) or jsonl (one alert per line).")
 ]
+
+
+app = commands()
 
 
 def _console() -> Console:
@@ -40,8 +44,10 @@ def _check_format(fmt: str) -> None:
         raise UsageError("--format", f"unknown format {fmt!r} (table or jsonl)")
 
 
+@app.command()
+@handles_errors
 def detect(
-    home: Home = DEFAULT_HOME,
+    home: HomeDir = DEFAULT_HOME,
     engine: Annotated[str, typer.Option("--engine", help="duckdb, spark or postgres.")] = "duckdb",
     rule: Annotated[
         list[str] | None, typer.Option("--rule", help="Run only this rule (repeatable).")
@@ -92,11 +98,13 @@ def detect(
     _console().print(table)
 
 
+@app.command()
+@handles_errors
 def evaluate(
     truth: Annotated[
         Path, typer.Argument(help="truth.jsonl of a simulated operator (or its folder).")
     ],
-    home: Home = DEFAULT_HOME,
+    home: HomeDir = DEFAULT_HOME,
     min_severity: Annotated[str, typer.Option("--min-severity")] = "medium",
     engine: Annotated[str, typer.Option("--engine")] = "duckdb",
     fmt: Annotated[str, typer.Option("--format", help="markdown or json.")] = "markdown",
@@ -125,6 +133,8 @@ def evaluate(
         sys.stdout.write(report.markdown() + "\n")
 
 
+@app.command()
+@handles_errors
 def suppress(
     rule: Annotated[str, typer.Option("--rule", help="Rule id, or * for every rule.")],
     owner: Annotated[str, typer.Option("--owner", help="Who answers for this suppression.")],
@@ -134,7 +144,7 @@ def suppress(
     msisdn: Annotated[str | None, typer.Option("--msisdn")] = None,
     outlet_id: Annotated[str | None, typer.Option("--outlet-id")] = None,
     record_id: Annotated[str | None, typer.Option("--record-id")] = None,
-    home: Home = DEFAULT_HOME,
+    home: HomeDir = DEFAULT_HOME,
     debug: Debug = False,
 ) -> None:
     """Record a suppression (allow-list entry) with an owner, a reason and an expiry."""
@@ -150,10 +160,14 @@ def suppress(
     }
     if rule != "*":
         D.load_pack().get(rule)
-    s = D.suppress(Store(home), rule=rule, match=match, owner=owner, reason=reason, expires=expires)
+    s = D.suppress(
+        Home(home).store, rule=rule, match=match, owner=owner, reason=reason, expires=expires
+    )
     sys.stdout.write(f"{s.id}: {rule} {json.dumps(match)} until {s.expires}\n")
 
 
+@app.command()
+@handles_errors
 def rules(fmt: Format = "table", debug: Debug = False) -> None:
     """List the rule pack: id, version, severity, title."""
     _check_format(fmt)

@@ -1,7 +1,9 @@
 """Allow-lists: suppressions with an owner, a reason and an expiry, themselves recorded.
 
-Each suppression is also committed to the transparency log (:mod:`jejak.ledger.lines`),
-so that none can be edited or removed afterwards without ``jejak ledger verify`` naming it.
+The file is a line source of the transparency log (:data:`LINE_SOURCE`, registered by
+:class:`jejak.Home`; see :mod:`jejak.audit.lines`): each suppression is written under the
+store's writer lock and committed by its commit hooks, so that none can be edited or removed
+afterwards without ``jejak ledger verify`` naming it.
 
 ``<home>/alerts/suppressions.jsonl`` is append-only; one JSON object per line::
 
@@ -26,14 +28,18 @@ import hashlib
 import json
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any
 
 from jejak import fsio
-from jejak.detect.alerts import Alert, alerts_dir
+from jejak.audit.lines import LineSource
+from jejak.detect.alerts import ALERTS_DIR, Alert, alerts_dir
 from jejak.errors import UsageError
 from jejak.store import Store
 
 FILE = "suppressions.jsonl"
+#: the suppressions file as a line source of the transparency log (the name is in the log)
+LINE_SOURCE = LineSource("suppression", Path(ALERTS_DIR) / FILE)
 MATCH_KEYS = ("agent_id", "msisdn", "outlet_id", "record_id")
 
 
@@ -96,11 +102,10 @@ def suppress(
     s = Suppression(sid, rule, dict(match), owner, reason, created, exp.isoformat())
     folder = alerts_dir(store)
     folder.mkdir(parents=True, exist_ok=True)
-    fsio.append_line(folder / FILE, json.dumps(asdict(s), sort_keys=True))
-    # the decision itself goes into the transparency log (a keyed commitment to the line)
-    from jejak.ledger.lines import SUPPRESSIONS, commit_lines
-
-    commit_lines(store.home, SUPPRESSIONS)
+    with store.writer():
+        fsio.append_line(folder / FILE, json.dumps(asdict(s), sort_keys=True))
+        # the decision itself goes into the transparency log (a keyed commitment to the line)
+        store.run_commit_hooks()
     return s
 
 

@@ -20,14 +20,17 @@ The report (:mod:`~jejak.investigate.report`) turns into the JSON of
 ``shared/spec/outputs.md``, a terminal text (:mod:`~jejak.investigate.render_text`)
 or a self-contained HTML page (:mod:`~jejak.investigate.render_html`).
 
-**Alerts.** The report lists the alerts that concern the subscriber. When
-``alerts`` is given they are used as they are. Otherwise the alerts stored by
-the latest ``jejak detect`` run are read — unless there are none, or data was
-ingested after that run: then the rule pack runs once over the whole store and
-its alerts are stored (``detect(store, save=True)``), so that later reports
-reuse them. The verdict never depends on the alerts (they corroborate; the
-records decide), so a report is the same with or without them but for its
-``findings``.
+**A read.** :func:`investigate` writes nothing: not the alerts, not the
+lookup files (a missing one is read from the store's own files instead), so it
+may serve a web ``GET``. The report lists the alerts that concern the
+subscriber. When ``alerts`` is given they are used as they are
+(``alerts_source: given``). Otherwise the alerts stored by the latest
+``jejak detect`` run are read (``stored``); when data was ingested after that
+run they are read all the same and the report says so (``stale``), and when
+there are none it says ``none``. Refreshing them is an explicit write:
+:meth:`jejak.Home.refresh_alerts`. The verdict never depends on the alerts
+(they corroborate; the records decide), so a report is the same with or
+without them but for its ``findings``.
 
 **Determinism.** ``as_of`` is the moment the report is made for: compensation
 for a barred line runs until it. It defaults to the time of the subscriber's
@@ -50,13 +53,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from jejak.detect.alerts import alerts_current
 from jejak.errors import UsageError
 from jejak.investigate.attribution import actions as find_actions
-from jejak.investigate.attribution import consent_check, local
+from jejak.investigate.attribution import consent_check
 from jejak.investigate.blast import blast_radius
 from jejak.investigate.charges import BILLING_ERRORS, check_charges
 from jejak.investigate.evidence import (
-    alerts_current,
+    alerts_path,
     chronology,
     filter_alerts,
     findings,
@@ -64,6 +68,7 @@ from jejak.investigate.evidence import (
     latest_at,
 )
 from jejak.investigate.hypotheses import weigh
+from jejak.investigate.i18n import local
 from jejak.investigate.remedy import Policy, remedy
 from jejak.investigate.report import HYPOTHESES, INSUFFICIENT, Report
 from jejak.store import Store
@@ -95,12 +100,9 @@ def _alerts(
 ) -> tuple[list[dict[str, Any]], str]:
     if given is not None:
         return filter_alerts(given, msisdn, ids), "given"
-    if not alerts_current(store):
-        from jejak.detect import detect
-
-        detect(store, save=True)
-        return findings(store, msisdn, ids), "detect run now (stored)"
-    return findings(store, msisdn, ids), "stored"
+    if not alerts_path(store).exists():
+        return [], "none"
+    return findings(store, msisdn, ids), ("stored" if alerts_current(store) else "stale")
 
 
 def investigate(

@@ -27,6 +27,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from jejak.investigate.evidence import CaseFile, location_id
+from jejak.investigate.i18n import local
 from jejak.investigate.remedy import Policy
 from jejak.investigate.report import Action, Evidence
 from jejak.schema import parse_open_days
@@ -40,18 +41,6 @@ CONSENT_AFTER = timedelta(minutes=10)
 LOCATION_WINDOW = timedelta(hours=3)
 #: in-person outlets: where the subscriber would have to be
 IN_PERSON = ("service_center", "dealer")
-
-
-def local(at: datetime | None, tz: str | None) -> str:
-    """``2016-07-18 21:14 WIB``: a moment in an outlet's (or the report's) time zone."""
-    if at is None:
-        return "?"
-    try:
-        zone = ZoneInfo(tz or "UTC")
-    except (KeyError, ValueError):
-        zone = ZoneInfo("UTC")
-    t = at.astimezone(zone)
-    return f"{t:%Y-%m-%d %H:%M} {t.tzname()}"
 
 
 def _hhmm(text: str | None) -> time | None:

@@ -1,10 +1,10 @@
 """``jejak investigate``: a thin typer command over :func:`jejak.investigate.investigate`.
 
-Registered on ``jejak`` by ``src/jejak/cli.py``::
+Mounted on ``jejak`` by :mod:`jejak.cli`.
 
-    app.command("investigate")(handles_errors(investigate_cli.investigate))
-
-It opens the store, makes the report and prints it: text (rich) by default,
+It opens the home (:class:`jejak.Home`), brings the stored alerts and the
+lookup files up to date when they are not (the explicit writes), makes the
+report (a read) and prints it: text (rich) by default,
 the outputs.md JSON with ``--format json``, or a self-contained HTML page with
 ``--format html`` — written to ``--out FILE`` or, without it, to
 ``<home>/reports/<msisdn>[-<complaint>].<lang>.html``, whose path is printed.
@@ -21,31 +21,18 @@ import typer
 from rich.console import Console
 
 from jejak.errors import UsageError
-from jejak.investigate import Report
-from jejak.investigate import investigate as make_report
+from jejak.home import Home
 from jejak.investigate.i18n import check_lang
-from jejak.investigate.render_text import render
-from jejak.options import DEFAULT_HOME, Debug, Home
-from jejak.store import Store
+from jejak.investigate.render_html import report_path, write_html
+from jejak.investigate.render_text import render, render_text
+from jejak.options import DEFAULT_HOME, Debug, HomeDir, commands, handles_errors
 
 FORMATS = ("text", "json", "html")
+app = commands()
 
 
-def report_path(home: Path, report: Report, lang: str) -> Path:
-    """Where ``--format html`` writes the page when no ``--out`` is given."""
-    name = report.msisdn + (f"-{report.complaint_id}" if report.complaint_id else "")
-    return home / "reports" / f"{name}.{lang}.html"
-
-
-def write_html(report: Report, path: Path, lang: str) -> Path:
-    """Write the report's HTML page to ``path`` (atomically: a half-written page is never left)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(report.render_html(lang), encoding="utf-8")
-    tmp.replace(path)
-    return path
-
-
+@app.command()
+@handles_errors
 def investigate(
     msisdn: Annotated[
         str | None, typer.Option("--msisdn", help="The subscriber's number (E.164 digits).")
@@ -70,7 +57,7 @@ def investigate(
         Path | None,
         typer.Option("--policy", help="Remedy policy (JSON or TOML); see docs/verdicts.md."),
     ] = None,
-    home: Home = DEFAULT_HOME,
+    home: HomeDir = DEFAULT_HOME,
     debug: Debug = False,
 ) -> None:
     """The evidence report for one subscriber or complaint: chronology, attribution, hypotheses, verdict, blast radius, remedy."""
@@ -79,7 +66,12 @@ def investigate(
     check_lang(lang)
     if not msisdn and not complaint:
         raise UsageError("investigate", "give --msisdn N or --complaint ID")
-    report = make_report(Store(home), msisdn, complaint_id=complaint, as_of=as_of, policy=policy)
+    where = Home(home)
+    if where.store.exists:  # a command may write: bring the derived data up to date first
+        if where.alerts_stale():
+            where.refresh_alerts()
+        where.refresh_lookups()
+    report = where.investigate(msisdn, complaint_id=complaint, as_of=as_of, policy=policy)
     if fmt == "html":
         path = write_html(report, out_file or report_path(home, report, lang), lang)
         typer.echo(str(path))
@@ -90,7 +82,7 @@ def investigate(
         if out_file is None:
             render(report, Console(soft_wrap=False), lang)
             return
-        text = report.render_text(lang=lang)
+        text = render_text(report, lang=lang)
     if out_file is not None:
         out_file.parent.mkdir(parents=True, exist_ok=True)
         out_file.write_text(text, encoding="utf-8")

@@ -25,6 +25,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from jejak.detect.alerts import ALERTS_FILE, alerts_dir
 from jejak.errors import NotFoundError, UsageError
 from jejak.investigate.i18n import chronology_summary, idr
 from jejak.investigate.lookup import LookupIndex
@@ -336,22 +337,10 @@ def chronology(case: CaseFile) -> list[ChronologyEntry]:
 
 #: where ``jejak detect`` stores its alerts (:mod:`jejak.detect.alerts`; a test holds them equal).
 #: Named here so that a report does not import the detection engine, which costs half a second.
-ALERTS_DIR, ALERTS_FILE = "alerts", "alerts.parquet"
 
 
 def alerts_path(store: Store) -> Path:
-    return store.home / ALERTS_DIR / ALERTS_FILE
-
-
-def alerts_current(store: Store) -> bool:
-    """Whether stored alerts exist and are newer than the store's latest batch."""
-    path = alerts_path(store)
-    if not path.exists():
-        return False
-    try:
-        return path.stat().st_mtime_ns >= store.manifest_path.stat().st_mtime_ns
-    except FileNotFoundError:
-        return True
+    return alerts_dir(store) / ALERTS_FILE
 
 
 def findings(store: Store, msisdn: str, record_ids: list[str]) -> list[dict[str, Any]]:

@@ -17,7 +17,9 @@ Example::
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from jejak.errors import UsageError
 
@@ -349,3 +351,15 @@ def idr(amount: int | None) -> str:
     'IDR 500,000'
     """
     return f"IDR {int(amount or 0):,}"
+
+
+def local(at: datetime | None, tz: str | None) -> str:
+    """``2016-07-18 21:14 WIB``: a moment in an outlet's (or the report's) time zone."""
+    if at is None:
+        return "?"
+    try:
+        zone = ZoneInfo(tz or "UTC")
+    except (KeyError, ValueError):
+        zone = ZoneInfo("UTC")
+    t = at.astimezone(zone)
+    return f"{t:%Y-%m-%d %H:%M} {t.tzname()}"

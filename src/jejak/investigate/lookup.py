@@ -12,9 +12,10 @@ So for every committed batch this module keeps, under
 ``<home>/investigate/lookup/``, one Parquet file per (kind, key) holding that
 batch's records of the kind sorted by the key, in small row groups: DuckDB's
 min/max statistics then skip all but one or two row groups per file. The files
-are derived data: built the first time a report needs them after an ingest
-(one sort per key and batch), rebuilt if deleted, and never a source of truth
-— a missing or stale lookup file is simply rebuilt from the batch.
+are derived data, built by an explicit write (:meth:`LookupIndex.ensure`,
+``jejak.Home.refresh_lookups``; one sort per key and batch) and never a source
+of truth: a report, which writes nothing, reads a batch whose lookup file is
+missing from the store's own files (the same rows, only slower).
 
 ``LOOKUPS`` says which keys of which kinds are indexed and which columns are
 kept. Provisioning keeps only actions under a user ID (``agent_id`` not null)
@@ -60,27 +61,47 @@ LOOKUPS: dict[str, tuple[tuple[str, ...], tuple[str, ...], str]] = {
 
 
 class LookupIndex:
-    """The lookup files of one store; built on demand, one batch at a time."""
+    """The lookup files of one store, one batch at a time; :meth:`ensure` builds the missing."""
 
     def __init__(self, store: Store) -> None:
         self.store = store
         self.root = store.home / "investigate" / "lookup"
 
-    def _path(self, batch: str, kind: str, key: str) -> Path:
-        return self.root / f"v{LOOKUP_VERSION}" / kind / key / f"{batch}.parquet"
+    def clear(self) -> None:
+        """Delete every lookup file (they are rebuilt by :meth:`ensure`); for erasure."""
+        shutil.rmtree(self.root, ignore_errors=True)
 
-    def files(self, kind: str, key: str) -> list[Path]:
-        """The lookup files of (kind, key), one per batch that holds the kind (built if missing)."""
-        out = []
+    def _relation(self, kind: str, key: str) -> str | None:
+        """SQL for the records of ``kind`` as (kind, key)'s lookup files hold them: each batch from
+        its lookup file, or, when that is missing, from the batch's own files (same columns, same
+        rows); None when no batch holds the kind."""
+        _, _, where = LOOKUPS[kind]
+        cols = ", ".join(f'"{c}"' for c in self._keep(kind, key))
+        parts = []
         for b in self.store.manifest()["batches"]:
             rels = b["files"].get(kind)
             if not rels:
                 continue
             path = self._path(b["id"], kind, key)
-            if not path.exists():
-                self._build(b["id"], kind, key, [self.store.root / r for r in rels])
-            out.append(path)
-        return out
+            if path.exists():
+                parts.append(f"SELECT {cols} FROM read_parquet({literal(path)})")
+            else:
+                files = path_list(self.store.root / r for r in rels)
+                parts.append(
+                    f"SELECT {cols} FROM read_parquet({files}, hive_partitioning=false) WHERE {where}"
+                )
+        return "(" + " UNION ALL ".join(parts) + ")" if parts else None
+
+    @staticmethod
+    def _keep(kind: str, key: str) -> list[str]:
+        _, columns, _ = LOOKUPS[kind]
+        keep = list(columns or KINDS[kind].names)
+        if key not in keep:
+            keep.append(key)
+        return keep
+
+    def _path(self, batch: str, kind: str, key: str) -> Path:
+        return self.root / f"v{LOOKUP_VERSION}" / kind / key / f"{batch}.parquet"
 
     def ensure(self) -> int:
         """Build every missing lookup file now; returns how many were built."""
@@ -88,17 +109,15 @@ class LookupIndex:
         for kind, (keys, _, _) in LOOKUPS.items():
             for key in keys:
                 for b in self.store.manifest()["batches"]:
-                    if b["files"].get(kind) and not self._path(b["id"], kind, key).exists():
-                        self.files(kind, key)
+                    rels = b["files"].get(kind)
+                    if rels and not self._path(b["id"], kind, key).exists():
+                        self._build(b["id"], kind, key, [self.store.root / r for r in rels])
                         built += 1
         return built
 
     def _build(self, batch: str, kind: str, key: str, sources: list[Path]) -> None:
-        _, columns, where = LOOKUPS[kind]
-        keep = list(columns or KINDS[kind].names)
-        if key not in keep:
-            keep.append(key)
-        cols = ", ".join(f'"{c}"' for c in keep)
+        _, _, where = LOOKUPS[kind]
+        cols = ", ".join(f'"{c}"' for c in self._keep(kind, key))
         target = self._path(batch, kind, key)
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
@@ -137,13 +156,12 @@ class LookupIndex:
         """Records of ``kind`` whose ``key`` is one of ``values`` (and ``where``), as dicts."""
         if not values:
             return []
-        files = self.files(kind, key)
-        if not files:
+        relation = self._relation(kind, key)
+        if relation is None:
             return []
-        flist = path_list(files)
         marks = ", ".join("?" for _ in values)
         q = (
-            f"SELECT * FROM read_parquet({flist}, hive_partitioning=false) "
+            f"SELECT * FROM {relation} "
             f'WHERE "{key}" IN ({marks})'
             + (f" AND ({where})" if where else "")
             + (f" ORDER BY {order}" if order else "")
@@ -163,14 +181,13 @@ class LookupIndex:
         cols = ", ".join(f'"{c}"' for c in (LOOKUPS[kind][1] or KINDS[kind].names))
         parts, args = [], []
         for key, values in wanted.items():
-            files = self.files(kind, key) if values else []
-            if not files:
+            relation = self._relation(kind, key) if values else None
+            if relation is None:
                 continue
-            flist = path_list(files)
             marks = ", ".join("?" for _ in values)
             parts.append(
                 f"SELECT '{key}' AS _key, \"{key}\" AS _value, {cols} "
-                f"FROM read_parquet({flist}, hive_partitioning=false) "
+                f"FROM {relation} "
                 f'WHERE "{key}" IN ({marks})' + (f" AND ({where})" if where else "")
             )
             args.extend([*values, *(params or [])])

@@ -24,14 +24,15 @@ Example::
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup, escape
 
-from jejak.investigate.attribution import local
-from jejak.investigate.i18n import check_lang, chronology_summary, idr, label
+from jejak import fsio
+from jejak.investigate.i18n import check_lang, chronology_summary, idr, label, local
 from jejak.investigate.report import Action, Report
 
 LANES = (
@@ -359,6 +360,18 @@ def graph_svg(report: Report, lang: str) -> Markup:
         )
     out.append("</svg>")
     return Markup("".join(out))
+
+
+def report_path(home: Path, report: Report, lang: str) -> Path:
+    """Where a report's HTML page goes under a jejak home when no other path is given."""
+    name = report.msisdn + (f"-{report.complaint_id}" if report.complaint_id else "")
+    return home / "reports" / f"{name}.{lang}.html"
+
+
+def write_html(report: Report, path: Path, lang: str) -> Path:
+    """Write the report's HTML page to ``path`` (atomically: a half-written page is never left)."""
+    fsio.write_atomic(path, render_html(report, lang).encode("utf-8"), mkdir=True)
+    return path
 
 
 def render_html(report: Report, lang: str = "en") -> str:

@@ -3,7 +3,7 @@ radius, alerts and chronology, every statement with its record ids.
 
 Example::
 
-    >>> print(report.render_text())                       # doctest: +SKIP
+    >>> print(render_text(report))                        # doctest: +SKIP
     ╭─ Evidence report — 6281100000001 — complaint TCK-2017-0206-0001 ─╮
     ...
 """
@@ -18,8 +18,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from jejak.investigate.attribution import local
-from jejak.investigate.i18n import chronology_summary, idr, label
+from jejak.investigate.i18n import chronology_summary, idr, label, local
 from jejak.investigate.report import Evidence, Report
 
 

@@ -291,13 +291,3 @@ class Report:
             "policy": self.policy,
             "alerts_source": self.alerts_source,
         }
-
-    def render_text(self, lang: str = "en", width: int = 110) -> str:
-        from jejak.investigate.render_text import render_text
-
-        return render_text(self, lang=lang, width=width)
-
-    def render_html(self, lang: str = "en") -> str:
-        from jejak.investigate.render_html import render_html
-
-        return render_html(self, lang=lang)

@@ -1,6 +1,9 @@
-"""Prove: jejak's tamper-evident transparency log (issue 6).
+"""Prove: jejak's tamper-evident transparency log (issue 6), a pure C2SP tlog.
 
-One module per concept::
+It appends opaque entries and proves things about them; it imports nothing of
+jejak but the base (errors, settings, fsio). What an entry means — a stored
+record, a line of a suppressions file — is :mod:`jejak.audit`'s. One module per
+concept::
 
     merkle.py      RFC 6962/9162 hashing, inclusion and consistency proofs, verifiers
     tiles.py       C2SP tlog-tiles paths, tiles and entry bundles on disk
@@ -8,16 +11,14 @@ One module per concept::
     checkpoint.py  C2SP tlog-checkpoint bodies, signed and opened
     keys.py        the log's key files under <home>/keys
     log.py         the one writer: atomic batch append, crash recovery; proofs from tiles
-    records.py     stored records -> log entries (what ingest commits), leaf -> record
-    verify.py      the log against its checkpoint, the store against the log
-    erasure.py     erasing a subscriber without breaking a proof
+    verify.py      the log against its checkpoint (and the report every check writes to)
     receipt.py     C2SP tlog-proof receipts for customers
     witness.py     C2SP tlog-witness cosigning
-    cli.py         `jejak ledger ...`
+    cli.py         `jejak ledger ...` (an interface: it may use jejak.Home and jejak.audit)
 
 Example::
 
-    >>> from jejak.ledger import Log, verify              # doctest: +SKIP
+    >>> from jejak.ledger import Log, verify_log          # doctest: +SKIP
     >>> Log("./jejak-data").checkpoint().size             # doctest: +SKIP
     645
 """
@@ -26,6 +27,6 @@ from __future__ import annotations
 
 from jejak.ledger.checkpoint import Checkpoint
 from jejak.ledger.log import Log
-from jejak.ledger.verify import Report, verify, verify_log
+from jejak.ledger.verify import Problem, Report, verify_log
 
-__all__ = ["Checkpoint", "Log", "Report", "verify", "verify_log"]
+__all__ = ["Checkpoint", "Log", "Problem", "Report", "verify_log"]

@@ -1,8 +1,7 @@
 """``jejak ledger ...``: thin commands over :mod:`jejak.ledger`.
 
-Registered on ``jejak`` with ``app.add_typer(ledger_cli.app, name="ledger")``.
-Each command opens the log (and the store for ``verify``), calls one library
-function and prints. Exit status 1 when something does not verify.
+Mounted on ``jejak`` by :mod:`jejak.cli`. Each command opens the home
+(:class:`jejak.Home`), calls one library function and prints. Exit status 1 when something does not verify.
 """
 
 from __future__ import annotations
@@ -16,14 +15,10 @@ import typer
 from rich.console import Console
 
 from jejak.errors import NotFoundError, UsageError, VerificationError
-from jejak.options import DEFAULT_HOME, Debug, Home, handles_errors
+from jejak.home import Home
+from jejak.options import DEFAULT_HOME, Debug, HomeDir, commands, handles_errors
 
-app = typer.Typer(
-    help="Prove: the tamper-evident transparency log of every ingested record.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-)
+app = commands("Prove: the tamper-evident transparency log of every ingested record.")
 out = Console(soft_wrap=True, highlight=False)
 err = Console(stderr=True, soft_wrap=True, highlight=False)
 
@@ -36,12 +31,11 @@ def _b64(h: bytes) -> str:
 
 @app.command()
 @handles_errors
-def status(home: Home = DEFAULT_HOME, as_json: AsJson = False, debug: Debug = False) -> None:
+def status(home: HomeDir = DEFAULT_HOME, as_json: AsJson = False, debug: Debug = False) -> None:
     """The log's origin, size, root hash and verifier key."""
-    from jejak.ledger.log import Log
-    from jejak.ledger.verify import erased_leaves
+    from jejak.audit.erasure import erased_leaves
 
-    log = Log(home)
+    log = Home(home).log
     cp = log.checkpoint()
     info = {
         "origin": log.origin,
@@ -49,7 +43,7 @@ def status(home: Home = DEFAULT_HOME, as_json: AsJson = False, debug: Debug = Fa
         "root": _b64(cp.root),
         "verifier_key": str(log.verifier),
         "appends": len(log.appends()),
-        "erased_leaves": len(erased_leaves(home)),
+        "erased_leaves": len(erased_leaves(log)),
         "path": str(log.dir),
     }
     if as_json:
@@ -61,11 +55,9 @@ def status(home: Home = DEFAULT_HOME, as_json: AsJson = False, debug: Debug = Fa
 
 @app.command()
 @handles_errors
-def checkpoint(home: Home = DEFAULT_HOME, debug: Debug = False) -> None:
+def checkpoint(home: HomeDir = DEFAULT_HOME, debug: Debug = False) -> None:
     """Print the signed checkpoint (C2SP tlog-checkpoint, signed note)."""
-    from jejak.ledger.log import Log
-
-    typer.echo(Log(home).signed_checkpoint(), nl=False)
+    typer.echo(Home(home).log.signed_checkpoint(), nl=False)
 
 
 @app.command()
@@ -86,16 +78,15 @@ def prove(
     receipt: Annotated[
         bool, typer.Option("--receipt", help="Print a C2SP tlog-proof receipt for the leaf.")
     ] = False,
-    home: Home = DEFAULT_HOME,
+    home: HomeDir = DEFAULT_HOME,
     as_json: AsJson = False,
     debug: Debug = False,
 ) -> None:
     """An inclusion proof for a leaf (or record), or a consistency proof between two sizes."""
-    from jejak.ledger.log import Log
     from jejak.ledger.receipt import make_receipt
-    from jejak.ledger.records import leaf_of
 
-    log = Log(home)
+    where = Home(home)
+    log = where.log
     if old is not None:
         if index is not None or record:
             raise UsageError("prove", "give a leaf or --old, not both")
@@ -107,9 +98,7 @@ def prove(
             kind, sep, key = record.partition(":")
             if not sep:
                 raise UsageError("--record", "expected KIND:KEY")
-            from jejak.store import Store
-
-            index = leaf_of(Store(home), kind, key)
+            index = where.leaf_of(kind, key)
         if index is None:
             raise UsageError("prove", "give a leaf index, --record KIND:KEY or --old SIZE")
         if receipt:
@@ -137,7 +126,7 @@ def prove(
 @app.command()
 @handles_errors
 def verify(
-    home: Home = DEFAULT_HOME,
+    home: HomeDir = DEFAULT_HOME,
     vkey: Annotated[
         Path | None,
         typer.Option("--vkey", help="Verifier key file (default: <home>/keys/ledger.vkey)."),
@@ -156,20 +145,18 @@ def verify(
     debug: Debug = False,
 ) -> None:
     """Check the tiles against the signed checkpoint and re-hash every stored record; exit 1 on any failure."""
-    from jejak.ledger.log import Log
     from jejak.ledger.note import Verifier
     from jejak.ledger.verify import Problem, verify_log
-    from jejak.ledger.verify import verify as verify_store
-    from jejak.store import Store
 
+    where = Home(home)
     key = Verifier.parse(vkey.read_text()) if vkey else None
     if log_only:
-        report, _ = verify_log(Log(home), key)
+        report, _ = verify_log(where.log, key)
     else:
-        report = verify_store(Store(home), key)
+        report = where.verify(key)
     if against is not None:
         try:
-            check_against(Log(home), against.read_text(), key)
+            check_against(where.log, against.read_text(), key)
         except VerificationError as exc:
             report.problems.append(Problem("consistency", str(against), exc.message))
     if as_json:
@@ -226,17 +213,16 @@ def witness(
             "--state", help="Where the witness keeps what it cosigned (default: beside the key)."
         ),
     ] = None,
-    home: Home = DEFAULT_HOME,
+    home: HomeDir = DEFAULT_HOME,
     debug: Debug = False,
 ) -> None:
     """Cosign the log's checkpoint as a witness, after checking it extends the last one cosigned."""
     from jejak.ledger.keys import load_signer
-    from jejak.ledger.log import Log
     from jejak.ledger.witness import Witness, cosign_log
 
     signer = load_signer(key, name)
     w = Witness(signer, state or key.parent / "witness-state")
-    typer.echo(cosign_log(Log(home), w), nl=False)
+    typer.echo(cosign_log(Home(home).log, w), nl=False)
     err.print(f"cosigned with {w.verifier()}")
 
 
@@ -247,16 +233,13 @@ def erase(
     yes: Annotated[
         bool, typer.Option("--yes", help="Confirm: the records are deleted for good.")
     ] = False,
-    home: Home = DEFAULT_HOME,
+    home: HomeDir = DEFAULT_HOME,
     debug: Debug = False,
 ) -> None:
     """Erase a subscriber's records and secret (a legal duty); every proof stays valid."""
-    from jejak.ledger.erasure import erase_subscriber
-    from jejak.store import Store
-
     if not yes:
         raise UsageError("--yes", "erasing deletes the subscriber's records for good: add --yes")
-    done = erase_subscriber(Store(home), msisdn)
+    done = Home(home).erase(msisdn)
     out.print(
         f"erased {done.records} record(s) of the subscriber and their secret; "
         f"{len(done.leaves)} leaf(s) of the log now commit to nothing anyone can link to them"

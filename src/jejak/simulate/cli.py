@@ -1,8 +1,6 @@
 """``jejak simulate``: a thin command over :func:`jejak.simulate.simulate`.
 
-Registered in :mod:`jejak.cli` as ``app.command("simulate")(handles_errors(simulate))``;
-the helpers of :mod:`jejak.cli` are imported inside the function, so that
-importing this module does not import the CLI (and the CLI can import it).
+Mounted on ``jejak`` by :mod:`jejak.cli`; the shared options come from :mod:`jejak.options`.
 """
 
 from __future__ import annotations
@@ -12,10 +10,16 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.console import Console
 
 from jejak.errors import UsageError
+from jejak.options import commands, handles_errors, progress_bar
+
+app = commands()
 
 
+@app.command()
+@handles_errors
 def simulate(
     out: Annotated[
         Path, typer.Option("--out", help="Folder to write the export and truth.jsonl to.")
@@ -42,9 +46,9 @@ def simulate(
     """Write a simulated operator (all thirteen record kinds) with planted fraud cases and their truth."""
     import json
 
-    from jejak.cli import out as console
-    from jejak.cli import progress_bar
     from jejak.simulate import simulate as run
+
+    console = Console()
 
     kinds: list[str] | None = None
     if scenarios is not None:

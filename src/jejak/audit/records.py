@@ -7,33 +7,32 @@ of each row in file order (:func:`jejak.commitments.commitments`), as the entry
 names the batch and, per file, the leaf range (``first``, ``count``), so that
 ``jejak ledger verify`` can map leaf index -> (kind, file, row).
 
-The store calls :func:`commit_store` after each manifest commit and when a
-writer opens the store, so a crash between the two only delays the append:
-the log always catches up with the manifest.
+:class:`jejak.Home` registers :func:`commit_store` as one of the store's
+``on_commit`` hooks, which the store runs under its writer lock after each
+manifest commit and when a writer opens it, so a crash between the two only
+delays the append: the log always catches up with the manifest.
 
 Example::
 
-    >>> from jejak.store import Store                        # doctest: +SKIP
-    >>> commit_store(Store("./jejak-data"))                  # doctest: +SKIP
+    >>> home = Home("./jejak-data")                           # doctest: +SKIP
+    >>> commit_store(home.store, home.log)                    # doctest: +SKIP
     0
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import duckdb
 import pyarrow.parquet as pq
 
 from jejak.commitments import commitments, entry_of, iter_entries, store_secret
-from jejak.errors import StoreCorruptError
+from jejak.errors import NotFoundError, StoreCorruptError
 from jejak.ledger.log import Hashed, Log
 from jejak.schema import KINDS
 from jejak.sqlq import literal, path_list
-
-if TYPE_CHECKING:
-    from jejak.store import Store
+from jejak.store import Store
+from jejak.validate import key_sql
 
 SOURCE = "store"
 SUBJECTS = "_ledger_subjects"
@@ -70,12 +69,11 @@ def file_entries(
     return [entry_of(kind, c) for c in cs]
 
 
-def commit_store(store: Store, con: duckdb.DuckDBPyConnection | None = None) -> int:
+def commit_store(store: Store, log: Log, con: duckdb.DuckDBPyConnection | None = None) -> int:
     """Append every manifest batch the log does not hold yet; return how many were appended.
 
-    Call it with the store's writer lock held.
+    Call it with the store's writer lock held (an ``on_commit`` hook is).
     """
-    log = Log(store.home)
     done = {a.get("batch") for a in log.appends() if a.get("source") == SOURCE}
     todo = [b for b in store.manifest()["batches"] if b["id"] not in done and b["files"]]
     if not todo:
@@ -122,9 +120,9 @@ def _rows(store: Store, rel: str) -> int:
     return int(pq.ParquetFile(path).metadata.num_rows)
 
 
-def locate(home: Path, index: int) -> dict[str, Any] | None:
+def locate(log: Log, index: int) -> dict[str, Any] | None:
     """Which stored file and row leaf ``index`` commits to (None for leaves of other sources)."""
-    for a in Log(home).appends():
+    for a in log.appends():
         if a["first"] <= index < a["first"] + a["count"]:
             for f in a.get("files", ()):
                 if f["first"] <= index < f["first"] + f["count"]:
@@ -133,15 +131,12 @@ def locate(home: Path, index: int) -> dict[str, Any] | None:
     return None
 
 
-def leaf_of(store: Store, kind: str, key: str) -> int:
+def leaf_of(store: Store, log: Log, kind: str, key: str) -> int:
     """The leaf index a stored record (by kind and key) was committed as; NotFoundError when absent."""
-    from jejak.errors import NotFoundError
-    from jejak.validate import key_sql
-
     if kind not in KINDS:
         raise NotFoundError(kind, "no such record kind")
     k = KINDS[kind]
-    files = {f["file"]: f["first"] for a in Log(store.home).appends() for f in a.get("files", ())}
+    files = {f["file"]: f["first"] for a in log.appends() for f in a.get("files", ())}
     con = duckdb.connect()
     con.execute("SET TimeZone = 'UTC'")
     try:

@@ -1,0 +1,180 @@
+"""The composition root: one operator's jejak home, and the one place its parts are wired.
+
+A home is a folder (default ``./jejak-data``, the setting ``home``) holding the
+event store (:mod:`jejak.store`), the transparency log (:mod:`jejak.ledger`),
+the alerts (:mod:`jejak.detect`) and, next, the case database. :class:`Home`
+opens them and connects them, so that none of them needs to know the others:
+
+- the store gets an ``on_commit`` hook (run under its writer lock when a writer
+  opens it, for crash catch-up, and after each commit) that commits the new
+  batches (:func:`jejak.audit.records.commit_store`) and every registered line
+  source (:func:`jejak.audit.lines.commit_lines`) to the log;
+- line sources are registered here by their owners' declarations
+  (:meth:`register_line_source`): detect's suppressions now;
+- the writes that touch several parts are methods here: :meth:`erase` (the
+  records, the log's erasure list, the derived alerts and lookup files) and
+  :meth:`refresh_alerts` (detection, stored);
+- reads never write: :meth:`investigate` reads the stored alerts and says in
+  the report when they are older than the data (``alerts_source: stale``).
+
+Example::
+
+    >>> home = Home("./jejak-data")                          # doctest: +SKIP
+    >>> home.ingest(["shared/scenarios/seed-2016"]).loaded   # doctest: +SKIP
+    645
+    >>> home.refresh_alerts().alerts[0].rule                 # doctest: +SKIP
+    'JJK-001'
+    >>> home.investigate("6281100000001").verdict.hypothesis  # doctest: +SKIP
+    'credential_misuse'
+    >>> home.verify().ok                                     # doctest: +SKIP
+    True
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from jejak import detect as D
+from jejak.audit.erasure import Erasure, erase_subscriber
+from jejak.audit.lines import LineSource, commit_lines
+from jejak.audit.records import commit_store, leaf_of
+from jejak.audit.verify import verify as verify_home
+from jejak.detect.suppress import LINE_SOURCE as SUPPRESSIONS
+from jejak.errors import UsageError
+from jejak.ingest import IngestResult, Progress
+from jejak.investigate import Report, investigate
+from jejak.investigate.lookup import LookupIndex
+from jejak.ledger.log import Log
+from jejak.ledger.note import Verifier
+from jejak.ledger.verify import Report as VerifyReport
+from jejak.settings import Settings, settings
+from jejak.store import Store
+
+
+class Home:
+    """One operator's jejak home: ``Home(path)``, ``Home(Settings(...))`` or ``Home()`` (settings).
+
+    Attributes: ``path`` (the folder), ``settings``, ``store`` (:class:`jejak.store.Store`),
+    ``log`` (:class:`jejak.ledger.log.Log`), ``line_sources`` (name -> :class:`LineSource`).
+    """
+
+    def __init__(
+        self,
+        where: str | Path | Settings | None = None,
+        *,
+        memory_limit: str | None = None,
+        threads: int | None = None,
+    ) -> None:
+        self.settings = where if isinstance(where, Settings) else settings()
+        self.path = Path(where) if isinstance(where, str | Path) else self.settings.home
+        self.store = Store(
+            self.path,
+            memory_limit=memory_limit or self.settings.memory_limit,
+            threads=threads or self.settings.threads,
+        )
+        self.log = Log(self.path, origin=self.settings.ledger_origin)
+        self.line_sources: dict[str, LineSource] = {}
+        self.register_line_source(SUPPRESSIONS)
+        self.store.on_commit.append(self._commit_to_log)
+
+    def __repr__(self) -> str:
+        return f"Home({str(self.path)!r})"
+
+    # ------------------------------------------------------------ wiring
+
+    def register_line_source(self, source: LineSource) -> None:
+        """Have the log commit to every line of ``source``'s file (see :mod:`jejak.audit.lines`).
+
+        The owner of an append-only file declares it as a :class:`LineSource`; once registered,
+        its lines are committed by the store's commit hooks (after each write under
+        :meth:`writer`, and whenever a writer opens the store) and verified by :meth:`verify`.
+        """
+        known = self.line_sources.get(source.name)
+        if known is not None and known != source:
+            raise UsageError("line source", f"{source.name!r} is registered already")
+        self.line_sources[source.name] = source
+
+    def _commit_to_log(self, con: duckdb.DuckDBPyConnection | None) -> None:
+        commit_store(self.store, self.log, con)
+        for source in self.line_sources.values():
+            commit_lines(self.log, source)
+
+    def writer(self) -> Any:
+        """The store's one-writer lock (a context manager); commit hooks run when it opens.
+
+        A part that appends to a registered line source does it inside ``with home.writer():``
+        and then calls ``home.store.run_commit_hooks()``.
+        """
+        return self.store.writer()
+
+    # ------------------------------------------------------------ writes
+
+    def ingest(
+        self, paths: Iterable[str | Path], *, progress: Progress | None = None
+    ) -> IngestResult:
+        """Load export files and folders as one batch (:meth:`jejak.store.Store.ingest`), logged."""
+        return self.store.ingest(paths, progress=progress)
+
+    def refresh_alerts(self, **options: Any) -> D.DetectionResult:
+        """Run the rule pack over the store and store its alerts (the explicit write that
+        :meth:`investigate` never does); ``options`` as :func:`jejak.detect.detect`'s."""
+        return D.detect(self.store, save=True, **options)
+
+    def refresh_lookups(self) -> int:
+        """Build the investigation's lookup files that are missing; return how many were built."""
+        return LookupIndex(self.store).ensure()
+
+    def erase(self, msisdn: str) -> Erasure:
+        """Erase a subscriber: their records and secret, and every copy derived from them (the
+        stored alerts about them, the lookup files); every proof of the log stays valid."""
+        with self.store.writer():
+            done = erase_subscriber(self.store, self.log, msisdn)
+            D.forget_subscriber(self.store, msisdn)
+            LookupIndex(self.store).clear()
+        return done
+
+    # ------------------------------------------------------------- reads
+
+    def alerts_stale(self) -> bool:
+        """Whether the stored alerts are missing or older than the data."""
+        return not D.alerts_current(self.store)
+
+    def investigate(
+        self,
+        msisdn: str | None = None,
+        *,
+        complaint_id: str | None = None,
+        as_of: str | datetime | None = None,
+        policy: Any = None,
+        alerts: list[Any] | None = None,
+    ) -> Report:
+        """The evidence report (:func:`jejak.investigate.investigate`); writes nothing."""
+        return investigate(
+            self.store,
+            msisdn,
+            complaint_id=complaint_id,
+            as_of=as_of,
+            policy=policy,
+            alerts=alerts,
+        )
+
+    def verify(self, verifier: Verifier | None = None, *, records: bool = True) -> VerifyReport:
+        """The log against its checkpoint, then every stored record and logged line against it."""
+        return verify_home(
+            self.store, self.log, self.line_sources.values(), verifier, records=records
+        )
+
+    def leaf_of(self, kind: str, key: str) -> int:
+        """The leaf index a stored record was committed as."""
+        return leaf_of(self.store, self.log, kind, key)
+
+    def close(self) -> None:
+        self.store.close()
+
+
+__all__ = ["Home"]
