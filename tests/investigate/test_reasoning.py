@@ -19,7 +19,7 @@ from jejak.investigate.hypotheses import (
 )
 from jejak.investigate.i18n import MESSAGES
 from jejak.investigate.remedy import Policy, barred_days
-from jejak.investigate.report import HYPOTHESES
+from jejak.investigate.report import HYPOTHESES, Code, Evidence
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "verdicts.md"
 SRC = Path(__file__).resolve().parents[2] / "src" / "jejak" / "investigate"
@@ -35,10 +35,13 @@ def test_every_code_has_words_and_a_place() -> None:
     emitted = set()
     for name in ("attribution.py", "charges.py"):
         text = (SRC / name).read_text(encoding="utf-8")
-        emitted |= set(re.findall(r'"([A-Z][A-Z_]{4,})"', text))
+        emitted |= set(re.findall(r'(?:Code\.|")([A-Z][A-Z_]{4,})\b', text))
     emitted &= set(MESSAGES)
     assert emitted == set(EFFECTS), emitted ^ set(EFFECTS)
-    assert set(EFFECTS) <= set(MESSAGES)
+    assert set(EFFECTS) <= set(Code)  # every weighed code is one of the enum's
+    assert set(Code) <= set(MESSAGES)  # and every code of the enum has words
+    with pytest.raises(ValueError):
+        Evidence("NOT_A_CODE", {}, [])  # a misspelt code fails where it is made
     for hyp_for, hyp_against in EFFECTS.values():
         assert set(hyp_for) | set(hyp_against) <= set(HYPOTHESES)
 

@@ -36,7 +36,7 @@ from typing import Any
 
 from jejak.investigate.evidence import CaseFile
 from jejak.investigate.i18n import idr
-from jejak.investigate.report import Evidence, iso
+from jejak.investigate.report import Code, Evidence, iso
 
 START_ACTIONS = ("activate", "renew", "modify")
 END_ACTIONS = ("deactivate", "expire")
@@ -81,7 +81,7 @@ def check_charges(case: CaseFile, unconsented: set[str]) -> list[dict[str, Any]]
         last_start = max(starts, key=lambda e: (e["at"], e["event_id"])) if starts else None
         last_end = max(ends, key=lambda e: (e["at"], e["event_id"])) if ends else None
         if last_start is None:
-            evs.append(Evidence("CHARGE_NO_PROVISIONING", p, [cid]))
+            evs.append(Evidence(Code.CHARGE_NO_PROVISIONING, p, [cid]))
         else:
             entry["explained_by"] = last_start["event_id"]
         if (
@@ -91,7 +91,7 @@ def check_charges(case: CaseFile, unconsented: set[str]) -> list[dict[str, Any]]
         ):
             evs.append(
                 Evidence(
-                    "CHARGE_AFTER_END",
+                    Code.CHARGE_AFTER_END,
                     {
                         **p,
                         "end_event": last_end["event_id"],
@@ -107,7 +107,7 @@ def check_charges(case: CaseFile, unconsented: set[str]) -> list[dict[str, Any]]
             if promo is not None and ch["at"].date() < promo and amount > (price or 0):
                 evs.append(
                     Evidence(
-                        "CHARGE_DURING_PROMO",
+                        Code.CHARGE_DURING_PROMO,
                         {**p, "event": sid, "promo_ends": promo.isoformat(), "price": idr(price)},
                         [cid, sid],
                     )
@@ -124,15 +124,17 @@ def check_charges(case: CaseFile, unconsented: set[str]) -> list[dict[str, Any]]
                 ):
                     evs.append(
                         Evidence(
-                            "CHARGE_ABOVE_PRICE",
+                            Code.CHARGE_ABOVE_PRICE,
                             {**p, "event": sid, "price": idr(agreed)},
                             [cid, sid],
                         )
                     )
             if sid in unconsented:
-                evs.append(Evidence("CHARGE_FROM_UNCONSENTED", {**p, "event": sid}, [cid, sid]))
+                evs.append(Evidence(Code.CHARGE_FROM_UNCONSENTED, {**p, "event": sid}, [cid, sid]))
             if not evs:
-                evs.append(Evidence("CHARGE_FOLLOWS_PROVISIONING", {**p, "event": sid}, [cid, sid]))
+                evs.append(
+                    Evidence(Code.CHARGE_FOLLOWS_PROVISIONING, {**p, "event": sid}, [cid, sid])
+                )
         entry["codes"] = [e.code for e in evs]
         entry["evidence"] = evs
     return out

@@ -37,6 +37,7 @@ from jejak.investigate.report import (
     HYPOTHESES,
     INSUFFICIENT,
     Action,
+    Code,
     Evidence,
     Hypothesis,
     Verdict,
@@ -162,7 +163,7 @@ def conclude(codes: Codes) -> tuple[str, str]:
 
 def _alert_evidence(alert: dict[str, Any]) -> Evidence:
     return Evidence(
-        "ALERT",
+        Code.ALERT,
         {
             "alert": alert["alert_id"],
             "rule": alert["rule"],
@@ -271,7 +272,7 @@ def _misuse_verdict(name: str, chosen: list[Action]) -> Verdict:
             if s.get("shift_id"):
                 lines.append(
                     Evidence(
-                        "SUSPECT_ON_DUTY",
+                        Code.SUSPECT_ON_DUTY,
                         {
                             "person": s["person"],
                             "agent": s["agent_id"],
@@ -284,7 +285,7 @@ def _misuse_verdict(name: str, chosen: list[Action]) -> Verdict:
             else:
                 lines.append(
                     Evidence(
-                        "SUSPECT",
+                        Code.SUSPECT,
                         {"person": s["person"], "agent": s["agent_id"]},
                         list(s["record_ids"]),
                     )

@@ -43,7 +43,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from jejak.errors import UsageError
 from jejak.investigate.i18n import idr
-from jejak.investigate.report import Evidence, Remedy
+from jejak.investigate.report import Code, Evidence, Remedy
 
 BARS = ("bar_outgoing", "bar_all")
 
@@ -123,10 +123,10 @@ def remedy(
     lines: list[Evidence] = []
     if ids:
         lines.append(
-            Evidence("REMEDY_REFUND", {"refund": idr(refund), "charges": ", ".join(ids)}, ids)
+            Evidence(Code.REMEDY_REFUND, {"refund": idr(refund), "charges": ", ".join(ids)}, ids)
         )
     else:
-        lines.append(Evidence("REMEDY_NO_REFUND", {}, []))
+        lines.append(Evidence(Code.REMEDY_NO_REFUND, {}, []))
 
     unbar, days, comp, bar_id = False, 0, 0, None
     acts = sorted(line_actions, key=lambda a: (a["at"], a["action_id"]))
@@ -159,7 +159,7 @@ def remedy(
             unbar = not lifted
             lines.append(
                 Evidence(
-                    "REMEDY_UNBAR",
+                    Code.REMEDY_UNBAR,
                     {
                         "action": bar_id,
                         "when": local(bar["at"]),
@@ -171,7 +171,7 @@ def remedy(
                 )
             )
         elif not lifted:
-            lines.append(Evidence("REMEDY_BAR_STANDS", {"action": bar_id}, [bar_id]))
+            lines.append(Evidence(Code.REMEDY_BAR_STANDS, {"action": bar_id}, [bar_id]))
     return Remedy(
         refund=refund,
         charge_ids=ids,

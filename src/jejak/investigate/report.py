@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from enum import StrEnum
 from typing import Any
 
 from jejak.investigate.i18n import msg
@@ -50,20 +51,73 @@ def plain(record: dict[str, Any] | None) -> dict[str, Any] | None:
     return {k: iso(v) for k, v in record.items() if not k.startswith("_")}
 
 
+class Code(StrEnum):
+    """Every evidence code a report uses: what its words say is in :mod:`~jejak.investigate.i18n`
+    (``MESSAGES``), what it means for the hypotheses in :mod:`~jejak.investigate.hypotheses`
+    (``EFFECTS``). The JSON keeps the code as its text."""
+
+    # the consent
+    NO_CONSENT = "NO_CONSENT"
+    CONSENT_VERIFIED = "CONSENT_VERIFIED"
+    CONSENT_UNVERIFIED = "CONSENT_UNVERIFIED"
+    CONSENT_MISMATCH = "CONSENT_MISMATCH"
+    # the address and the outlet
+    ADDRESS_IN_OUTLET = "ADDRESS_IN_OUTLET"
+    ADDRESS_OTHER_OUTLET = "ADDRESS_OTHER_OUTLET"
+    ADDRESS_OUTSIDE_OPERATOR = "ADDRESS_OUTSIDE_OPERATOR"
+    OUTLET_CLOSED = "OUTLET_CLOSED"
+    # the session
+    SESSION_MISSING = "SESSION_MISSING"
+    SESSION_MISMATCH = "SESSION_MISMATCH"
+    SESSION_MATCHES = "SESSION_MATCHES"
+    # the user ID, its owner and the roster
+    UNKNOWN_AGENT = "UNKNOWN_AGENT"
+    OWNER_ON_SHIFT = "OWNER_ON_SHIFT"
+    OWNER_ELSEWHERE = "OWNER_ELSEWHERE"
+    OWNER_NOT_ON_SHIFT = "OWNER_NOT_ON_SHIFT"
+    OWNER_LOGGED_OUT = "OWNER_LOGGED_OUT"
+    OWNER_NOT_ROSTERED_STAFF = "OWNER_NOT_ROSTERED_STAFF"
+    ID_STATUS = "ID_STATUS"
+    ID_IN_TWO_PLACES = "ID_IN_TWO_PLACES"
+    TERMINAL_HANDOVER = "TERMINAL_HANDOVER"
+    OTHER_ON_DUTY = "OTHER_ON_DUTY"
+    # the subscriber's handset
+    HANDSET_AT_OUTLET = "HANDSET_AT_OUTLET"
+    HANDSET_ELSEWHERE = "HANDSET_ELSEWHERE"
+    # the charges
+    CHARGE_FOLLOWS_PROVISIONING = "CHARGE_FOLLOWS_PROVISIONING"
+    CHARGE_FROM_UNCONSENTED = "CHARGE_FROM_UNCONSENTED"
+    CHARGE_NO_PROVISIONING = "CHARGE_NO_PROVISIONING"
+    CHARGE_AFTER_END = "CHARGE_AFTER_END"
+    CHARGE_DURING_PROMO = "CHARGE_DURING_PROMO"
+    CHARGE_ABOVE_PRICE = "CHARGE_ABOVE_PRICE"
+    # the verdict's parts and the remedy
+    ALERT = "ALERT"
+    SUSPECT = "SUSPECT"
+    SUSPECT_ON_DUTY = "SUSPECT_ON_DUTY"
+    REMEDY_REFUND = "REMEDY_REFUND"
+    REMEDY_NO_REFUND = "REMEDY_NO_REFUND"
+    REMEDY_UNBAR = "REMEDY_UNBAR"
+    REMEDY_BAR_STANDS = "REMEDY_BAR_STANDS"
+
+
 @dataclass
 class Evidence:
     """One statement the report makes, the records it rests on, and its words."""
 
-    code: str
+    code: Code
     params: dict[str, Any]
     record_ids: list[str]
+
+    def __post_init__(self) -> None:
+        self.code = Code(self.code)  # an unknown code is a bug: fail where it is made
 
     def text(self, lang: str = "en") -> str:
         return msg(self.code, lang, **self.params)
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "code": self.code,
+            "code": str(self.code),
             "text": self.text(),
             "record_ids": list(self.record_ids),
             "params": dict(self.params),
