@@ -120,31 +120,31 @@ def investigate(
     complaint about another number or an ``as_of`` before the latest record.
     """
     pol = policy if isinstance(policy, Policy) else Policy.load(policy)
-    case = gather(store, msisdn, complaint_id)
-    latest = latest_at(case)
+    dossier = gather(store, msisdn, complaint_id)
+    latest = latest_at(dossier)
     when = parse_as_of(as_of)
     if when is None:
         when = latest or datetime(1970, 1, 1, tzinfo=UTC)
     elif latest is not None and when < latest:
         raise UsageError(
             "--as-of",
-            f"{when.isoformat()} is before the latest record about {case.msisdn} ({latest.isoformat()})",
+            f"{when.isoformat()} is before the latest record about {dossier.msisdn} ({latest.isoformat()})",
         )
     when = when.astimezone(UTC)
 
-    chron = chronology(case)
-    acts = find_actions(case, pol)
+    chron = chronology(dossier)
+    acts = find_actions(dossier, pol)
     unconsented = {a.event_id for a in acts if not a.consent_valid}
-    charges = check_charges(case, unconsented)
+    charges = check_charges(dossier, unconsented)
     consented_elsewhere = any(
-        e.get("agent_id") and consent_check(e, _consent_of(case, e))[0] == "CONSENT_VERIFIED"
-        for e in case.records.get("provisioning", [])
+        e.get("agent_id") and consent_check(e, _consent_of(dossier, e))[0] == "CONSENT_VERIFIED"
+        for e in dossier.records.get("provisioning", [])
     )
     ids = sorted(
         {c.record_id for c in chron}
         | {str(a.event["session_id"]) for a in acts if a.event.get("session_id")}
     )
-    found, source = _alerts(store, case.msisdn, ids, alerts)
+    found, source = _alerts(store, dossier.msisdn, ids, alerts)
     hyps, verdict = weigh(
         acts,
         charges,
@@ -159,8 +159,8 @@ def investigate(
         charges=charges,
         unsupported=unsupported,
         billing_errors=billing_errors,
-        line_actions=case.records.get("line_actions", []),
-        complaint=case.complaint,
+        line_actions=dossier.records.get("line_actions", []),
+        complaint=dossier.complaint,
         as_of=when,
         policy=pol,
         local=lambda t: local(t, pol.timezone),
@@ -168,18 +168,18 @@ def investigate(
     for c in charges:
         c["evidence"] = [e.to_dict() for e in c["evidence"]]
     report = Report(
-        msisdn=case.msisdn,
-        complaint_id=(case.complaint or {}).get("complaint_id"),
+        msisdn=dossier.msisdn,
+        complaint_id=(dossier.complaint or {}).get("complaint_id"),
         as_of=when,
-        subscriber=case.subscriber,
-        complaint=case.complaint,
+        subscriber=dossier.subscriber,
+        complaint=dossier.complaint,
         chronology=chron,
         actions=acts,
         charges=charges,
         findings=found,
         hypotheses=hyps,
         verdict=verdict,
-        blast_radius=blast_radius(case, acts),
+        blast_radius=blast_radius(dossier, acts),
         remedy=rem,
         policy=pol.model_dump(),
         alerts_source=source,
@@ -188,9 +188,9 @@ def investigate(
     return report
 
 
-def _consent_of(case: Any, event: dict[str, Any]) -> dict[str, Any] | None:
+def _consent_of(dossier: Any, event: dict[str, Any]) -> dict[str, Any] | None:
     cid = event.get("consent_id")
-    for c in case.records.get("consents", []):
+    for c in dossier.records.get("consents", []):
         if c["consent_id"] == cid:
             return c
     return None

@@ -18,8 +18,8 @@ for the hypotheses is decided in :mod:`jejak.investigate.hypotheses`, not here.
 
 Example::
 
-    >>> case = gather(store, "6281100000001")                # doctest: +SKIP
-    >>> [a.event_id for a in actions(case, policy)]            # doctest: +SKIP
+    >>> dossier = gather(store, "6281100000001")                # doctest: +SKIP
+    >>> [a.event_id for a in actions(dossier, policy)]            # doctest: +SKIP
     ['EV0000170']
 """
 
@@ -30,7 +30,7 @@ from datetime import UTC, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from jejak.investigate.evidence import CaseFile, location_id
+from jejak.investigate.evidence import Dossier, location_id
 from jejak.investigate.i18n import local
 from jejak.investigate.remedy import Policy
 from jejak.investigate.report import Action, Code, Evidence
@@ -110,27 +110,27 @@ def consent_check(
     return Code.CONSENT_VERIFIED, {"consent": cid, "method": consent.get("method")}
 
 
-def _consent(case: CaseFile, event: dict[str, Any]) -> dict[str, Any] | None:
+def _consent(dossier: Dossier, event: dict[str, Any]) -> dict[str, Any] | None:
     cid = event.get("consent_id")
     if not cid:
         return None
     # a consent counts only if it is this subscriber's: look among the subscriber's own
     # (a consent id that only another number holds is, for this line, no consent)
-    for c in case.records.get("consents", []):
+    for c in dossier.records.get("consents", []):
         if c["consent_id"] == cid:
             return c
     return None
 
 
-def disputed_events(case: CaseFile) -> dict[str, list[str]]:
+def disputed_events(dossier: Dossier) -> dict[str, list[str]]:
     """event_id -> the disputed charges it explains: for each disputed package charge, the
     latest activation, renewal or change of that package on the line before it."""
-    if not case.complaint:
+    if not dossier.complaint:
         return {}
-    wanted = set(case.complaint.get("disputed_charge_ids") or [])
+    wanted = set(dossier.complaint.get("disputed_charge_ids") or [])
     out: dict[str, list[str]] = {}
-    prov = case.records.get("provisioning", [])
-    for ch in case.records.get("charges", []):
+    prov = dossier.records.get("provisioning", [])
+    for ch in dossier.records.get("charges", []):
         if ch["charge_id"] not in wanted or not ch.get("package_id"):
             continue
         before = [
@@ -146,18 +146,18 @@ def disputed_events(case: CaseFile) -> dict[str, list[str]]:
     return out
 
 
-def actions(case: CaseFile, policy: Policy) -> list[Action]:
+def actions(dossier: Dossier, policy: Policy) -> list[Action]:
     """Every action of the line that the complaint disputes or that no verified consent covers."""
-    disputed = disputed_events(case)
+    disputed = disputed_events(dossier)
     out = []
-    for ev in case.records.get("provisioning", []):
+    for ev in dossier.records.get("provisioning", []):
         is_disputed = ev["event_id"] in disputed
         needs_consent = ev["action"] in CONSENT_ACTIONS and bool(ev.get("agent_id"))
-        consent = _consent(case, ev)
+        consent = _consent(dossier, ev)
         code, _ = consent_check(ev, consent)
         valid = code == Code.CONSENT_VERIFIED
         if is_disputed or (needs_consent and not valid):
-            out.append(attribute(case, ev, consent, valid, is_disputed, policy))
+            out.append(attribute(dossier, ev, consent, valid, is_disputed, policy))
     return out
 
 
@@ -165,7 +165,7 @@ def actions(case: CaseFile, policy: Policy) -> list[Action]:
 class Act:
     """One action being attributed, and what every fact about it needs."""
 
-    case: CaseFile
+    dossier: Dossier
     ev: dict[str, Any]
     policy: Policy
     outlet: dict[str, Any] | None
@@ -218,7 +218,7 @@ class Roster:
 
 
 def attribute(
-    case: CaseFile,
+    dossier: Dossier,
     ev: dict[str, Any],
     consent: dict[str, Any] | None,
     consent_valid: bool,
@@ -226,25 +226,25 @@ def attribute(
     policy: Policy,
 ) -> Action:
     """The attribution of one action, with one evidence item per fact, in the report's order."""
-    outlet = case.outlets.get(ev.get("outlet_id") or "")
+    outlet = dossier.outlets.get(ev.get("outlet_id") or "")
     act = Act(
-        case=case,
+        dossier=dossier,
         ev=ev,
         policy=policy,
         outlet=outlet,
         tz=(outlet or {}).get("timezone") or policy.timezone,
-        agent=case.agent(ev.get("agent_id")),
+        agent=dossier.agent(ev.get("agent_id")),
     )
     evidence: list[Evidence] = [consent_fact(act, consent)]
     ip = ev.get("source_ip")
-    inside = case.in_outlet_network(ip, ev.get("outlet_id"))
-    addr_outlet = case.outlet_of_address(ip)
+    inside = dossier.in_outlet_network(ip, ev.get("outlet_id"))
+    addr_outlet = dossier.outlet_of_address(ip)
     evidence += address_fact(act, inside, addr_outlet)
     outlet_open = None if outlet is None else is_open(outlet, act.at, act.tz)
     evidence += hours_fact(act, outlet_open)
-    session = case.session(ev.get("session_id"))
+    session = dossier.session(ev.get("session_id"))
     evidence += session_fact(act, session)
-    on_duty = case.rostered(ev["outlet_id"], act.at) if ev.get("outlet_id") else []
+    on_duty = dossier.rostered(ev["outlet_id"], act.at) if ev.get("outlet_id") else []
     roster = Roster("unknown")
     terminal_before: dict[str, Any] | None = None
     suspects: list[dict[str, Any]] = []
@@ -257,7 +257,7 @@ def attribute(
         evidence += two_places_facts(act, session)
         if roster.on_shift is not True:
             if session is not None:
-                terminal_before = case.terminal_before(session, policy.handover_minutes)
+                terminal_before = dossier.terminal_before(session, policy.handover_minutes)
                 evidence += handover_fact(act, session, terminal_before, on_duty, suspects)
             evidence += on_duty_facts(act, on_duty, suspects)
     evidence += handset_fact(act)
@@ -307,10 +307,10 @@ def address_fact(act: Act, inside: bool | None, addr_outlet: str | None) -> list
             Evidence(Code.ADDRESS_IN_OUTLET, {"event": eid, "ip": ip, "outlet": act.oname}, [eid])
         ]
     if addr_outlet:
-        other = act.case.outlets[addr_outlet].get("name") or addr_outlet
+        other = act.dossier.outlets[addr_outlet].get("name") or addr_outlet
         params = {"event": eid, "ip": ip, "other": other, "outlet": act.oname}
         return [Evidence(Code.ADDRESS_OTHER_OUTLET, params, [eid])]
-    if act.case.networks:
+    if act.dossier.networks:
         return [Evidence(Code.ADDRESS_OUTSIDE_OPERATOR, {"event": eid, "ip": ip}, [eid])]
     return []
 
@@ -364,25 +364,25 @@ def session_fact(act: Act, session: dict[str, Any] | None) -> list[Evidence]:
 
 def owner_roster(act: Act, session: dict[str, Any] | None) -> Roster:
     """Where the roster puts the user ID's owner at the time (and their last own session)."""
-    case, agent_id, at = act.case, str(act.agent_id), act.at
-    now_shifts = case.shifts_of(agent_id, at, at + timedelta(microseconds=1))
+    dossier, agent_id, at = act.dossier, str(act.agent_id), act.at
+    now_shifts = dossier.shifts_of(agent_id, at, at + timedelta(microseconds=1))
     here = [s for s in now_shifts if s["outlet_id"] == act.ev.get("outlet_id")]
     elsewhere = [s for s in now_shifts if s["outlet_id"] != act.ev.get("outlet_id")]
     if here:
         return Roster("here", here[0])
     if elsewhere:
         return Roster("elsewhere", elsewhere[0])
-    if not case.ever_rostered(agent_id):
+    if not dossier.ever_rostered(agent_id):
         return Roster("not_staff")
     zone = ZoneInfo(act.tz)
     day_start = datetime.combine(at.astimezone(zone).date(), time(0), zone)
     roster = Roster(
-        "off", day_shifts=case.shifts_of(agent_id, day_start, day_start + timedelta(days=1))
+        "off", day_shifts=dossier.shifts_of(agent_id, day_start, day_start + timedelta(days=1))
     )
     if session is not None:
         own = [
             s
-            for s in case.own_sessions(agent_id, at - timedelta(hours=16), session["started_at"])
+            for s in dossier.own_sessions(agent_id, at - timedelta(hours=16), session["started_at"])
             if s["session_id"] != session["session_id"]
             and s.get("ended_at") is not None
             and s["ended_at"] <= session["started_at"]
@@ -404,7 +404,7 @@ def roster_facts(act: Act, roster: Roster) -> list[Evidence]:
         }
         return [Evidence(Code.OWNER_ON_SHIFT, params, [eid, shift["shift_id"]])]
     if roster.state == "elsewhere":
-        oo = act.case.outlets.get(shift["outlet_id"] or "", {}).get("name") or shift["outlet_id"]
+        oo = act.dossier.outlets.get(shift["outlet_id"] or "", {}).get("name") or shift["outlet_id"]
         params = {
             "person": pname,
             "agent": agent_id,
@@ -482,7 +482,7 @@ def two_places_facts(act: Act, session: dict[str, Any] | None) -> list[Evidence]
             },
             [session["session_id"], other["session_id"]],
         )
-        for other in act.case.overlapping_elsewhere(session)
+        for other in act.dossier.overlapping_elsewhere(session)
     ]
 
 
@@ -498,7 +498,7 @@ def handover_fact(
         return []
     tend = before.get("ended_at") or before["started_at"]
     gap = max(0, int((session["started_at"] - tend).total_seconds() // 60))
-    tperson = act.case.person(before["agent_id"]) or before["agent_id"]
+    tperson = act.dossier.person(before["agent_id"]) or before["agent_id"]
     duty = [d for d in on_duty if d["agent_id"] == before["agent_id"]]
     suspects.append(
         {
@@ -561,7 +561,7 @@ def handset_fact(act: Act) -> list[Evidence]:
         return []
     near = [
         loc
-        for loc in act.case.records.get("locations", [])
+        for loc in act.dossier.records.get("locations", [])
         if abs(loc["at"] - at) <= LOCATION_WINDOW and loc.get("city")
     ]
     if not near:

@@ -17,7 +17,7 @@ status, the events and what linked it.
 
 Example::
 
-    >>> blast_radius(case, actions).by_agent                    # doctest: +SKIP
+    >>> blast_radius(dossier, actions).by_agent                    # doctest: +SKIP
     ['6281100000052', '6281100000061', '6281100000077', '6281100000089']
 """
 
@@ -26,7 +26,7 @@ from __future__ import annotations
 from typing import Any
 
 from jejak.investigate.attribution import CONSENT_ACTIONS, CONSENT_AFTER, CONSENT_BEFORE
-from jejak.investigate.evidence import CaseFile
+from jejak.investigate.evidence import Dossier
 from jejak.investigate.report import Action, BlastRadius
 
 LINKS = (
@@ -45,13 +45,13 @@ def _in(column: str, values: list[str]) -> tuple[str, list[Any]]:
     return f'"{column}" IN (SELECT unnest(?::VARCHAR[]))', [list(values)]
 
 
-def _consents(case: CaseFile, found: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+def _consents(dossier: Dossier, found: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
     """The consents of the found actions' subscribers, read by msisdn (the store's sort key)."""
     nums = sorted({r["msisdn"] for r in found.values() if r.get("consent_id")})
     if not nums:
         return {}
     cond, params = _in("msisdn", nums)
-    rows = case.store.sql(
+    rows = dossier.store.sql(
         f'SELECT consent_id, msisdn, "at", verified FROM consents WHERE {cond}', params
     )
     return {c["consent_id"]: c for c in rows}
@@ -67,7 +67,7 @@ def _consented(r: dict[str, Any], consents: dict[str, dict[str, Any]]) -> bool:
     )
 
 
-def blast_radius(case: CaseFile, actions: list[Action]) -> BlastRadius:
+def blast_radius(dossier: Dossier, actions: list[Action]) -> BlastRadius:
     """Other subscribers touched without verified consent through the same ID, session, address or terminal."""
     seeds = [a for a in actions if not a.consent_valid and a.event.get("agent_id")]
     keys: dict[str, set[str]] = {f: set() for _, f in LINKS}
@@ -79,15 +79,15 @@ def blast_radius(case: CaseFile, actions: list[Action]) -> BlastRadius:
         return BlastRadius()
     # one pruned read per key from the lookup files, then the consent check on the few rows found
     found: dict[str, dict[str, Any]] = {}
-    for r in case.lookup.rows_any(
+    for r in dossier.lookup.rows_any(
         "provisioning",
         {f: sorted(keys[f]) for _, f in LINKS},
         "msisdn <> ? AND action IN (" + ", ".join("?" for _ in CONSENT_ACTIONS) + ")",
-        [case.msisdn, *CONSENT_ACTIONS],
+        [dossier.msisdn, *CONSENT_ACTIONS],
     ):
         row = found.setdefault(r["event_id"], {**r, "_keys": []})
         row["_keys"].append(r["_key"])
-    consents = _consents(case, found)
+    consents = _consents(dossier, found)
     rows = sorted(
         (r for r in found.values() if not _consented(r, consents)),
         key=lambda r: (r["msisdn"], r["at"], r["event_id"]),
@@ -112,7 +112,7 @@ def blast_radius(case: CaseFile, actions: list[Action]) -> BlastRadius:
         cond, params = _in("msisdn", nums)
         subs = {
             s["msisdn"]: s
-            for s in case.store.sql(
+            for s in dossier.store.sql(
                 f"SELECT msisdn, plan, home_region, status FROM subscribers WHERE {cond}", params
             )
         }

@@ -25,7 +25,7 @@ what they should be.
 
 Example::
 
-    >>> [c["codes"] for c in check_charges(case, {"EV0000170"})[-2:]]   # doctest: +SKIP
+    >>> [c["codes"] for c in check_charges(dossier, {"EV0000170"})[-2:]]   # doctest: +SKIP
     [['CHARGE_AFTER_END', 'CHARGE_FROM_UNCONSENTED'], ['CHARGE_AFTER_END', 'CHARGE_FROM_UNCONSENTED']]
 """
 
@@ -34,7 +34,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from jejak.investigate.evidence import CaseFile
+from jejak.investigate.evidence import Dossier
 from jejak.investigate.i18n import idr
 from jejak.investigate.report import Code, Evidence, iso
 
@@ -51,12 +51,12 @@ BILLING_ERRORS = (
 )
 
 
-def check_charges(case: CaseFile, unconsented: set[str]) -> list[dict[str, Any]]:
+def check_charges(dossier: Dossier, unconsented: set[str]) -> list[dict[str, Any]]:
     """Every charge of the line with its evidence; ``unconsented``: event ids without verified consent."""
-    prov = case.records.get("provisioning", [])
-    disputed = set((case.complaint or {}).get("disputed_charge_ids") or [])
+    prov = dossier.records.get("provisioning", [])
+    disputed = set((dossier.complaint or {}).get("disputed_charge_ids") or [])
     out = []
-    for ch in case.records.get("charges", []):
+    for ch in dossier.records.get("charges", []):
         entry: dict[str, Any] = {
             "charge_id": ch["charge_id"],
             "at": iso(ch["at"]),
@@ -116,7 +116,7 @@ def check_charges(case: CaseFile, unconsented: set[str]) -> list[dict[str, Any]]
                 # the agreed price: the action's, or once its promo has ended the package's list price
                 agreed = price
                 if promo is not None:
-                    agreed = (case.packages.get(pkg) or {}).get("price")
+                    agreed = (dossier.packages.get(pkg) or {}).get("price")
                 if (
                     agreed is not None
                     and amount > agreed

@@ -3,7 +3,7 @@
 :func:`gather` reads the subscriber's own records (``Store.subscriber``: one
 pruned read per kind, the store is sorted by msisdn), the complaint, the
 outlets and packages (small tables), and answers the questions attribution asks
-of the roster and the session log through :class:`CaseFile`'s methods, each
+of the roster and the session log through :class:`Dossier`'s methods, each
 one small query. :func:`chronology` puts every record about the subscriber in
 time order. :func:`findings` reads the stored alerts that concern the
 subscriber: those naming its number, and those naming no number whose evidence
@@ -12,8 +12,8 @@ sessions, not a number).
 
 Example::
 
-    >>> case = gather(Store("./jejak-data"), "6281100000001")      # doctest: +SKIP
-    >>> [e["event_id"] for e in case.records["provisioning"]]      # doctest: +SKIP
+    >>> dossier = gather(Store("./jejak-data"), "6281100000001")      # doctest: +SKIP
+    >>> [e["event_id"] for e in dossier.records["provisioning"]]      # doctest: +SKIP
     ['EV0000170', 'EV0000174', 'EV0000175']
 """
 
@@ -51,7 +51,7 @@ def location_id(row: dict[str, Any]) -> str:
 
 
 @dataclass
-class CaseFile:
+class Dossier:
     """What the store holds about one subscriber, with lookups for the rest."""
 
     store: Store
@@ -209,8 +209,8 @@ def _reference_tables(store: Store) -> tuple[dict[str, Any], ...]:
     return _REFERENCE[key]
 
 
-def gather(store: Store, msisdn: str | None, complaint_id: str | None = None) -> CaseFile:
-    """Everything about ``msisdn`` (or the complaint's subscriber) in one :class:`CaseFile`.
+def gather(store: Store, msisdn: str | None, complaint_id: str | None = None) -> Dossier:
+    """Everything about ``msisdn`` (or the complaint's subscriber) in one :class:`Dossier`.
 
     Raises NotFoundError for an unknown subscriber or complaint, UsageError when
     the complaint is about another number.
@@ -241,7 +241,7 @@ def gather(store: Store, msisdn: str | None, complaint_id: str | None = None) ->
         # the latest complaint is the one investigated when none is named
         complaint = max(records["complaints"], key=lambda c: (c["opened_at"], c["complaint_id"]))
     outlets, packages, agents = _reference_tables(store)
-    return CaseFile(
+    return Dossier(
         store=store,
         msisdn=msisdn,
         subscriber=subscriber,
@@ -255,21 +255,21 @@ def gather(store: Store, msisdn: str | None, complaint_id: str | None = None) ->
     )
 
 
-def latest_at(case: CaseFile) -> datetime | None:
+def latest_at(dossier: Dossier) -> datetime | None:
     """The time of the subscriber's latest record: the default ``as_of`` of a report."""
     times = [
         r[tf]
         for kind, (_, tf) in CHRONOLOGY_KINDS.items()
-        for r in case.records.get(kind, [])
+        for r in dossier.records.get(kind, [])
         if r.get(tf) is not None
     ]
     return max(times) if times else None
 
 
-def _chron_params(kind: str, r: dict[str, Any], case: CaseFile) -> dict[str, Any]:
+def _chron_params(kind: str, r: dict[str, Any], dossier: Dossier) -> dict[str, Any]:
     if kind == "provisioning":
         by = f" by user ID {r['agent_id']}" if r.get("agent_id") else ""
-        outlet = case.outlets.get(r.get("outlet_id") or "", {}).get("name") or r.get("outlet_id")
+        outlet = dossier.outlets.get(r.get("outlet_id") or "", {}).get("name") or r.get("outlet_id")
         return {
             "action": r["action"],
             "package": r.get("package_id") or "",
@@ -310,15 +310,15 @@ def _chron_params(kind: str, r: dict[str, Any], case: CaseFile) -> dict[str, Any
     }
 
 
-def chronology(case: CaseFile) -> list[ChronologyEntry]:
+def chronology(dossier: Dossier) -> list[ChronologyEntry]:
     """Every record about the subscriber, in time order (ties: kind, then identifier)."""
     out = []
     for kind, (key, tf) in CHRONOLOGY_KINDS.items():
-        for r in case.records.get(kind, []):
+        for r in dossier.records.get(kind, []):
             if r.get(tf) is None:
                 continue
             rid = r[key] if key else location_id(r)
-            params = _chron_params(kind, r, case)
+            params = _chron_params(kind, r, dossier)
             out.append(
                 ChronologyEntry(
                     at=r[tf],

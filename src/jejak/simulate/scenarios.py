@@ -2,7 +2,7 @@
 
 A scenario places one case in the simulated world: it picks an outlet, a day,
 staff from the roster (or hires its own), builds the case's records row by row
-and returns a :class:`Case`, whose :meth:`Case.truth` is one line of
+and returns a :class:`PlantedScenario`, whose :meth:`PlantedScenario.truth` is one line of
 ``truth.jsonl``. Each enabled scenario kind is planted ``instances(subscribers)``
 times (at least once). Subjects of the cases are subscribers of their own
 (msisdns from ``6281199900000``), so the background never touches them.
@@ -120,7 +120,9 @@ class NoRoom(Exception):
 
 
 @dataclass
-class Case:
+class PlantedScenario:
+    """One planted scenario: its subscribers, user ID and records (a line of truth.jsonl)."""
+
     case_id: str
     kind: str
     msisdns: list[str]
@@ -605,7 +607,7 @@ class Planter:
 # ---------------------------------------------------------------- planted cases
 
 
-def colleague_id_out_of_hours(p: Planter, case_id: str) -> Case:
+def colleague_id_out_of_hours(p: Planter, case_id: str) -> PlantedScenario:
     # a service-centre day with no on-call duty in the roster yet, two cs staff on shift
     days = p._options.get("quiet evenings")
     if days is None:
@@ -664,7 +666,7 @@ def colleague_id_out_of_hours(p: Planter, case_id: str) -> Case:
         "unauthorized_activation",
         f"Paket {package} diaktifkan di {o.name} yang tidak pernah saya datangi",
     )
-    case = Case(
+    case = PlantedScenario(
         case_id,
         "colleague_id_out_of_hours",
         victims,
@@ -680,7 +682,7 @@ def colleague_id_out_of_hours(p: Planter, case_id: str) -> Case:
     return case
 
 
-def owner_no_consent(p: Planter, case_id: str) -> Case:
+def owner_no_consent(p: Planter, case_id: str) -> PlantedScenario:
     o, day, s = p.staffed("service_center", lo=0, hi=p.days - 1)
     home = p.region_of(o)
     victims, events, charges = [], [], []
@@ -701,7 +703,7 @@ def owner_no_consent(p: Planter, case_id: str) -> Case:
         [charges[0]],
         price,
     )
-    case = Case(
+    case = PlantedScenario(
         case_id,
         "owner_no_consent",
         victims,
@@ -718,7 +720,7 @@ def owner_no_consent(p: Planter, case_id: str) -> Case:
     return case
 
 
-def external_attacker(p: Planter, case_id: str) -> Case:
+def external_attacker(p: Planter, case_id: str) -> PlantedScenario:
     o, day, s = p.staffed("service_center", lo=1, hi=p.days - 1)
     ip = f"{p.choice(list(OUTSIDE_NETWORKS))}{int(p.rng.integers(2, 250))}"
     device = f"unknown-{int(p.rng.integers(16**6, 16**7)):x}"
@@ -755,7 +757,7 @@ def external_attacker(p: Planter, case_id: str) -> Case:
         [charges[0]],
         p.rows["charges"][-len(charges)]["amount"],
     )
-    case = Case(
+    case = PlantedScenario(
         case_id,
         "external_attacker",
         victims,
@@ -771,7 +773,7 @@ def external_attacker(p: Planter, case_id: str) -> Case:
     return case
 
 
-def shared_credentials(p: Planter, case_id: str) -> Case:
+def shared_credentials(p: Planter, case_id: str) -> PlantedScenario:
     centres = p.w.outlets_of("service_center")
 
     def others_on(x: Outlet, day: int) -> list[Outlet]:
@@ -827,7 +829,7 @@ def shared_credentials(p: Planter, case_id: str) -> Case:
         "unauthorized_activation",
         f"Paket aktif di {y.name} tanpa persetujuan saya",
     )
-    case = Case(
+    case = PlantedScenario(
         case_id,
         "shared_credentials",
         victims,
@@ -843,7 +845,7 @@ def shared_credentials(p: Planter, case_id: str) -> Case:
     return case
 
 
-def dealer_mass_activation(p: Planter, case_id: str) -> Case:
+def dealer_mass_activation(p: Planter, case_id: str) -> PlantedScenario:
     o, day, s = p.staffed("dealer", role=("dealer",), lo=0, hi=p.days - 1)
     home = p.region_of(o)
     victims, events, charges = [], [], []
@@ -865,7 +867,7 @@ def dealer_mass_activation(p: Planter, case_id: str) -> Case:
         [charges[0]],
         first_amount,
     )
-    case = Case(
+    case = PlantedScenario(
         case_id,
         "dealer_mass_activation",
         victims,
@@ -900,7 +902,7 @@ def _misuse_during_hours(
     return sess, victims, events, charges
 
 
-def id_on_leave(p: Planter, case_id: str) -> Case:
+def id_on_leave(p: Planter, case_id: str) -> PlantedScenario:
     o, day = p.free_outlet_day(p.working_days(p.days // 2, p.days))
     leave_from = p.choice([d for d in range(max(1, p.days // 2 - 3), day + 1)])
     a = p.hire(o, status="on_leave")
@@ -913,7 +915,7 @@ def id_on_leave(p: Planter, case_id: str) -> Case:
         "unauthorized_activation",
         "Paket aktif tanpa persetujuan saya",
     )
-    case = Case(
+    case = PlantedScenario(
         case_id,
         "id_on_leave",
         victims,
@@ -929,7 +931,7 @@ def id_on_leave(p: Planter, case_id: str) -> Case:
     return case
 
 
-def id_after_termination(p: Planter, case_id: str) -> Case:
+def id_after_termination(p: Planter, case_id: str) -> PlantedScenario:
     o, day = p.free_outlet_day(p.working_days(p.days // 2, p.days))
     gone = p.choice(list(range(max(1, p.days // 2 - 3), day + 1)))
     a = p.hire(o, status="terminated", valid_to=p.day_date(gone - 1))
@@ -942,7 +944,7 @@ def id_after_termination(p: Planter, case_id: str) -> Case:
         "unauthorized_activation",
         "Paket aktif tanpa persetujuan saya",
     )
-    case = Case(
+    case = PlantedScenario(
         case_id,
         "id_after_termination",
         victims,
@@ -983,7 +985,7 @@ def _self_service_activation(
     ), consent
 
 
-def billing_after_deactivation(p: Planter, case_id: str) -> Case:
+def billing_after_deactivation(p: Planter, case_id: str) -> PlantedScenario:
     m = p.subject(int(p.rng.integers(len(REGIONS))), postpaid=True)
     pkg = str(p.choice(["MGG5GB", "MGG12GB", "BLN8GB", "BLN25GB"]))
     price = PACKAGES[pkg][2]
@@ -1004,7 +1006,7 @@ def billing_after_deactivation(p: Planter, case_id: str) -> Case:
         [bad],
         price,
     )
-    case = Case(
+    case = PlantedScenario(
         case_id,
         "billing_after_deactivation",
         [m],
@@ -1019,7 +1021,7 @@ def billing_after_deactivation(p: Planter, case_id: str) -> Case:
     return case
 
 
-def billing_after_promo(p: Planter, case_id: str, variant: int = 0) -> Case:
+def billing_after_promo(p: Planter, case_id: str, variant: int = 0) -> PlantedScenario:
     m = p.subject(int(p.rng.integers(len(REGIONS))))
     t0 = p.w.cal.first_second
     act_at = t0 + int(p.rng.integers(2, 20)) * 3600
@@ -1048,7 +1050,7 @@ def billing_after_promo(p: Planter, case_id: str, variant: int = 0) -> Case:
         [bad],
         amount,
     )
-    case = Case(
+    case = PlantedScenario(
         case_id,
         "billing_after_promo",
         [m],
@@ -1062,7 +1064,7 @@ def billing_after_promo(p: Planter, case_id: str, variant: int = 0) -> Case:
     return case
 
 
-def bar_over_dispute(p: Planter, case_id: str) -> Case:
+def bar_over_dispute(p: Planter, case_id: str) -> PlantedScenario:
     m = p.subject(int(p.rng.integers(len(REGIONS))), postpaid=True, status="barred")
     pkg = str(p.choice(["BLN25GB", "BLN50GB", "VID30GB"]))
     price = PACKAGES[pkg][2]
@@ -1085,7 +1087,7 @@ def bar_over_dispute(p: Planter, case_id: str) -> Case:
     bar_at = c_at + int(p.rng.integers(2, 4)) * DAY
     bar = p.line_action(m, bar_at, "bar_all", "non_payment", 2 * price)
     p.notify(m, bar_at + 60, "line_barred", "Layanan Anda diblokir karena tagihan belum dibayar.")
-    case = Case(
+    case = PlantedScenario(
         case_id,
         "bar_over_dispute",
         [m],
@@ -1104,7 +1106,7 @@ def bar_over_dispute(p: Planter, case_id: str) -> Case:
 # ---------------------------------------------------------------- hard negatives
 
 
-def oncall_consented(p: Planter, case_id: str) -> Case:
+def oncall_consented(p: Planter, case_id: str) -> PlantedScenario:
     try:
         o, day, s = p.staffed("service_center", duty="on_call", lo=0, hi=p.days)
     except NoRoom:  # no on-call duty in the roster: put one in
@@ -1134,7 +1136,7 @@ def oncall_consented(p: Planter, case_id: str) -> Case:
         p.charge(m, at, pkg, PACKAGES[pkg][2])
         consents.append(c)
         victims.append(m)
-    case = Case(
+    case = PlantedScenario(
         case_id,
         "oncall_consented",
         victims,
@@ -1149,7 +1151,7 @@ def oncall_consented(p: Planter, case_id: str) -> Case:
     return case
 
 
-def covering_agent(p: Planter, case_id: str) -> Case:
+def covering_agent(p: Planter, case_id: str) -> PlantedScenario:
     days = p.working_days(0, p.days)
     b, day = p.free_outlet_day(days)
     home_o = p.choice([o for o in p.w.outlets_of("service_center") if o.outlet_id != b.outlet_id])
@@ -1172,7 +1174,7 @@ def covering_agent(p: Planter, case_id: str) -> Case:
         p.charge(m, at, pkg, PACKAGES[pkg][2])
         consents.append(c)
         victims.append(m)
-    case = Case(
+    case = PlantedScenario(
         case_id,
         "covering_agent",
         victims,
@@ -1187,7 +1189,7 @@ def covering_agent(p: Planter, case_id: str) -> Case:
     return case
 
 
-def consented_forgot(p: Planter, case_id: str) -> Case:
+def consented_forgot(p: Planter, case_id: str) -> PlantedScenario:
     o, day, s = p.staffed("service_center", lo=0, hi=p.days - 1)
     home = p.region_of(o)
     m = p.subject(home)
@@ -1206,7 +1208,7 @@ def consented_forgot(p: Planter, case_id: str) -> Case:
         [ch],
         PACKAGES[pkg][2],
     )
-    case = Case(
+    case = PlantedScenario(
         case_id,
         "consented_forgot",
         [m],
@@ -1224,7 +1226,7 @@ def consented_forgot(p: Planter, case_id: str) -> Case:
     return case
 
 
-def busy_outlet(p: Planter, case_id: str) -> Case:
+def busy_outlet(p: Planter, case_id: str) -> PlantedScenario:
     o, day, _ = p.staffed("service_center", lo=0, hi=p.days)
     staff = [s for s in p.w.shifts_at(o.outlet_id, day) if s.duty == "regular"]
     home = p.region_of(o)
@@ -1241,7 +1243,7 @@ def busy_outlet(p: Planter, case_id: str) -> Case:
         victims.append(m)
         sessions.add(s.session_id)
         shifts.add(s.shift_id)
-    case = Case(
+    case = PlantedScenario(
         case_id,
         "busy_outlet",
         victims,
@@ -1256,7 +1258,7 @@ def busy_outlet(p: Planter, case_id: str) -> Case:
     return case
 
 
-BUILDERS: dict[str, Callable[..., Case]] = {
+BUILDERS: dict[str, Callable[..., PlantedScenario]] = {
     "colleague_id_out_of_hours": colleague_id_out_of_hours,
     "owner_no_consent": owner_no_consent,
     "external_attacker": external_attacker,
