@@ -34,7 +34,7 @@ from jejak import sources as S
 from jejak.commitments import new_secrets
 from jejak.errors import InputError, UnreadableFileError
 from jejak.schema import DANGLING_TARGETS, KINDS, Kind
-from jejak.sqlq import literal, path_list
+from jejak.sqlq import literal, read_parquet
 from jejak.validate import PY_CHECKS, Column, hash_sql, is_text, key_sql, lookup_table, select_sql
 
 if TYPE_CHECKING:
@@ -345,11 +345,11 @@ class Ingest:
         con = self.con
         counts = self.result.kinds[kind.name]
         key = key_sql(kind)
-        flist = path_list(files)
+        flist = read_parquet(files)
         existing = self._tmp("ex")
         con.execute(
             f"CREATE TEMP TABLE {existing} AS SELECT {key} AS _k, {hash_sql(kind)} AS _eh, _src AS _esrc, "
-            f"_line AS _eline FROM read_parquet({flist}, hive_partitioning=false) WHERE {key} IN (SELECT {key} FROM {cand})"
+            f"_line AS _eline FROM {flist} WHERE {key} IN (SELECT {key} FROM {cand})"
         )
         if not con.execute(f"SELECT count(*) FROM {existing}").fetchall()[0][0]:
             return cand
@@ -456,8 +456,8 @@ class Ingest:
         known = self.store.files("subjects")
         query = f"SELECT DISTINCT msisdn FROM ({' UNION ALL '.join(parts)})"
         if known:
-            flist = path_list(known)
-            query += f" WHERE msisdn NOT IN (SELECT msisdn FROM read_parquet({flist}, hive_partitioning=false))"
+            flist = read_parquet(known)
+            query += f" WHERE msisdn NOT IN (SELECT msisdn FROM {flist})"
         fresh = [r[0] for r in con.execute(query + " ORDER BY 1").fetchall()]
         if not fresh:
             return None
@@ -477,10 +477,8 @@ class Ingest:
         seen = self.store.files(what)
         seen_sql = ""
         if seen:
-            flist = path_list(seen)
-            seen_sql = (
-                f" AND id NOT IN (SELECT id FROM read_parquet({flist}, hive_partitioning=false))"
-            )
+            flist = read_parquet(seen)
+            seen_sql = f" AND id NOT IN (SELECT id FROM {flist})"
         table = self._tmp(what)
         con.execute(
             f"CREATE TEMP TABLE {table} AS SELECT DISTINCT ON (id) * FROM "

@@ -14,6 +14,8 @@ Example::
     '"a""b"'
     >>> path_list(["/a/1.parquet", "/a/2.parquet"])
     "['/a/1.parquet', '/a/2.parquet']"
+    >>> read_parquet(["/a/1.parquet"], union_by_name=True)
+    "read_parquet(['/a/1.parquet'], hive_partitioning=false, union_by_name=true)"
 """
 
 from __future__ import annotations
@@ -37,4 +39,15 @@ def path_list(paths: Iterable[str | Path]) -> str:
     return "[" + ", ".join(literal(p) for p in paths) + "]"
 
 
-__all__ = ["ident", "literal", "path_list"]
+def read_parquet(paths: Iterable[str | Path], **options: bool) -> str:
+    """DuckDB's ``read_parquet`` over ``paths``; the folders' names never become columns
+    (``hive_partitioning=false``); ``options`` are DuckDB's (``union_by_name=True`` ...)."""
+    opts = {"hive_partitioning": False, **options}
+    return (
+        f"read_parquet({path_list(paths)}, "
+        + ", ".join(f"{k}={'true' if v else 'false'}" for k, v in opts.items())
+        + ")"
+    )
+
+
+__all__ = ["ident", "literal", "path_list", "read_parquet"]

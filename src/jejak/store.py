@@ -62,7 +62,7 @@ from jejak import sources as S
 from jejak.errors import InputError, NotFoundError, StoreCorruptError, StoreError, StoreLockedError
 from jejak.schema import DANGLING_TARGETS, KINDS
 from jejak.settings import settings
-from jejak.sqlq import path_list
+from jejak.sqlq import read_parquet
 
 FORMAT = 1
 SUBSCRIBER_KINDS = (
@@ -338,36 +338,27 @@ class Store:
         return con
 
     def _create_views(self, con: duckdb.DuckDBPyConnection) -> None:
-        for name, kind in KINDS.items():
+        empty: dict[str, str] = {
+            name: ", ".join(f'NULL::{f.duckdb_type} AS "{f.name}"' for f in kind.fields)
+            + ", NULL::VARCHAR AS _src, NULL::BIGINT AS _line"
+            for name, kind in KINDS.items()
+        }
+        empty["quarantine"] = (
+            "NULL::VARCHAR AS id, NULL::VARCHAR AS kind, NULL::VARCHAR AS file, NULL::BIGINT AS line, "
+            "NULL::VARCHAR AS reason, NULL::VARCHAR AS record"
+        )
+        empty["conflicts"] = (
+            "NULL::VARCHAR AS id, NULL::VARCHAR AS kind, NULL::VARCHAR AS key, NULL::VARCHAR AS file, "
+            "NULL::BIGINT AS line, NULL::VARCHAR AS reason, NULL::VARCHAR AS record, NULL::UBIGINT AS hash"
+        )
+        for name, cols in empty.items():
             files = self.files(name)
-            if files:
-                flist = path_list(files)
-                con.execute(
-                    f"CREATE OR REPLACE VIEW {name} AS SELECT * FROM read_parquet({flist}, hive_partitioning=false)"
-                )
-            else:
-                cols = ", ".join(f'NULL::{f.duckdb_type} AS "{f.name}"' for f in kind.fields)
-                con.execute(
-                    f"CREATE OR REPLACE VIEW {name} AS SELECT {cols}, NULL::VARCHAR AS _src, NULL::BIGINT AS _line WHERE false"
-                )
-        for what, cols in (
-            (
-                "quarantine",
-                "NULL::VARCHAR AS id, NULL::VARCHAR AS kind, NULL::VARCHAR AS file, NULL::BIGINT AS line, NULL::VARCHAR AS reason, NULL::VARCHAR AS record",
-            ),
-            (
-                "conflicts",
-                "NULL::VARCHAR AS id, NULL::VARCHAR AS kind, NULL::VARCHAR AS key, NULL::VARCHAR AS file, NULL::BIGINT AS line, NULL::VARCHAR AS reason, NULL::VARCHAR AS record, NULL::UBIGINT AS hash",
-            ),
-        ):
-            files = self.files(what)
-            if files:
-                flist = path_list(files)
-                con.execute(
-                    f"CREATE OR REPLACE VIEW {what} AS SELECT * FROM read_parquet({flist}, union_by_name=true, hive_partitioning=false)"
-                )
-            else:
-                con.execute(f"CREATE OR REPLACE VIEW {what} AS SELECT {cols} WHERE false")
+            source = (
+                read_parquet(files, union_by_name=name not in KINDS)
+                if files
+                else f"(SELECT {cols} WHERE false)"
+            )
+            con.execute(f"CREATE OR REPLACE VIEW {name} AS SELECT * FROM {source}")
 
     @property
     def con(self) -> duckdb.DuckDBPyConnection:
@@ -403,9 +394,8 @@ class Store:
                 out[name] = []
                 continue
             order = f'ORDER BY "{kind.time_field}"' if kind.time_field else ""
-            flist = path_list(files)
             out[name] = self.sql(
-                f"SELECT * FROM read_parquet({flist}, hive_partitioning=false) WHERE msisdn = ? {order}",
+                f"SELECT * FROM {read_parquet(files)} WHERE msisdn = ? {order}",
                 [msisdn],
             )
         return out

@@ -30,7 +30,7 @@ from jejak.commitments import commitments, entry_of, iter_entries, store_secret
 from jejak.errors import NotFoundError, StoreCorruptError
 from jejak.ledger.log import Hashed, Log
 from jejak.schema import KINDS
-from jejak.sqlq import literal, path_list
+from jejak.sqlq import literal, read_parquet
 from jejak.store import Store
 from jejak.validate import key_sql
 
@@ -45,11 +45,8 @@ def subjects_view(con: duckdb.DuckDBPyConnection, store: Store) -> str | None:
     files = store.files("subjects")
     if not files:
         return None
-    flist = path_list(files)
-    con.execute(
-        f"CREATE OR REPLACE TEMP VIEW {SUBJECTS} AS SELECT msisdn, secret "
-        f"FROM read_parquet({flist}, hive_partitioning=false)"
-    )
+    flist = read_parquet(files)
+    con.execute(f"CREATE OR REPLACE TEMP VIEW {SUBJECTS} AS SELECT msisdn, secret FROM {flist}")
     return SUBJECTS
 
 

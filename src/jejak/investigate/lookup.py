@@ -39,7 +39,7 @@ import duckdb
 
 from jejak import fsio
 from jejak.schema import KINDS
-from jejak.sqlq import literal, path_list
+from jejak.sqlq import literal, read_parquet
 from jejak.store import Store
 
 #: bump when the layout of the lookup files changes (they are then rebuilt)
@@ -86,10 +86,8 @@ class LookupIndex:
             if path.exists():
                 parts.append(f"SELECT {cols} FROM read_parquet({literal(path)})")
             else:
-                files = path_list(self.store.root / r for r in rels)
-                parts.append(
-                    f"SELECT {cols} FROM read_parquet({files}, hive_partitioning=false) WHERE {where}"
-                )
+                files = read_parquet(self.store.root / r for r in rels)
+                parts.append(f"SELECT {cols} FROM {files} WHERE {where}")
         return "(" + " UNION ALL ".join(parts) + ")" if parts else None
 
     @staticmethod
@@ -121,7 +119,7 @@ class LookupIndex:
         target = self._path(batch, kind, key)
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-        flist = path_list(sources)
+        flist = read_parquet(sources)
         spill = self.root / f"tmp-{os.getpid()}"
         spill.mkdir(parents=True, exist_ok=True)
         con = duckdb.connect(
@@ -135,7 +133,7 @@ class LookupIndex:
         try:
             con.execute("SET TimeZone = 'UTC'")
             con.execute(
-                f"COPY (SELECT {cols} FROM read_parquet({flist}, hive_partitioning=false) "
+                f"COPY (SELECT {cols} FROM {flist} "
                 f'WHERE {where} AND "{key}" IS NOT NULL ORDER BY "{key}") '
                 f"TO {literal(tmp)} (FORMAT parquet, ROW_GROUP_SIZE {ROW_GROUP}, COMPRESSION zstd)"
             )
