@@ -216,3 +216,21 @@ def test_settings_are_read_only_through_settings() -> None:
                 if isinstance(ctx, ast.Load) and not parent_store:
                     reads.append(f"{path.relative_to(SRC)}:{node.lineno}")
     assert not reads, "the environment is read outside jejak.settings: " + ", ".join(reads)
+
+
+def test_the_report_model_does_not_know_its_renderers() -> None:
+    """The report is data; the renderers read it (and never the reasoning that made it)."""
+    assert not {t for t, _, _ in imports("jejak.investigate.report")} & {
+        "jejak.investigate.render_html",
+        "jejak.investigate.render_text",
+    }
+    for renderer in ("jejak.investigate.render_html", "jejak.investigate.render_text"):
+        assert "jejak.investigate.attribution" not in {t for t, _, _ in imports(renderer)}
+
+
+def test_no_library_module_imports_a_command_module() -> None:
+    for module in MODULES:
+        if place(module)[0] <= 2:  # interfaces, commands, command options
+            continue
+        commands = [t for t, _, _ in imports(module) if place(t)[0] <= 2]
+        assert not commands, f"{module} imports {commands}"
