@@ -200,6 +200,8 @@ class Ingest:
                 raise UnreadableFileError(src.label, S._short(exc)) from exc
             columns = {
                 n: Column(f'src."{n}"', is_text(types[n]), None if is_text(types[n]) else types[n])
+                if n in types
+                else Column("NULL::VARCHAR")  # a column the file's format version lacks
                 for n in kind.names
             }
 

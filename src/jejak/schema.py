@@ -1,4 +1,4 @@
-"""The operator export format, version 1, as data.
+"""The operator export format, version 1.1, as data.
 
 Every record kind in ``shared/spec/operator-export.md`` is one :class:`Kind`
 here: its fields in the spec's order, each with a type, and the field (or
@@ -86,6 +86,8 @@ class Field:
     meaning: str = ""
     values: tuple[str, ...] = ()
     required: bool = False
+    #: the format version that added the field; a file of an earlier version may lack its column
+    since: str = "1.0"
 
     @property
     def duckdb_type(self) -> str:
@@ -110,6 +112,8 @@ class Kind:
     references: tuple[tuple[str, str, str], ...] = field(default=())
     #: the field that places the record in time (for status and time spans)
     time_field: str | None = None
+    #: (field, value, other field): when field has value, other field must be given
+    requires: tuple[tuple[str, str, str], ...] = field(default=())
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -121,14 +125,24 @@ class Kind:
                 return f
         raise KeyError(f"{self.name} has no field {name!r}")
 
+    @property
+    def optional_columns(self) -> frozenset[str]:
+        """Fields added after version 1.0: a file may lack their columns (read as empty)."""
+        return frozenset(f.name for f in self.fields if f.since != "1.0")
+
     def arrow_schema(self) -> pa.Schema:
         return pa.schema([pa.field(f.name, f.arrow_type) for f in self.fields])
 
 
 def _f(
-    name: str, type_: FieldType, meaning: str = "", *values: str, required: bool = False
+    name: str,
+    type_: FieldType,
+    meaning: str = "",
+    *values: str,
+    required: bool = False,
+    since: str = "1.0",
 ) -> Field:
-    return Field(name, type_, meaning, tuple(values), required)
+    return Field(name, type_, meaning, tuple(values), required, since)
 
 
 CHANNELS = ("outlet", "dealer", "call_center", "app", "ussd", "web", "system")
@@ -378,11 +392,29 @@ _KINDS: tuple[Kind, ...] = (
             _f("summary", "str"),
             _f("disputed_charge_ids", "list"),
             _f("disputed_amount", "money"),
+            _f("status", "enum", "optional (1.1); empty = open", "open", "closed", since="1.1"),
+            _f(
+                "closed_at",
+                "timestamp",
+                "optional (1.1): when the operator's CRM closed it; required when status is closed",
+                since="1.1",
+            ),
+            _f(
+                "resolution",
+                "enum",
+                "optional (1.1)",
+                "upheld",
+                "rejected",
+                "withdrawn",
+                "partial",
+                since="1.1",
+            ),
         ),
         key=("complaint_id",),
         sort=("msisdn", "opened_at"),
         references=(("msisdn", "subscribers", "msisdn"),),
         time_field="opened_at",
+        requires=(("status", "closed", "closed_at"),),
     ),
     Kind(
         "locations",

@@ -167,7 +167,8 @@ def check_columns(src: Source) -> None:
         return
     cols = read_header(src)
     src.columns = cols
-    missing = [n for n in KINDS[src.kind].names if n not in cols]
+    kind = KINDS[src.kind]
+    missing = [n for n in kind.names if n not in cols and n not in kind.optional_columns]
     if missing:
         raise UnreadableFileError(
             src.label, f"missing column(s) {', '.join(missing)} for kind {src.kind}"
@@ -194,7 +195,9 @@ def csv_relation(con: duckdb.DuckDBPyConnection, src: Source, table: str) -> int
     cols = src.columns
     col_spec = "{" + ", ".join(f"{literal(c)}: 'VARCHAR'" for c in cols) + "}"
     path = literal(src.path)
-    wanted = ", ".join(f'"{n}"' for n in KINDS[src.kind].names)
+    wanted = ", ".join(
+        f'"{n}"' if n in cols else f'NULL::VARCHAR AS "{n}"' for n in KINDS[src.kind].names
+    )
     reader = (
         f"read_csv({path}, columns={col_spec}, header=true, auto_detect=false, delim=',', "
         f"quote='\"', escape='\"', strict_mode=true, store_rejects=true, "

@@ -237,6 +237,7 @@ def select_sql(kind: Kind, columns: dict[str, Column], source: str, lookups: dic
     ``lookups`` maps a Python-checked field to the temp table of its distinct values.
     """
     values, errors, joins = [], [], []
+    typed: dict[str, str] = {}
     for i, f in enumerate(kind.fields):
         alias = None
         if f.name in lookups:
@@ -247,6 +248,12 @@ def select_sql(kind: Kind, columns: dict[str, Column], source: str, lookups: dic
         value, err = field_sql(f, columns[f.name], alias)
         values.append(f'{value} AS "{f.name}"')
         errors.append(err)
+        typed[f.name] = value
+    for name, when, needed in kind.requires:
+        errors.append(
+            f"CASE WHEN {typed[name]} = {literal(when)} AND {typed[needed]} IS NULL "
+            f"THEN '{needed}: required when {name} is {when}' END"
+        )
     error = "nullif(concat_ws('; ', " + ", ".join(errors) + "), '')"
     return (
         f"SELECT {', '.join(values)}, {error} AS _error, src._line AS _line FROM {source} src "
@@ -258,10 +265,13 @@ def canonical_sql(kind: Kind, alias: str = "") -> str:
     """SQL for a record's canonical text: every field in spec order, in a fixed, engine-free form.
 
     Two rows are the same record when their canonical texts are equal; the
-    content hash and the ledger's commitment are taken over this text.
+    content hash and the ledger's commitment are taken over this text. Fields added
+    after version 1.0 are appended only when one of them is given, so that a record
+    without them has the same text (and commitment) as under version 1.0.
     """
     p = f"{alias}." if alias else ""
-    parts = []
+    parts: list[str] = []
+    later: list[str] = []
     for f in kind.fields:
         c = f'{p}"{f.name}"'
         if f.type == "timestamp":
@@ -272,7 +282,10 @@ def canonical_sql(kind: Kind, alias: str = "") -> str:
             r = f"CAST({c} AS VARCHAR)"
         else:
             r = c
-        parts.append(f"coalesce({r}, chr(0))")
+        (parts if f.since == "1.0" else later).append(f"coalesce({r}, chr(0))")
+    if later:
+        given = " OR ".join(f'{p}"{f.name}" IS NOT NULL' for f in kind.fields if f.since != "1.0")
+        parts.append(f"CASE WHEN {given} THEN concat_ws(chr(31), {', '.join(later)}) END")
     return f"concat_ws(chr(31), {literal(kind.name)}, " + ", ".join(parts) + ")"
 
 
