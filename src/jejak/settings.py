@@ -48,6 +48,18 @@ class Settings(BaseSettings):
         "jejak.example/operator",
         description="The transparency log's origin line: the name its checkpoints are signed for.",
     )
+    shift_tolerance_minutes: int = Field(
+        15,
+        ge=0,
+        description="Minutes before a shift starts or after it ends (and around opening hours) "
+        "in which detection treats work as ordinary: staff log in early and finish the last customer.",
+    )
+    shift_tolerance_max_minutes: int = Field(
+        60,
+        ge=0,
+        description="Most a person's own habit (the 75th percentile of her early log-ins and late "
+        "log-outs over at least five shifts) may widen her shift tolerance.",
+    )
     debug: bool = Field(False, description="Show full tracebacks instead of one-line errors.")
     crash_at: str | None = Field(
         None,

@@ -33,7 +33,7 @@ FIELDS = {
     "consents": "consent_id,msisdn,at,method,verified,evidence",
     "provisioning": "event_id,at,msisdn,action,package_id,channel,agent_id,session_id,outlet_id,source_ip,device_id,consent_id,price,promo_ends",
     "charges": "charge_id,msisdn,cycle,at,package_id,amount,kind,description",
-    "complaints": "complaint_id,msisdn,opened_at,channel,category,summary,disputed_charge_ids,disputed_amount",
+    "complaints": "complaint_id,msisdn,opened_at,channel,category,summary,disputed_charge_ids,disputed_amount,status,closed_at,resolution",
     "line_actions": "action_id,msisdn,at,action,reason,amount_due,agent_id",
     "locations": "msisdn,at,region,city,cell_id",
 }
@@ -592,6 +592,105 @@ CASES: dict[str, dict[str, tuple[Callable[[], World], dict[str, Any]]]] = {
 }
 
 
+def habit(early: str, days: int = 5) -> World:
+    """User ID 1001 rostered 08:00-16:00 on the ``days`` weekdays before D, logging in at ``early``."""
+    w = base()
+    shifts, sessions = [], []
+    for k in range(days):
+        day = f"2016-07-{11 + k:02d}"
+        shifts.append(sh(f"SHH{k}", "1001", t(day, "08:00"), t(day, "16:00")))
+        sessions.append(
+            ses(f"SEH{k}", "1001", t(day, early), t(day, "16:02"), "10.20.30.12", "SRG-PC-02")
+        )
+    return with_(with_(w, "shifts", *shifts), "sessions", *sessions)
+
+
+def takeover(login: str) -> World:
+    """1002 used SRG-PC-07 early in the morning; 1001 (shift from 08:00) logs in on it at ``login``."""
+    w = with_(
+        base(),
+        "sessions",
+        ses("SE3", "1002", t(D, "06:40"), t(D, "07:20"), "10.20.30.17", "SRG-PC-07"),
+        ses("SE4", "1001", t(D, login), t(D, "12:00"), "10.20.30.17", "SRG-PC-07"),
+    )
+    return with_(w, "provisioning", ev("EV2", t(D, "09:14"), session_id="SE4", consent_id="CO1"))
+
+
+def on_leave_after(day: str, hhmm: str) -> World:
+    """1004's last shift is on D (08:00-16:00); HR says she is on leave now; activity at day hhmm."""
+    w = with_(base(), "agents", agent("1004", "Away", status="on_leave"))
+    w = with_(w, "shifts", sh("SH4", "1004", t(D, "08:00"), t(D, "16:00")))
+    w = with_(w, "consents", co("CO4", t(day, hhmm)))
+    return with_(w, "provisioning", ev("EV3", t(day, hhmm), agent_id="1004", consent_id="CO4"))
+
+
+def closed_complaint(status: str, closed: str, resolution: str) -> World:
+    c = dict(COMPLAINT, status=status, closed_at=closed, resolution=resolution)
+    return with_(with_(base(), "complaints", c), "line_actions", bar(t("2017-03-10", "09:00")))
+
+
+#: fixtures at the edges of a rule, beside its positive and negative one: (rule, name) ->
+#: (world, expect); a name starting ``positive`` must be flagged, ``negative`` must not
+EDGES: dict[tuple[str, str], tuple[Callable[[], World], dict[str, Any]]] = {
+    ("JJK-001", "negative-login-4-minutes-early"): (
+        lambda: with_(base(), "provisioning", ev("EV2", t(D, "07:56"), consent_id="CO1")),
+        {"not_flagged": ["EV2"]},
+    ),
+    ("JJK-001", "positive-40-minutes-early"): (
+        lambda: with_(base(), "provisioning", ev("EV2", t(D, "07:20"), consent_id="CO1")),
+        {"flagged": ["EV2"]},
+    ),
+    ("JJK-001", "negative-own-habit-30-minutes-early"): (
+        lambda: with_(habit("07:30"), "provisioning", ev("EV2", t(D, "07:35"), consent_id="CO1")),
+        {"not_flagged": ["EV2"]},
+    ),
+    ("JJK-001", "positive-beyond-own-habit"): (
+        lambda: with_(habit("07:30"), "provisioning", ev("EV2", t(D, "06:50"), consent_id="CO1")),
+        {"flagged": ["EV2"]},
+    ),
+    ("JJK-002", "negative-last-customer-4-minutes-after-closing"): (
+        lambda: with_(base(), "provisioning", ev("EV2", t(D, "16:04"), consent_id="CO1")),
+        {"not_flagged": ["EV2"]},
+    ),
+    ("JJK-002", "positive-40-minutes-after-closing"): (
+        lambda: with_(base(), "provisioning", ev("EV2", t(D, "16:40"), consent_id="CO1")),
+        {"flagged": ["EV2"]},
+    ),
+    ("JJK-004", "negative-login-4-minutes-before-shift"): (
+        lambda: takeover("07:56"),
+        {"not_flagged": ["SE3", "SE4", "EV2"]},
+    ),
+    ("JJK-004", "positive-login-40-minutes-before-shift"): (
+        lambda: takeover("07:20"),
+        {"flagged": ["SE3", "SE4", "EV2"]},
+    ),
+    ("JJK-009", "negative-day-before-leave-begins"): (
+        lambda: on_leave_after(D, "17:30"),
+        {"not_flagged": ["EV3"]},
+    ),
+    ("JJK-009", "positive-two-days-into-leave"): (
+        lambda: on_leave_after("2016-07-20", "11:00"),
+        {"flagged": ["EV3"], "severity": {"EV3": "high"}},
+    ),
+    ("JJK-014", "negative-complaint-closed-before-bar"): (
+        lambda: closed_complaint("closed", t("2017-03-01", "10:00"), "rejected"),
+        {"not_flagged": ["LA1"]},
+    ),
+    ("JJK-014", "positive-complaint-closed-after-bar"): (
+        lambda: closed_complaint("closed", t("2017-03-20", "10:00"), "rejected"),
+        {"flagged": ["LA1", "TCK1"]},
+    ),
+    ("JJK-014", "positive-complaint-upheld-before-bar"): (
+        lambda: closed_complaint("closed", t("2017-03-01", "10:00"), "upheld"),
+        {"flagged": ["LA1", "TCK1"]},
+    ),
+    ("JJK-014", "positive-status-open"): (
+        lambda: closed_complaint("open", "", ""),
+        {"flagged": ["LA1", "TCK1"]},
+    ),
+}
+
+
 def write(folder: Path, world: World, expect: dict[str, Any]) -> None:
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
@@ -609,6 +708,8 @@ def main() -> None:
     for rule, sides in CASES.items():
         for side, (make, expect) in sides.items():
             write(FIXTURES / rule / side, make(), expect)
+    for (rule, name), (make, expect) in EDGES.items():
+        write(FIXTURES / rule / name, make(), expect)
 
 
 if __name__ == "__main__":

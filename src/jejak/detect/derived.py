@@ -15,14 +15,30 @@ engine, so that the rule SQL stays plain and transpiles cleanly:
     between the first and last provisioning event (plus a day either side).
     An outlet with neither ``opens`` nor ``closes`` is open always (one row
     spanning the whole range).
+    ``early_from`` and ``late_until`` widen each window by the shift tolerance
+    (staff finish the last customer after closing).
+``shift_windows(shift_id, agent_id, outlet_id, duty, starts_at, ends_at, early_from, late_until)``
+    every shift with the instants between which work under it is ordinary:
+    ``early_from = starts_at - tolerance`` and ``late_until = ends_at + tolerance``,
+    where a person's tolerance is the setting ``shift_tolerance_minutes`` or, when
+    larger, the person's own habit (:func:`personal_margins`), never more than
+    ``shift_tolerance_max_minutes``. Rules that compare an instant with a shift
+    compare it with this window, not with the shift's exact start and end.
+``last_rostered(agent_id, covered_until)``
+    the end of each user ID's last rostered day: midnight after its last shift
+    ends, in the outlet's time zone. The HR status in ``agents`` is the status
+    at export time, so it says nothing about activity before that instant.
 ``complaint_charges(complaint_id, msisdn, opened_at, charge_id)``
     the complaints' ``disputed_charge_ids`` list, one row per charge.
+``complaint_spans(complaint_id, msisdn, opened_at, open_until, resolution)``
+    when each complaint was open: from ``opened_at`` until ``closed_at`` (export
+    1.1), or without end when the export does not say it was closed.
 
 Example::
 
     >>> tables = build_derived(store)          # doctest: +SKIP
     >>> sorted(tables)                         # doctest: +SKIP
-    ['complaint_charges', 'ip_addresses', 'outlet_hours', 'outlet_networks']
+    ['complaint_charges', 'complaint_spans', 'ip_addresses', 'last_rostered', 'outlet_hours', 'outlet_networks', 'shift_windows']
 """
 
 from __future__ import annotations
@@ -36,9 +52,15 @@ import pyarrow as pa
 
 from jejak.errors import RuleError
 from jejak.schema import parse_open_days
+from jejak.settings import settings
 
 #: bump when the derived tables change meaning (part of the PostgreSQL cache key)
-DERIVED_VERSION = "1"
+DERIVED_VERSION = "2"
+
+#: how many of a person's sessions inside a shift make a habit (fewer: the setting alone)
+PATTERN_MIN_SESSIONS = 5
+#: which share of those sessions the personal margin covers
+PATTERN_QUANTILE = 0.75
 
 SCHEMAS: dict[str, pa.Schema] = {
     "outlet_networks": pa.schema(
@@ -55,6 +77,32 @@ SCHEMAS: dict[str, pa.Schema] = {
             ("outlet_id", pa.string()),
             ("opens_at", pa.timestamp("us", tz="UTC")),
             ("closes_at", pa.timestamp("us", tz="UTC")),
+            ("early_from", pa.timestamp("us", tz="UTC")),
+            ("late_until", pa.timestamp("us", tz="UTC")),
+        ]
+    ),
+    "shift_windows": pa.schema(
+        [
+            ("shift_id", pa.string()),
+            ("agent_id", pa.string()),
+            ("outlet_id", pa.string()),
+            ("duty", pa.string()),
+            ("starts_at", pa.timestamp("us", tz="UTC")),
+            ("ends_at", pa.timestamp("us", tz="UTC")),
+            ("early_from", pa.timestamp("us", tz="UTC")),
+            ("late_until", pa.timestamp("us", tz="UTC")),
+        ]
+    ),
+    "last_rostered": pa.schema(
+        [("agent_id", pa.string()), ("covered_until", pa.timestamp("us", tz="UTC"))]
+    ),
+    "complaint_spans": pa.schema(
+        [
+            ("complaint_id", pa.string()),
+            ("msisdn", pa.string()),
+            ("opened_at", pa.timestamp("us", tz="UTC")),
+            ("open_until", pa.timestamp("us", tz="UTC")),
+            ("resolution", pa.string()),
         ]
     ),
     "complaint_charges": pa.schema(
@@ -133,9 +181,91 @@ def opening_windows(
     return out
 
 
+def personal_margins(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[float, float]]:
+    """Each user ID's habit at the edges of its shifts, in minutes: (early, late).
+
+    From the person's own sessions that overlap one of her shifts: how long before
+    the shift's start she logged in, and how long after its end she logged out
+    (0 when inside), the :data:`PATTERN_QUANTILE` of each over at least
+    :data:`PATTERN_MIN_SESSIONS` sessions. Sessions that do not overlap a shift
+    (the ones detection is about) teach nothing.
+    """
+    rows = con.execute(
+        f"""
+        WITH m AS (
+          SELECT s.agent_id,
+                 greatest(epoch(r.starts_at) - epoch(s.started_at), 0) / 60.0 AS early,
+                 greatest(epoch(coalesce(s.ended_at, s.started_at)) - epoch(r.ends_at), 0) / 60.0
+                   AS late
+          FROM sessions s
+          JOIN shifts r
+            ON r.agent_id = s.agent_id
+           AND s.started_at < r.ends_at
+           AND coalesce(s.ended_at, s.started_at) > r.starts_at
+          WHERE s.agent_id IS NOT NULL
+        )
+        SELECT agent_id, quantile_cont(early, {PATTERN_QUANTILE}),
+               quantile_cont(late, {PATTERN_QUANTILE})
+        FROM m GROUP BY agent_id HAVING count(*) >= {PATTERN_MIN_SESSIONS}
+        """
+    ).fetchall()
+    return {a: (float(e or 0), float(lt or 0)) for a, e, lt in rows}
+
+
+def shift_windows(con: duckdb.DuckDBPyConnection) -> pa.Table:
+    """The ``shift_windows`` table: every shift widened by its person's tolerance."""
+    cfg = settings()
+    base, cap = cfg.shift_tolerance_minutes, cfg.shift_tolerance_max_minutes
+    margins = personal_margins(con)
+    rows = []
+    for sid, agent, outlet, duty, starts, ends in con.execute(
+        "SELECT shift_id, agent_id, outlet_id, duty, starts_at, ends_at FROM shifts "
+        "WHERE starts_at IS NOT NULL AND ends_at IS NOT NULL ORDER BY shift_id"
+    ).fetchall():
+        early, late = margins.get(agent, (0.0, 0.0))
+        before = timedelta(minutes=min(max(base, early), max(cap, base)))
+        after = timedelta(minutes=min(max(base, late), max(cap, base)))
+        rows.append(
+            {
+                "shift_id": sid,
+                "agent_id": agent,
+                "outlet_id": outlet,
+                "duty": duty,
+                "starts_at": starts,
+                "ends_at": ends,
+                "early_from": starts - before,
+                "late_until": ends + after,
+            }
+        )
+    return pa.Table.from_pylist(rows, SCHEMAS["shift_windows"])
+
+
+def last_rostered(con: duckdb.DuckDBPyConnection) -> pa.Table:
+    """The ``last_rostered`` table: midnight after each user ID's last shift, local time."""
+    rows = []
+    for agent, ends, tz in con.execute(
+        "SELECT s.agent_id, s.ends_at, o.timezone FROM shifts s "
+        "LEFT JOIN outlets o ON o.outlet_id = s.outlet_id "
+        "WHERE s.agent_id IS NOT NULL AND s.ends_at IS NOT NULL "
+        "QUALIFY row_number() OVER (PARTITION BY s.agent_id ORDER BY s.ends_at DESC) = 1 "
+        "ORDER BY s.agent_id"
+    ).fetchall():
+        try:
+            zone = ZoneInfo(tz or "UTC")
+        except (ZoneInfoNotFoundError, ValueError):
+            zone = ZoneInfo("UTC")
+        local = ends.astimezone(zone)
+        # a shift ending at midnight belongs to the day before
+        day = (local - timedelta(microseconds=1)).date()
+        until = datetime.combine(day + timedelta(days=1), time(0), zone).astimezone(UTC)
+        rows.append({"agent_id": agent, "covered_until": until})
+    return pa.Table.from_pylist(rows, SCHEMAS["last_rostered"])
+
+
 def build_derived(con: duckdb.DuckDBPyConnection) -> dict[str, pa.Table]:
     """Compute every derived table from a connection holding the kind views."""
     tables: dict[str, pa.Table] = {}
+    slack = timedelta(minutes=settings().shift_tolerance_minutes)
     rng = con.execute(
         'SELECT CAST(min("at") AS DATE), CAST(max("at") AS DATE) FROM provisioning'
     ).fetchone()
@@ -152,7 +282,15 @@ def build_derived(con: duckdb.DuckDBPyConnection) -> dict[str, pa.Table]:
             if r:
                 nets.append({"outlet_id": outlet_id, "network": cidr, "lo": r[0], "hi": r[1]})
         for a, b in opening_windows(opens, closes, open_days, tz, first, last):
-            hours.append({"outlet_id": outlet_id, "opens_at": a, "closes_at": b})
+            hours.append(
+                {
+                    "outlet_id": outlet_id,
+                    "opens_at": a,
+                    "closes_at": b,
+                    "early_from": a - slack,
+                    "late_until": b + slack,
+                }
+            )
     tables["outlet_networks"] = pa.Table.from_pylist(nets, SCHEMAS["outlet_networks"])
     tables["outlet_hours"] = pa.Table.from_pylist(hours, SCHEMAS["outlet_hours"])
     ips = con.execute(
@@ -174,4 +312,18 @@ def build_derived(con: duckdb.DuckDBPyConnection) -> dict[str, pa.Table]:
         for ch in sorted(set(charges or []))
     ]
     tables["complaint_charges"] = pa.Table.from_pylist(crow, SCHEMAS["complaint_charges"])
+    spans = con.execute(
+        "SELECT complaint_id, msisdn, opened_at, "
+        "CASE WHEN status = 'closed' "
+        "THEN closed_at END, resolution FROM complaints ORDER BY complaint_id"
+    ).fetchall()
+    tables["complaint_spans"] = pa.Table.from_pylist(
+        [
+            {"complaint_id": c, "msisdn": m, "opened_at": o, "open_until": u, "resolution": r}
+            for c, m, o, u, r in spans
+        ],
+        SCHEMAS["complaint_spans"],
+    )
+    tables["shift_windows"] = shift_windows(con)
+    tables["last_rostered"] = last_rostered(con)
     return tables

@@ -2,8 +2,10 @@
 -- title: Activation by a user ID whose owner was not rostered at that outlet
 -- severity: high
 -- meaning: A package was activated under a staff user ID at an outlet where the roster
---   has no shift (regular or on call) for that ID's owner at that moment. Either the owner
---   worked off the roster or someone else used the ID.
+--   has no shift (regular or on call) for that ID's owner at that moment, allowing the shift
+--   tolerance (setting shift_tolerance_minutes, or the person's own habit of starting early or
+--   finishing late, table shift_windows). Either the owner worked off the roster or someone
+--   else used the ID.
 -- evidence: the provisioning event_id and its session_id
 -- false_positives: roster exports that lag behind real shift swaps; agents whose shifts are
 --   recorded under another outlet while they cover a neighbouring one
@@ -25,9 +27,9 @@ WHERE p.action = 'activate'
   AND o.kind IN ('service_center', 'dealer', 'call_center')
   AND EXISTS (SELECT 1 FROM shifts r WHERE r.agent_id = p.agent_id)
   AND NOT EXISTS (
-    SELECT 1 FROM shifts s
+    SELECT 1 FROM shift_windows s
     WHERE s.agent_id = p.agent_id
       AND s.outlet_id = p.outlet_id
-      AND s.starts_at <= p."at"
-      AND s.ends_at > p."at"
+      AND s.early_from <= p."at"
+      AND s.late_until > p."at"
   )

@@ -3,6 +3,8 @@
 -- severity: high
 -- meaning: A package was activated at an outlet outside its opening hours (in the outlet's
 --   own time zone and open days), and the user ID that did it had no on-call shift there then.
+--   Both allow the shift tolerance (setting shift_tolerance_minutes; for the on-call shift the
+--   person's own habit too): the last customer is often served a few minutes after closing.
 -- evidence: the provisioning event_id and its session_id
 -- false_positives: outlets that opened late for an event without updating their hours;
 --   on-call duty that was agreed by phone and never entered in the roster
@@ -23,13 +25,13 @@ WHERE p.action = 'activate'
   AND EXISTS (SELECT 1 FROM outlet_hours x WHERE x.outlet_id = p.outlet_id)
   AND NOT EXISTS (
     SELECT 1 FROM outlet_hours h
-    WHERE h.outlet_id = p.outlet_id AND h.opens_at <= p."at" AND h.closes_at > p."at"
+    WHERE h.outlet_id = p.outlet_id AND h.early_from <= p."at" AND h.late_until > p."at"
   )
   AND NOT EXISTS (
-    SELECT 1 FROM shifts s
+    SELECT 1 FROM shift_windows s
     WHERE s.agent_id = p.agent_id
       AND s.outlet_id = p.outlet_id
       AND s.duty = 'on_call'
-      AND s.starts_at <= p."at"
-      AND s.ends_at > p."at"
+      AND s.early_from <= p."at"
+      AND s.late_until > p."at"
   )

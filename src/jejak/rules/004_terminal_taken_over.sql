@@ -2,7 +2,9 @@
 -- title: Session on a terminal another person was just using, by an ID not on duty
 -- severity: high
 -- meaning: A user ID logged in on a terminal that another user ID was using (overlapping, or
---   within 30 minutes of its log-out), while the first ID's owner had no shift at that time.
+--   within 30 minutes of its log-out), while the first ID's owner had no shift at that time,
+--   allowing the shift tolerance (a log-in a few minutes before one's shift is ordinary;
+--   table shift_windows).
 --   The person at the terminal is most likely the other user.
 -- evidence: both session_ids and the activations made in the later session
 -- false_positives: shared back-office terminals with unrostered supervisors logging in to
@@ -27,7 +29,7 @@ JOIN sessions s1
 LEFT JOIN provisioning p ON p.session_id = s2.session_id
 WHERE s2.device_id IS NOT NULL
   AND NOT EXISTS (
-    SELECT 1 FROM shifts s
-    WHERE s.agent_id = s2.agent_id AND s.starts_at <= s2.started_at AND s.ends_at > s2.started_at
+    SELECT 1 FROM shift_windows s
+    WHERE s.agent_id = s2.agent_id AND s.early_from <= s2.started_at AND s.late_until > s2.started_at
   )
 GROUP BY s2.started_at, s2.agent_id, s2.device_id, s1.agent_id, s1.session_id, s2.session_id
