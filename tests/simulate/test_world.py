@@ -32,12 +32,21 @@ def test_indonesian_public_holidays_close_the_service_centres() -> None:
     assert cc_days == set(cal.dates), "the call centre works every day"
 
 
-def test_every_session_is_inside_its_shift_on_the_agents_own_terminal() -> None:
+def test_every_session_is_its_shift_s_give_or_take_the_habits_of_real_staff() -> None:
+    """A session starts at most 12 minutes before its shift (or as early as its person's
+    habit), ends at most 12 minutes after it, on the agent's own terminal; a covering
+    colleague's roster entry lags her start by 3-12 minutes; some dealers keep no roster."""
     cal = Calendar(date(2016, 7, 1), 21)
     world = build_world(np.random.default_rng(2), 3000, cal)
     owner: dict[str, str] = {}
+    early = late = 0
     for s in world.shifts:
-        assert s.starts_at < s.session_start < s.session_end < s.ends_at
+        habit = world.agent(s.agent_id).early_habit
+        slack = max(12, habit + 3) * 60
+        assert s.work_from - slack <= s.session_start < s.session_end <= s.ends_at + 12 * 60
+        assert 0 <= s.starts_at - s.work_from <= 12 * 60
+        early += s.session_start < s.starts_at
+        late += s.session_end > s.ends_at
         assert owner.setdefault(s.device_id, s.agent_id) == s.agent_id, (
             "a terminal shared by two agents"
         )
@@ -49,6 +58,8 @@ def test_every_session_is_inside_its_shift_on_the_agents_own_terminal() -> None:
     for spans in per_agent.values():
         spans.sort()
         assert all(a[1] < b[0] for a, b in itertools.pairwise(spans)), "overlapping sessions"
+    assert early > len(world.shifts) // 10 and late > len(world.shifts) // 10
+    assert any(world.agent(s.agent_id).early_habit for s in world.shifts)
 
 
 def test_staff_take_leave_leave_the_company_and_transfer() -> None:
@@ -65,8 +76,21 @@ def test_staff_take_leave_leave_the_company_and_transfer() -> None:
         if a.valid_from is not None and days:
             assert cal.dates[min(days)] >= a.valid_from
         for d in days:
-            here = {s.outlet_id for s in world.shifts if s.agent_id == a.agent_id and s.day == d}
-            assert here == {a.outlet_on(d)}
+            mine = [s for s in world.shifts if s.agent_id == a.agent_id and s.day == d]
+            here = {s.outlet_id for s in mine}
+            covering = [s for s in mine if s.starts_at > s.work_from]  # at a neighbour's
+            assert here == {a.outlet_on(d)} or (
+                len(covering) == 1
+                and world.outlet(covering[0].outlet_id).region
+                == world.outlet(a.outlet_on(d)).region
+            )
+    assert any(s.starts_at > s.work_from for s in world.shifts), "nobody covered a colleague"
+    assert any(not s.recorded for s in world.shifts), "every dealer keeps a roster"
+    long_leave = [a for a in world.agents if len(a.leave) >= 7 and a.status == "on_leave"]
+    assert long_leave, "nobody on long leave at export time"
+    assert any(s.agent_id == long_leave[0].agent_id for s in world.shifts), (
+        "someone on leave now worked before it"
+    )
     roles = {a.role for a in world.agents}
     assert {"cs", "supervisor", "dealer", "backoffice", "system"} <= roles
     assert any(s.duty == "on_call" for s in world.shifts)

@@ -167,7 +167,7 @@ def simulate(
             "agents", [a.row() for a in world.agents] + planted.rows.pop("agents", [])
         )
         writer.write_rows("packages", packages_rows() + planted.rows.pop("packages", []))
-        writer.write_rows("shifts", [s.row() for s in world.shifts])
+        writer.write_rows("shifts", [s.row() for s in world.shifts if s.recorded])
         writer.write_rows("sessions", [s.session_row() for s in world.shifts])
         if progress:
             progress("world", 1, 1)

@@ -70,6 +70,8 @@ PROMO_SHARE = 0.08
 RENEW_P = 0.45  # chance an auto-renewing package is not renewed again at each period end
 DEACTIVATE_SHARE = 0.35
 LOCATION_RATE = 0.08  # handset location records per subscriber per day
+TRAVEL_PER_MILLE = 15  # subscribers away from home on a given day, per thousand
+VISITOR_SHARE = 0.03  # outlet activations for a subscriber visiting from another region
 COMPLAINT_RATE = 0.00025  # complaints per subscriber per day
 BAR_SHARE = 0.012  # postpaid lines barred for non-payment in a month
 NOTIFY_TYPES = (
@@ -166,6 +168,9 @@ class Background:
         self.s_day = np.array([s.day for s in sh], dtype=np.int32)
         self.s_start = np.array([s.session_start for s in sh], dtype=np.int64)
         self.s_end = np.array([s.session_end for s in sh], dtype=np.int64)
+        # customers are served from when the work starts (not at an early log-in) until the
+        # session ends, which may be a few minutes past the shift: the last customer
+        self.s_busy = np.array([max(s.session_start, s.work_from) for s in sh], dtype=np.int64)
         self.s_outlet = np.array([self.outlet_index[s.outlet_id] for s in sh], dtype=np.int32)
         kinds = {"service_center": 3, "dealer": 4, "call_center": 5}
         self.s_channel = np.array(
@@ -199,6 +204,17 @@ class Background:
         self.city_first = np.cumsum([0] + [len(r[2]) for r in REGIONS])[:-1]
         self.city_count = np.array([len(r[2]) for r in REGIONS])
         self.region_names = pa.array([r[0] for r in REGIONS])
+        flat = [c[0] for r in REGIONS for c in r[2]]
+        self.s_city = np.array(
+            [
+                flat.index(world.outlet(s.outlet_id).city or "")
+                if world.outlet(s.outlet_id).kind in ("service_center", "dealer")
+                and (world.outlet(s.outlet_id).city or "") in flat
+                else -1
+                for s in sh
+            ],
+            dtype=np.int64,
+        )
         self.barred: set[int] = set()
         self.unbarred: set[int] = set()
 
@@ -247,8 +263,8 @@ class Background:
             w = self.s_weight[sess]
             counts = rng.poisson(total * ASSISTED_SHARE * w / w.sum())
             ses_a = np.repeat(sess, counts).astype(np.int64)
-            lo = self.s_start[ses_a] + 120
-            hi = np.maximum(self.s_end[ses_a] - 120, lo + 1)
+            lo = self.s_busy[ses_a] + 120
+            hi = np.maximum(self.s_end[ses_a] - 60, lo + 1)
             at_a = lo + (rng.random(len(ses_a)) * (hi - lo)).astype(np.int64)
             sub_a = np.full(len(ses_a), -1, dtype=np.int64)
             region = self.s_region[ses_a]
@@ -260,7 +276,13 @@ class Background:
                 if k and len(members):
                     sub_a[m] = members[rng.integers(0, len(members), size=k)]
             keep = sub_a >= 0  # a region without subscribers gets no assisted activations
+            # nobody walks into an outlet at home on a day she is away
+            keep &= ~self.travelling(np.maximum(sub_a, 0), day)
             at_a, sub_a, ses_a = at_a[keep], sub_a[keep], ses_a[keep]
+            vis = self._visitors(rng, at_a, sub_a, ses_a)
+            # a visitor is away all day: no activation at an outlet back home that day
+            home = np.isin(sub_a, sub_a[vis]) & ~vis
+            at_a, sub_a, ses_a = at_a[~home], sub_a[~home], ses_a[~home]
         at = np.concatenate([at_self, at_a])
         sub = np.concatenate([sub_self, sub_a])
         chan = np.concatenate([chan_self, self.s_channel[ses_a]]).astype(np.int8)
@@ -481,6 +503,72 @@ class Background:
         names = [str(np.datetime64(m, "M")) for m in range(lo, int(months.max()) + 1)]
         return dict_col((months - lo).astype(np.int32), names)
 
+    def travelling(self, sub: np.ndarray, day: int) -> np.ndarray:
+        """Whether each subscriber is away from home on ``day`` (a fixed hash of both)."""
+        h = (sub.astype(np.int64) * 2654435761 + day * 40503) % 1000
+        return np.asarray(h < TRAVEL_PER_MILLE)
+
+    def travel_region(self, sub: np.ndarray) -> np.ndarray:
+        """Where a travelling subscriber is: one other region, always the same one."""
+        home = self.w.subscribers.region[sub].astype(np.int64)
+        return (home + 1 + sub.astype(np.int64) % (len(REGIONS) - 1)) % len(REGIONS)
+
+    def _visitors(
+        self, rng: np.random.Generator, at: np.ndarray, sub: np.ndarray, ses: np.ndarray
+    ) -> np.ndarray:
+        """Some outlet customers are visitors from another region: their handsets are seen in
+        the outlet's city around the activation (and at home earlier that day). Returns which."""
+        city = self.s_city[ses]
+        mask = (city >= 0) & (rng.random(len(ses)) < VISITOR_SHARE)
+        vis = np.flatnonzero(mask)
+        if not len(vis):
+            return mask
+        region = np.searchsorted(self.city_first, city[vis], side="right") - 1
+        subs = self.w.subscribers
+        for r in range(len(REGIONS)):
+            m = vis[region == r]
+            others = np.concatenate([x for i, x in enumerate(subs.members) if i != r])
+            if len(m) and len(others):
+                sub[m] = others[rng.integers(0, len(others), size=len(m))]
+        k = len(vis)
+        when = np.concatenate(
+            [
+                at[vis] - rng.integers(300, 3600, size=k),
+                at[vis] + rng.integers(300, 3600, size=k),
+                at[vis] - rng.integers(5 * 3600, 8 * 3600, size=k),
+            ]
+        )
+        home = subs.region[sub[vis]].astype(np.int64)
+        home_city = self.city_first[home] + (rng.random(k) * self.city_count[home]).astype(np.int64)
+        where = np.concatenate([city[vis], city[vis], home_city])
+        self._write_locations(rng, np.tile(sub[vis], 3), when, where)
+        return mask
+
+    def _write_locations(
+        self, rng: np.random.Generator, sub: np.ndarray, at: np.ndarray, city: np.ndarray
+    ) -> None:
+        k = len(sub)
+        region = np.searchsorted(self.city_first, city, side="right") - 1
+        cell = rng.integers(1000, 10000, size=k)
+        prefixes = pa.array([f"{c}-" for c in self.city_codes])
+        cell_id = pc.binary_join_element_wise(
+            pc.take(prefixes, pa.array(city)), pc.cast(pa.array(cell), pa.string()), ""
+        )
+        self.out.write(
+            "locations",
+            make_table(
+                "locations",
+                {
+                    "msisdn": msisdn_text(self.w.subscribers.msisdn[sub]),
+                    "at": at,
+                    "region": dict_col(region, self.region_names),
+                    "city": dict_col(city, self.city_names),
+                    "cell_id": cell_id,
+                },
+                k,
+            ),
+        )
+
     # ------------------------------------------------------------ the rest
 
     def _locations(self, rng: np.random.Generator, day: int, d: date) -> None:
@@ -490,6 +578,8 @@ class Background:
         if not k:
             return
         region = subs.region[chosen].astype(np.int64)
+        away = self.travelling(chosen, day)  # subscribers who travel are seen where they are
+        region[away] = self.travel_region(chosen[away])
         city = self.city_first[region] + (rng.random(k) * self.city_count[region]).astype(np.int64)
         at = local_seconds(d, 0, 7) + rng.integers(0, DAY, size=k)
         cell = rng.integers(1000, 10000, size=k)

@@ -210,6 +210,16 @@ class Planter:
         self.taken_days.add((o.outlet_id, d))
         return o, d
 
+    @staticmethod
+    def busy_from(s: Shift) -> int:
+        """When customers can be served in ``s``'s session: not before the work starts."""
+        return max(s.session_start, s.work_from or s.starts_at)
+
+    @staticmethod
+    def busy_until(s: Shift) -> int:
+        """...and not after the shift ends (sessions may run a few minutes past it)."""
+        return min(s.session_end, s.ends_at)
+
     def working_days(self, lo: int = 0, hi: int | None = None) -> list[int]:
         hi = self.days if hi is None else hi
         return [
@@ -240,6 +250,7 @@ class Planter:
                 s
                 for s in self.w.shifts
                 if s.duty == duty
+                and s.recorded
                 and lo <= s.day < hi
                 and self.w.outlet(s.outlet_id).kind == kind
                 and self.w.agent(s.agent_id).role in role
@@ -688,7 +699,7 @@ def owner_no_consent(p: Planter, case_id: str) -> PlantedScenario:
     victims, events, charges = [], [], []
     for _ in range(int(p.rng.integers(1, 4))):
         m = p.subject(home)
-        at = int(p.rng.integers(s.session_start + 900, s.session_end - 900))
+        at = int(p.rng.integers(p.busy_from(s) + 900, p.busy_until(s) - 900))
         pkg = p.package()
         events.append(p.in_session(s, at, m, pkg, consent=None))
         charges.append(p.charge(m, at, pkg, PACKAGES[pkg][2]))
@@ -850,7 +861,7 @@ def dealer_mass_activation(p: Planter, case_id: str) -> PlantedScenario:
     home = p.region_of(o)
     victims, events, charges = [], [], []
     n = int(p.rng.integers(8, 16))
-    times = np.sort(p.rng.integers(s.session_start + 600, s.session_end - 600, size=n))
+    times = np.sort(p.rng.integers(p.busy_from(s) + 600, p.busy_until(s) - 600, size=n))
     for at in times:
         m = p.subject(home)
         pkg = p.package(high=True)
@@ -1128,7 +1139,7 @@ def oncall_consented(p: Planter, case_id: str) -> PlantedScenario:
     victims, events, consents = [], [], []
     for _ in range(int(p.rng.integers(1, 3))):
         m = p.subject(home)
-        at = int(p.rng.integers(s.session_start + 300, s.session_end - 300))
+        at = int(p.rng.integers(p.busy_from(s) + 300, p.busy_until(s) - 300))
         p.locate(m, at - 900, home, o.city)
         c = p.consent(m, at - int(p.rng.integers(60, 300)))
         pkg = p.package()
@@ -1160,12 +1171,16 @@ def covering_agent(p: Planter, case_id: str) -> PlantedScenario:
     dev, ip = b.new_terminal()
     assert b.opens is not None and b.closes is not None
     start, end = p.at(b, day, 0) + b.opens, p.at(b, day, 0) + b.closes
-    s = p.shift(a, b, day, start, end, "regular", (start + 300, end - 300, dev, ip))
+    # the roster entry for the day was made late: it says she began a few minutes after she did
+    late = int(p.rng.integers(3, 13)) * 60
+    s = p.shift(a, b, day, start + late, end, "regular", (start - 120, end - 300, dev, ip))
     region = p.region_of(b)
     victims, events, consents = [], [], []
-    for _ in range(int(p.rng.integers(2, 4))):
+    for k in range(int(p.rng.integers(2, 4))):
         m = p.subject(region)
-        at = int(p.rng.integers(s.session_start + 600, s.session_end - 600))
+        at = int(p.rng.integers(start + 60, start + late - 30))  # the first customer: early
+        if k:
+            at = int(p.rng.integers(p.busy_from(s) + 600, p.busy_until(s) - 600))
         c = p.consent(
             m, at - int(p.rng.integers(60, 300)), str(p.choice(["sms_otp", "signed_form"]))
         )
@@ -1179,8 +1194,9 @@ def covering_agent(p: Planter, case_id: str) -> PlantedScenario:
         "covering_agent",
         victims,
         a.agent_id,
-        f"{a.person} ({a.agent_id}) of {home_o.name} covered {b.name} on {p.day_date(day)}, rostered there and logged in on "
-        f"one of its terminals, and activated {len(events)} packages with verified consent.",
+        f"{a.person} ({a.agent_id}) of {home_o.name} covered {b.name} on {p.day_date(day)}, rostered there (the entry "
+        f"made late, {late // 60} minutes after she began) and logged in on one of its terminals, and activated "
+        f"{len(events)} packages with verified consent, the first before the roster says she began.",
     )
     case.add("provisioning", *events)
     case.add("consents", *consents)
@@ -1193,7 +1209,7 @@ def consented_forgot(p: Planter, case_id: str) -> PlantedScenario:
     o, day, s = p.staffed("service_center", lo=0, hi=p.days - 1)
     home = p.region_of(o)
     m = p.subject(home)
-    at = int(p.rng.integers(s.session_start + 900, s.session_end - 900))
+    at = int(p.rng.integers(p.busy_from(s) + 900, p.busy_until(s) - 900))
     p.locate(m, at - 600, home, o.city)
     c = p.consent(m, at - int(p.rng.integers(60, 300)), str(p.choice(["sms_otp", "signed_form"])))
     pkg = p.package()
@@ -1234,7 +1250,7 @@ def busy_outlet(p: Planter, case_id: str) -> PlantedScenario:
     for k in range(int(p.rng.integers(30, 61))):
         s = staff[k % len(staff)]
         m = p.subject(home)
-        at = int(p.rng.integers(s.session_start + 300, s.session_end - 300))
+        at = int(p.rng.integers(p.busy_from(s) + 300, p.busy_until(s) - 300))
         c = p.consent(m, at - int(p.rng.integers(30, 240)))
         pkg = p.package()
         events.append(p.in_session(s, at, m, pkg, consent=c))

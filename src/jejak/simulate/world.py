@@ -9,8 +9,18 @@ arrays. The world is legitimate by construction:
 - staff work regular shifts inside opening hours, some evenings an on-call
   shift until 22:00, take leave, transfer between outlets of a region, leave
   the company (their ID's validity ends) or join it;
-- every shift has one log-in session on the agent's own terminal, starting
-  after the shift starts and ending before it ends;
+- every shift has one log-in session on the agent's own terminal, as real
+  staff work: some log in a few minutes before the shift starts and log out a
+  few minutes after it ends (finishing the last customer), and about one in ten
+  habitually logs in 20-40 minutes early;
+- colleagues cover a neighbouring service centre of their region for a day,
+  on one of its terminals, with the roster entry made late (the shift recorded
+  as starting a few minutes after they began);
+- leave is sometimes long (two to six weeks) and runs past the export's end,
+  so HR's status, taken at export time, says ``on_leave`` of someone who
+  worked normally before;
+- a third of the dealers keep no roster: their sessions are on record, their
+  shifts are not;
 - dealers (role ``dealer``) work 09:00-21:00 at their dealer outlet, the call
   centre around the clock in three shifts, self-service and the system need
   no staff.
@@ -258,6 +268,8 @@ class Agent:
     hired_day: int = 0
     group: int = 0  # call-centre shift group / dealer day off
     terminals: dict[str, tuple[str, str]] = field(default_factory=dict)
+    #: minutes this person habitually logs in before her shift (0: no such habit)
+    early_habit: int = 0
 
     def outlet_on(self, day: int) -> str:
         here = self.postings[0][1]
@@ -300,6 +312,10 @@ class Shift:
     device_id: str = ""
     source_ip: str = ""
     auth: str = "password"
+    #: when work under the shift really began (a covering colleague's entry is made late)
+    work_from: int = 0
+    #: False for the shifts of dealers who keep no roster: the session exists, the shift not
+    recorded: bool = True
 
     def row(self) -> dict[str, object]:
         return {
@@ -572,11 +588,16 @@ def _staff(
             a.leave = set(range(first, min(days, first + int(rng.integers(3, 9)))))
             if days - 1 in a.leave:
                 a.status = "on_leave"
-        elif u < 0.07:  # left the company: the ID's validity ends
+        elif u < 0.065:  # long leave (parental, sick): two to six weeks, HR says on_leave now
+            first = int(rng.integers(max(2, days // 3), days - 1))
+            a.leave = set(range(first, min(days, first + int(rng.integers(14, 43)))))
+            if days - 1 in a.leave:
+                a.status = "on_leave"
+        elif u < 0.08:  # left the company: the ID's validity ends
             a.gone_from = int(rng.integers(2, days - 1))
             a.valid_to = start + timedelta(days=a.gone_from - 1)
             a.status = "terminated"
-        elif u < 0.10:  # transferred to another service centre of the region
+        elif u < 0.11:  # transferred to another service centre of the region
             home = a.outlet_id
             others = [o for o in by_region[outlets_region(outlets, home)] if o.outlet_id != home]
             if others:
@@ -585,9 +606,12 @@ def _staff(
                 a.postings.append((first, new.outlet_id))
                 a.outlet_id = new.outlet_id
                 a.terminals[new.outlet_id] = new.new_terminal()
-        elif u < 0.12:  # joined during the export
+        elif u < 0.13:  # joined during the export
             a.hired_day = int(rng.integers(1, days - 1))
             a.valid_from = start + timedelta(days=a.hired_day)
+    for a in agents:  # about one in ten logs in well before her shift, every day
+        if a.role in ("cs", "supervisor", "dealer") and rng.random() < 0.1:
+            a.early_habit = int(rng.integers(20, 41))
     return agents
 
 
@@ -606,16 +630,38 @@ def _roster(
             if a not in staff[oid]:
                 staff[oid].append(a)
 
-    def add(a: Agent, o: Outlet, day: int, start: int, end: int, duty: str, auth: str) -> None:
-        s = Shift(f"SH{len(shifts) + 1:08d}", a.agent_id, o.outlet_id, start, end, duty, day)
+    unrostered = {
+        o.outlet_id for o in outlets if o.kind == "dealer" and int(o.outlet_id[2:]) % 3 == 0
+    }
+    by_region: dict[str, list[Outlet]] = defaultdict(list)
+    for o in outlets:
+        if o.kind == "service_center":
+            by_region[o.region].append(o)
+
+    def add(
+        a: Agent, o: Outlet, day: int, start: int, end: int, duty: str, auth: str, late: int = 0
+    ) -> None:
+        """A shift from ``start`` to ``end``; ``late``: seconds by which its entry lags the work."""
+        s = Shift(f"SH{len(shifts) + 1:08d}", a.agent_id, o.outlet_id, start + late, end, duty, day)
+        s.work_from = start
         if duty == "on_call":  # logged in for part of the evening
             s.session_start = start + int(rng.integers(20, 90)) * 60
             s.session_end = end - int(rng.integers(10, 50)) * 60
         else:
-            s.session_start = start + int(rng.integers(60, 600))
-            s.session_end = end - int(rng.integers(60, 600))
+            u = rng.random()
+            if a.early_habit:
+                s.session_start = start - (a.early_habit + int(rng.integers(-3, 4))) * 60
+            elif u < 0.35:  # a few minutes early
+                s.session_start = start - int(rng.integers(60, 720))
+            else:
+                s.session_start = start + int(rng.integers(60, 600))
+            if rng.random() < 0.3:  # the last customer, after the end
+                s.session_end = end + int(rng.integers(60, 720))
+            else:
+                s.session_end = end - int(rng.integers(60, 600))
         s.device_id, s.source_ip = a.terminals[o.outlet_id]
         s.auth = auth
+        s.recorded = o.outlet_id not in unrostered
         shifts.append(s)
 
     for day, d in enumerate(cal.dates):
@@ -633,6 +679,31 @@ def _roster(
                 for a in here:
                     add(a, o, day, start, end, "regular", "password_otp")
                 cs = [a for a in here if a.role == "cs"]
+                others = [b for b in by_region[o.region] if b.outlet_id != o.outlet_id and b.opens]
+                if len(cs) >= 2 and others and rng.random() < 0.04:
+                    # one of them covers a neighbouring centre today; the roster entry is late
+                    a = cs[int(rng.integers(len(cs)))]
+                    b = others[int(rng.integers(len(others)))]
+                    mine = (
+                        i
+                        for i, x in enumerate(shifts)
+                        if x.agent_id == a.agent_id and x.day == day and x.duty == "regular"
+                    )
+                    shifts.pop(next(mine))
+                    if b.outlet_id not in a.terminals:
+                        a.terminals[b.outlet_id] = b.new_terminal()
+                    assert b.opens is not None and b.closes is not None
+                    add(
+                        a,
+                        b,
+                        day,
+                        local_seconds(d, b.opens, b.offset),
+                        local_seconds(d, b.closes, b.offset),
+                        "regular",
+                        "password_otp",
+                        late=int(rng.integers(3, 13)) * 60,
+                    )
+                    cs = [c for c in cs if c is not a]
                 if cs and rng.random() < 0.5:
                     a = cs[(day + int(o.outlet_id[2:])) % len(cs)]
                     add(
@@ -660,6 +731,7 @@ def _roster(
                     start = local_seconds(d, h0 * 3600, o.offset)
                     add(a, o, day, start, start + 8 * 3600, "regular", "sso")
     for i, s in enumerate(shifts):
+        s.shift_id = f"SH{i + 1:08d}"
         s.session_id = f"SE{i + 1:09d}"
     return shifts
 
