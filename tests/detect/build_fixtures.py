@@ -35,6 +35,7 @@ FIELDS = {
     "charges": "charge_id,msisdn,cycle,at,package_id,amount,kind,description",
     "complaints": "complaint_id,msisdn,opened_at,channel,category,summary,disputed_charge_ids,disputed_amount,status,closed_at,resolution",
     "line_actions": "action_id,msisdn,at,action,reason,amount_due,agent_id",
+    "notifications": "notification_id,msisdn,at,channel,type,package_id,text",
     "locations": "msisdn,at,region,city,cell_id",
 }
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -57,11 +57,21 @@ def test_lifts_the_bar(seed_json: dict) -> None:
     assert seed_json["remedy"]["bar_id"] == "LA000001"
 
 
-def test_compensates_the_barred_days(seed_json: dict) -> None:
-    # as_of defaults to the latest record (the SMS telling of the bar, one minute after it)
-    assert seed_json["as_of"] == "2017-03-10T02:01:00+00:00"
-    assert seed_json["remedy"]["barred_days"] == 1
-    assert seed_json["remedy"]["compensation"] == Policy().compensation_per_day_bar_all
+def test_a_report_made_today_compensates_until_today(seed_json: dict) -> None:
+    """as_of defaults to now: no unbar is on record, so the bar is still in force and the
+    compensation runs to the moment of the report (not 1 day, the old default's figure)."""
+    as_of = datetime.fromisoformat(seed_json["as_of"])
+    assert datetime.now(UTC) - as_of < timedelta(hours=1)
+    days = (as_of - datetime(2017, 3, 10, 2, tzinfo=UTC)).days + 1
+    assert seed_json["remedy"]["barred_days"] == days > 6 * 7
+    assert seed_json["remedy"]["compensation"] == days * Policy().compensation_per_day_bar_all
+    assert "still in force" in seed_json["remedy"]["reason"]
+    assert "compensation keeps accruing" in seed_json["remedy"]["reason"]
+
+
+def test_six_weeks_after_the_bar_compensates_six_weeks(seed_home_detected: Path) -> None:
+    r = investigate(Store(seed_home_detected), SEED_MSISDN, as_of="2017-04-21T09:00:00+07:00")
+    assert (r.remedy.barred_days, r.remedy.compensation) == (42, 42 * 50_000)
 
 
 # ------------------------------------------------------------ the structure
@@ -193,7 +203,9 @@ def test_policy_file_sets_the_rates(seed_home_detected: Path, tmp_path: Path) ->
 
 
 def test_by_complaint_alone(seed_home_detected: Path, seed_json: dict) -> None:
-    r = investigate(Store(seed_home_detected), complaint_id=SEED_COMPLAINT).to_dict()
+    r = investigate(
+        Store(seed_home_detected), complaint_id=SEED_COMPLAINT, as_of=seed_json["as_of"]
+    ).to_dict()
     assert r["msisdn"] == SEED_MSISDN
     assert r == seed_json
 

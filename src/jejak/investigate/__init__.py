@@ -32,10 +32,11 @@ there are none it says ``none``. Refreshing them is an explicit write:
 (they corroborate; the records decide), so a report is the same with or
 without them but for its ``findings``.
 
-**Determinism.** ``as_of`` is the moment the report is made for: compensation
-for a barred line runs until it. It defaults to the time of the subscriber's
-latest record, so the same data gives the same report; a given ``as_of`` may not
-be earlier than that record.
+**As of when.** ``as_of`` is the moment the report is made for: compensation
+for a barred line runs until it, and a bar still in force then is said to be.
+It defaults to now — a report made today speaks of today — so give ``as_of`` for
+a report that must come out the same tomorrow; a given ``as_of`` may not be
+earlier than the subscriber's latest record.
 
 Example::
 
@@ -123,8 +124,10 @@ def investigate(
     dossier = gather(store, msisdn, complaint_id)
     latest = latest_at(dossier)
     when = parse_as_of(as_of)
-    if when is None:
-        when = latest or datetime(1970, 1, 1, tzinfo=UTC)
+    if when is None:  # a report made today speaks of today (a bar still in force, say)
+        when = datetime.now(UTC)
+        if latest is not None and when < latest:
+            when = latest
     elif latest is not None and when < latest:
         raise UsageError(
             "--as-of",
@@ -161,6 +164,7 @@ def investigate(
         billing_errors=billing_errors,
         line_actions=dossier.records.get("line_actions", []),
         complaint=dossier.complaint,
+        complaints=dossier.records.get("complaints", []),
         as_of=when,
         policy=pol,
         local=lambda t: local(t, pol.timezone),

@@ -33,6 +33,7 @@ from zoneinfo import ZoneInfo
 from jejak.investigate.evidence import Dossier, location_id
 from jejak.investigate.i18n import local
 from jejak.investigate.remedy import Policy
+from jejak.investigate.renewals import chain_origin
 from jejak.investigate.report import Action, Code, Evidence
 from jejak.schema import parse_open_days
 
@@ -122,6 +123,18 @@ def _consent(dossier: Dossier, event: dict[str, Any]) -> dict[str, Any] | None:
     return None
 
 
+def renewed_from(dossier: Dossier, ev: dict[str, Any]) -> dict[str, Any]:
+    """The action whose consent ``ev`` carries: itself, or for an unbroken chain of
+    renewals the activation at its start (:mod:`~jejak.investigate.renewals`)."""
+    origin, _broken = chain_origin(
+        dossier.records.get("provisioning", []),
+        ev,
+        dossier.records.get("notifications", []),
+        dossier.packages,
+    )
+    return origin
+
+
 def disputed_events(dossier: Dossier) -> dict[str, list[str]]:
     """event_id -> the disputed charges it explains: for each disputed package charge, the
     latest activation, renewal or change of that package on the line before it."""
@@ -142,6 +155,7 @@ def disputed_events(dossier: Dossier) -> dict[str, list[str]]:
         ]
         if before:
             ev = max(before, key=lambda p: (p["at"], p["event_id"]))
+            ev = renewed_from(dossier, ev)  # a renewal is weighed as the activation it renews
             out.setdefault(ev["event_id"], []).append(ch["charge_id"])
     return out
 

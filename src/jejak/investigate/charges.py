@@ -36,6 +36,7 @@ from typing import Any
 
 from jejak.investigate.evidence import Dossier
 from jejak.investigate.i18n import idr
+from jejak.investigate.renewals import chain_origin
 from jejak.investigate.report import Code, Evidence, iso
 
 START_ACTIONS = ("activate", "renew", "modify")
@@ -54,6 +55,7 @@ BILLING_ERRORS = (
 def check_charges(dossier: Dossier, unconsented: set[str]) -> list[dict[str, Any]]:
     """Every charge of the line with its evidence; ``unconsented``: event ids without verified consent."""
     prov = dossier.records.get("provisioning", [])
+    notes = dossier.records.get("notifications", [])
     disputed = set((dossier.complaint or {}).get("disputed_charge_ids") or [])
     out = []
     for ch in dossier.records.get("charges", []):
@@ -129,7 +131,12 @@ def check_charges(dossier: Dossier, unconsented: set[str]) -> list[dict[str, Any
                             [cid, sid],
                         )
                     )
-            if sid in unconsented:
+            origin, _broken = chain_origin(prov, last_start, notes, dossier.packages)
+            if origin["event_id"] in unconsented:  # a renewal is only as good as its chain
+                oid = origin["event_id"]
+                ids = [cid, sid] + ([oid] if oid != sid else [])
+                evs.append(Evidence(Code.CHARGE_FROM_UNCONSENTED, {**p, "event": oid}, ids))
+            elif sid in unconsented:
                 evs.append(Evidence(Code.CHARGE_FROM_UNCONSENTED, {**p, "event": sid}, [cid, sid]))
             if not evs:
                 evs.append(

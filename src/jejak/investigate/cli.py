@@ -45,7 +45,7 @@ def investigate(
         str | None,
         typer.Option(
             "--as-of",
-            help="The moment the report is made for (ISO 8601 with offset, or a date); default: the subscriber's latest record.",
+            help="The moment the report is made for (ISO 8601 with offset, or a date); default: now.",
         ),
     ] = None,
     fmt: Annotated[str, typer.Option("--format", help="text, json or html.")] = "text",

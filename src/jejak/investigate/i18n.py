@@ -203,6 +203,18 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "Lift the bar {action} placed on {when} over the disputed amount, and compensate {days} day(s) barred at {rate} a day: {compensation}.",
         "id": "Cabut blokir {action} sejak {when} atas jumlah yang disanggah, dan beri kompensasi {days} hari terblokir dengan {rate} per hari: {compensation}.",
     },
+    "REMEDY_UNBAR_DISPUTE": {
+        "en": "Lift the bar {action} placed on {when} while complaint {complaint}, disputing that amount, was open: a line may not be barred over a disputed amount until the complaint is decided and the subscriber has had notice. Compensate {days} day(s) barred at {rate} a day: {compensation}.",
+        "id": "Cabut blokir {action} sejak {when} yang dipasang saat keluhan {complaint}, yang menyanggah jumlah itu, masih terbuka: nomor tidak boleh diblokir atas jumlah yang disanggah sebelum keluhan diputus dan pelanggan diberi tahu. Beri kompensasi {days} hari terblokir dengan {rate} per hari: {compensation}.",
+    },
+    "REMEDY_DISPUTE_BAR": {
+        "en": "The bar {action} placed on {when} while complaint {complaint}, disputing that amount, was open wronged the subscriber until the complaint was decided on {decided}: compensate {days} day(s) barred at {rate} a day: {compensation}.",
+        "id": "Blokir {action} sejak {when} yang dipasang saat keluhan {complaint}, yang menyanggah jumlah itu, masih terbuka merugikan pelanggan sampai keluhan diputus pada {decided}: beri kompensasi {days} hari terblokir dengan {rate} per hari: {compensation}.",
+    },
+    "REMEDY_STILL_BARRED": {
+        "en": "The bar {action} is still in force on {as_of}: compensation keeps accruing at {rate} a day until it is lifted.",
+        "id": "Blokir {action} masih berlaku pada {as_of}: kompensasi terus bertambah {rate} per hari sampai blokir dicabut.",
+    },
     "REMEDY_BAR_STANDS": {
         "en": "The bar {action} is not over an amount the evidence disputes; it is left to the billing process.",
         "id": "Blokir {action} tidak terkait jumlah yang disanggah; diserahkan ke proses penagihan.",

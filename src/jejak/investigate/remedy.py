@@ -11,16 +11,24 @@ The remedy, when the verdict holds the operator liable:
   with a billing error (after the package ended, during its promo, above its
   price, without any activation);
 - **unbar** the line when its latest line action is a bar for non-payment of no
-  more than the refunded amount (the bar is over money that was never owed), or
-  a bar placed while a complaint disputing the amount was open;
+  more than the refunded amount (the bar is over money that was never owed);
 - **compensate** each day such a bar lasted — until the unbar on record or, if
   none, until ``as_of`` — at ``compensation_per_day_bar_all`` (or
   ``…_bar_outgoing``), counting every started day, capped at
   ``compensation_cap`` when one is set.
 
-When the operator is not liable nothing is refunded except charges with a
+Whatever the verdict, a bar for non-payment placed while a complaint disputing
+that amount was open (:func:`open_dispute`) is a wrong of its own: a line may
+not be barred over a disputed amount until the complaint is decided and the
+subscriber has had notice. The remedy lifts it and compensates the days barred
+while the dispute was open (until the unbar on record, the complaint's closing
+or ``as_of``, whichever is first), even when the charges stand. A bar still in
+force at ``as_of`` is said to be (``REMEDY_STILL_BARRED``): compensation keeps
+accruing until it is lifted.
+
+When the operator is not liable nothing else is refunded except charges with a
 billing error (a consented package still cannot be billed after it ended), and
-the bar stands.
+any other bar stands.
 
 Example::
 
@@ -103,6 +111,27 @@ def barred_days(start: datetime, end: datetime) -> int:
     return math.ceil(seconds / 86400) if seconds > 0 else 0
 
 
+def open_dispute(bar: dict[str, Any], complaints: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The complaint that disputed the amount a non-payment ``bar`` enforces and was open when
+    the bar was placed (opened before it, not closed before it: export 1.1), or None.
+
+    A complaint disputes the amount when its disputed amount is at least the amount due.
+    """
+    if bar.get("reason") != "non_payment":
+        return None
+    due = int(bar.get("amount_due") or 0)
+    for c in sorted(complaints, key=lambda c: (c["opened_at"], c["complaint_id"])):
+        closed = c.get("closed_at") if c.get("status") == "closed" else None
+        if (
+            c["opened_at"] <= bar["at"]
+            and (closed is None or closed > bar["at"])
+            and int(c.get("disputed_amount") or 0) > 0
+            and due <= int(c.get("disputed_amount") or 0)
+        ):
+            return c
+    return None
+
+
 def remedy(
     *,
     liable: bool,
@@ -112,6 +141,7 @@ def remedy(
     line_actions: list[dict[str, Any]],
     complaint: dict[str, Any] | None,
     as_of: datetime,
+    complaints: list[dict[str, Any]] | None = None,
     policy: Policy,
     local: Any,
 ) -> Remedy:
@@ -136,17 +166,19 @@ def remedy(
         bar = bars[-1]
         bar_id = bar["action_id"]
         lifted = [a for a in acts if a["action"] == "unbar" and a["at"] >= bar["at"]]
+        for_debt = bar.get("reason") == "non_payment"
         over_refund = (
-            bar.get("reason") == "non_payment" and 0 < int(bar.get("amount_due") or 0) <= refund
+            liable and refund > 0 and for_debt and 0 < int(bar.get("amount_due") or 0) <= refund
         )
-        over_dispute = (
-            complaint is not None
-            and bar.get("reason") == "non_payment"
-            and complaint["opened_at"] <= bar["at"]
-            and bool(set(complaint.get("disputed_charge_ids") or []) & set(ids))
-        )
-        if liable and refund > 0 and (over_refund or over_dispute):
+        dispute = open_dispute(bar, complaints or ([complaint] if complaint else []))
+        if over_refund or dispute is not None:
+            # over money never owed: until lifted; over a dispute only (the charges stand):
+            # until lifted or until the complaint was decided, whichever came first
             end = lifted[0]["at"] if lifted else as_of
+            decided = None
+            if not over_refund and dispute is not None and dispute.get("closed_at") is not None:
+                decided = dispute["closed_at"]
+                end = min(end, decided)
             days = barred_days(bar["at"], end)
             rate = (
                 policy.compensation_per_day_bar_all
@@ -156,20 +188,37 @@ def remedy(
             comp = days * rate
             if policy.compensation_cap is not None:
                 comp = min(comp, policy.compensation_cap)
-            unbar = not lifted
-            lines.append(
-                Evidence(
-                    Code.REMEDY_UNBAR,
-                    {
-                        "action": bar_id,
-                        "when": local(bar["at"]),
-                        "days": days,
-                        "rate": idr(rate),
-                        "compensation": idr(comp),
-                    },
-                    [bar_id, *(a["action_id"] for a in lifted[:1])],
+            # once the complaint is decided (and the charges stand) the bar enforces a debt
+            unbar = not lifted and (over_refund or decided is None or decided > as_of)
+            params = {
+                "action": bar_id,
+                "when": local(bar["at"]),
+                "days": days,
+                "rate": idr(rate),
+                "compensation": idr(comp),
+            }
+            bar_ids = [bar_id, *(a["action_id"] for a in lifted[:1])]
+            if over_refund:
+                lines.append(Evidence(Code.REMEDY_UNBAR, params, bar_ids))
+            else:
+                assert dispute is not None
+                cid = dispute["complaint_id"]
+                if unbar or decided is None:
+                    code, extra = Code.REMEDY_UNBAR_DISPUTE, {"complaint": cid}
+                else:
+                    code, extra = (
+                        Code.REMEDY_DISPUTE_BAR,
+                        {"complaint": cid, "decided": local(decided)},
+                    )
+                lines.append(Evidence(code, {**params, **extra}, [*bar_ids, cid]))
+            if unbar:
+                lines.append(
+                    Evidence(
+                        Code.REMEDY_STILL_BARRED,
+                        {"action": bar_id, "as_of": local(as_of), "rate": idr(rate)},
+                        [bar_id],
+                    )
                 )
-            )
         elif not lifted:
             lines.append(Evidence(Code.REMEDY_BAR_STANDS, {"action": bar_id}, [bar_id]))
     return Remedy(

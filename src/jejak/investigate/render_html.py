@@ -87,7 +87,9 @@ def timeline_svg(report: Report, lang: str) -> Markup:
     if report.remedy.bar_id:
         marked.add(report.remedy.bar_id)
     t0 = chron[0].at - timedelta(days=3)
-    t1 = max(chron[-1].at, report.as_of) + timedelta(days=3)
+    # a report made long after the last record marks its moment only when it is near
+    show_as_of = report.as_of <= chron[-1].at + timedelta(days=90)
+    t1 = (max(chron[-1].at, report.as_of) if show_as_of else chron[-1].at) + timedelta(days=3)
     left, right, top, lane_h = 130.0, 960.0, 20.0, 26.0
     height = top + lane_h * len(LANES) + 60
     parts = [
@@ -130,11 +132,12 @@ def timeline_svg(report: Report, lang: str) -> Markup:
             parts.append(
                 f'<text x="{x:.1f}" y="{y - 9:.1f}" text-anchor="middle" class="mark">{escape(c.record_id)}</text>'
             )
-    x = _x(report.as_of, t0, t1, left, right)
-    parts.append(
-        f'<line x1="{x:.1f}" y1="{top - 8}" x2="{x:.1f}" y2="{axis_y}" class="asof"/>'
-        f'<text x="{x:.1f}" y="{top - 10}" text-anchor="middle" class="tick">{escape(label("as_of", lang))}</text>'
-    )
+    if show_as_of:
+        x = _x(report.as_of, t0, t1, left, right)
+        parts.append(
+            f'<line x1="{x:.1f}" y1="{top - 8}" x2="{x:.1f}" y2="{axis_y}" class="asof"/>'
+            f'<text x="{x:.1f}" y="{top - 10}" text-anchor="middle" class="tick">{escape(label("as_of", lang))}</text>'
+        )
     parts.append("</svg>")
     return Markup("".join(parts))
 
