@@ -187,7 +187,11 @@ def investigate(
         remedy=rem,
         policy=pol.model_dump(),
         alerts_source=source,
-        timezone=pol.timezone,
+        # one time zone per report: the disputed outlet's, else the policy's
+        timezone=next(
+            (a.outlet["timezone"] for a in acts if a.outlet and a.outlet.get("timezone")),
+            pol.timezone,
+        ),
     )
     return report
 

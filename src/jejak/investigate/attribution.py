@@ -431,16 +431,12 @@ def roster_facts(act: Act, roster: Roster) -> list[Evidence]:
         role = (act.agent or {}).get("role") or "?"
         params = {"agent": agent_id, "person": pname, "role": role}
         return [Evidence(Code.OWNER_NOT_ROSTERED_STAFF, params, [eid])]
-    shifts_txt = (
-        "; that day: "
-        + ", ".join(
-            f"{s['shift_id']} {local(s['starts_at'], tz)[-9:-4]}-{local(s['ends_at'], tz)[-9:-4]}"
-            for s in roster.day_shifts
-        )
-        if roster.day_shifts
-        else ""
+    zone = ZoneInfo(tz)
+    that_day = ", ".join(  # the words around it ("that day") are the reader's language's
+        f"{s['shift_id']} {s['starts_at'].astimezone(zone):%H:%M}-{s['ends_at'].astimezone(zone):%H:%M}"
+        for s in roster.day_shifts
     )
-    params = {"person": pname, "agent": agent_id, "when": act.when, "shifts": shifts_txt}
+    params = {"person": pname, "agent": agent_id, "when": act.when, "that_day": that_day}
     out = [
         Evidence(
             Code.OWNER_NOT_ON_SHIFT, params, [eid, *(s["shift_id"] for s in roster.day_shifts)]

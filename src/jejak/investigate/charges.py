@@ -35,7 +35,7 @@ from datetime import timedelta
 from typing import Any
 
 from jejak.investigate.evidence import Dossier
-from jejak.investigate.i18n import idr
+from jejak.investigate.i18n import idr, local
 from jejak.investigate.renewals import chain_origin
 from jejak.investigate.report import Code, Evidence, iso
 
@@ -50,6 +50,12 @@ BILLING_ERRORS = (
     "CHARGE_ABOVE_PRICE",
     "CHARGE_NO_PROVISIONING",
 )
+
+
+def _zone(dossier: Dossier, event: dict[str, Any]) -> str:
+    return (dossier.outlets.get(event.get("outlet_id") or "") or {}).get(
+        "timezone"
+    ) or "Asia/Jakarta"
 
 
 def check_charges(dossier: Dossier, unconsented: set[str]) -> list[dict[str, Any]]:
@@ -97,7 +103,8 @@ def check_charges(dossier: Dossier, unconsented: set[str]) -> list[dict[str, Any
                     {
                         **p,
                         "end_event": last_end["event_id"],
-                        "end_at": last_end["at"].date().isoformat(),
+                        # the moment, in the end event's outlet's zone (as the chronology says it)
+                        "end_at": local(last_end["at"], _zone(dossier, last_end)),
                     },
                     [cid, last_end["event_id"]],
                 )

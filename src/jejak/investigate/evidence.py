@@ -267,16 +267,16 @@ def latest_at(dossier: Dossier) -> datetime | None:
 
 
 def _chron_params(kind: str, r: dict[str, Any], dossier: Dossier) -> dict[str, Any]:
+    """The raw values of a chronology line (the words are :func:`~.i18n.chronology_summary`'s)."""
     if kind == "provisioning":
-        by = f" by user ID {r['agent_id']}" if r.get("agent_id") else ""
         outlet = dossier.outlets.get(r.get("outlet_id") or "", {}).get("name") or r.get("outlet_id")
         return {
             "action": r["action"],
             "package": r.get("package_id") or "",
             "channel": r.get("channel") or "",
-            "by": by,
-            "outlet": f" at {outlet}" if outlet else "",
-            "consent": f", consent {r['consent_id']}" if r.get("consent_id") else ", no consent",
+            "agent": r.get("agent_id") or None,
+            "outlet": outlet or None,
+            "consent": r.get("consent_id") or None,
         }
     if kind == "consents":
         return {
@@ -288,14 +288,13 @@ def _chron_params(kind: str, r: dict[str, Any], dossier: Dossier) -> dict[str, A
             "kind": r.get("kind"),
             "amount": idr(r.get("amount")),
             "cycle": r.get("cycle"),
-            "package": f" for {r['package_id']}" if r.get("package_id") else "",
+            "package": r.get("package_id") or None,
             "description": r.get("description") or "",
         }
     if kind == "notifications":
         return {"channel": r.get("channel"), "type": r.get("type"), "text": r.get("text") or ""}
     if kind == "line_actions":
-        amt = f", {idr(r['amount_due'])} due" if r.get("amount_due") else ""
-        return {"action": r.get("action"), "reason": r.get("reason"), "amount": amt}
+        return {"action": r.get("action"), "reason": r.get("reason"), "due": r.get("amount_due")}
     if kind == "complaints":
         return {
             "channel": r.get("channel"),

@@ -169,6 +169,11 @@ def _alert_evidence(alert: dict[str, Any]) -> Evidence:
             "rule": alert["rule"],
             "severity": alert["severity"],
             "explanation": alert["explanation"],
+            # the alert's fields, for its words in another language (i18n.ALERT_ID)
+            "agent_id": alert.get("agent_id"),
+            "msisdn": alert.get("msisdn"),
+            "outlet_id": alert.get("outlet_id"),
+            "at": str(alert.get("at") or ""),
         },
         list(alert.get("record_ids") or []),
     )

@@ -17,7 +17,8 @@ Example::
 
 from __future__ import annotations
 
-from datetime import datetime
+import re
+from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -75,8 +76,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "id": "{outlet} sedang tutup pada {when} (buka {hours}).",
     },
     "OWNER_NOT_ON_SHIFT": {
-        "en": "{person}, to whom user ID {agent} is issued, had no shift at {when}{shifts}.",
-        "id": "{person}, pemilik user ID {agent}, tidak sedang bertugas pada {when}{shifts}.",
+        "en": "{person}, to whom user ID {agent} is issued, had no shift at {when}{that_day}.",
+        "id": "{person}, pemilik user ID {agent}, tidak sedang bertugas pada {when}{that_day}.",
     },
     "OWNER_ELSEWHERE": {
         "en": "{person}, to whom user ID {agent} is issued, was rostered at {other} (shift {shift}), not at {outlet}.",
@@ -227,6 +228,9 @@ LABELS: dict[str, dict[str, str]] = {
     "subscriber": {"en": "Subscriber", "id": "Pelanggan"},
     "complaint": {"en": "Complaint", "id": "Keluhan"},
     "as_of": {"en": "Report as of", "id": "Laporan per"},
+    "times_in": {"en": "times in", "id": "semua waktu dalam"},
+    "number": {"en": "Number", "id": "Nomor"},
+    "alert": {"en": "Alert", "id": "Peringatan"},
     "verdict": {"en": "Verdict", "id": "Putusan"},
     "liable": {"en": "Operator bears the loss", "id": "Operator menanggung kerugian"},
     "not_liable": {"en": "Operator is not liable", "id": "Operator tidak bertanggung jawab"},
@@ -304,7 +308,9 @@ LABELS: dict[str, dict[str, str]] = {
     "kind.shifts": {"en": "shift", "id": "shift"},
 }
 
-#: chronology summaries per record kind
+#: chronology summaries per record kind; ``{by}``, ``{outlet}``, ``{consent}``, ``{package}`` and
+#: ``{amount}`` of provisioning, charges and line actions are the FRAGMENTS below, filled in
+#: :func:`chronology_summary` from the record's raw values
 CHRONOLOGY: dict[str, dict[str, str]] = {
     "provisioning": {
         "en": "{action} {package} via {channel}{by}{outlet}{consent}",
@@ -333,6 +339,136 @@ CHRONOLOGY: dict[str, dict[str, str]] = {
     },
 }
 
+#: the optional parts of sentences: (fragment, lang) -> template; said only when its value is given
+FRAGMENTS: dict[str, dict[str, str]] = {
+    "by": {"en": " by user ID {0}", "id": " oleh user ID {0}"},
+    "at_outlet": {"en": " at {0}", "id": " di {0}"},
+    "consent": {"en": ", consent {0}", "id": ", persetujuan {0}"},
+    "no_consent": {"en": ", no consent", "id": ", tanpa persetujuan"},
+    "for_package": {"en": " for {0}", "id": " untuk {0}"},
+    "due": {"en": ", {0} due", "id": ", tunggakan {0}"},
+    "that_day": {"en": "; that day: {0}", "id": "; hari itu: {0}"},
+}
+
+#: the words of the export's enumerations (and the report's own), in Indonesian; English keeps
+#: the export's own word
+VALUES_ID: dict[str, str] = {
+    # provisioning actions and channels
+    "activate": "aktivasi",
+    "renew": "perpanjangan",
+    "modify": "perubahan",
+    "deactivate": "penonaktifan",
+    "expire": "berakhir",
+    "outlet": "gerai",
+    "dealer": "dealer",
+    "call_center": "pusat panggilan",
+    "app": "aplikasi",
+    "ussd": "USSD",
+    "web": "web",
+    "system": "sistem",
+    # consents
+    "app_pin": "PIN aplikasi",
+    "ussd_confirm": "konfirmasi USSD",
+    "sms_otp": "OTP SMS",
+    "signed_form": "formulir bertanda tangan",
+    "voice_recording": "rekaman suara",
+    "verified": "terverifikasi",
+    "NOT verified": "TIDAK terverifikasi",
+    # charges, notifications, line actions, complaints
+    "package": "paket",
+    "usage": "pemakaian",
+    "fee": "biaya",
+    "adjustment": "penyesuaian",
+    "sms": "SMS",
+    "email": "email",
+    "package_activated": "paket aktif",
+    "package_deactivated": "paket nonaktif",
+    "package_expiring": "paket akan berakhir",
+    "bill_issued": "tagihan terbit",
+    "payment_due": "jatuh tempo",
+    "line_barred": "nomor diblokir",
+    "complaint_update": "kabar keluhan",
+    "bar_outgoing": "blokir panggilan keluar",
+    "bar_all": "blokir total",
+    "unbar": "buka blokir",
+    "non_payment": "tunggakan",
+    "fraud": "penipuan",
+    "customer_request": "permintaan pelanggan",
+    "regulatory": "regulasi",
+    "social_media": "media sosial",
+    "unauthorized_activation": "aktivasi tanpa izin",
+    "billing": "tagihan",
+    "service": "layanan",
+    "other": "lainnya",
+    # staff, plans, severities
+    "regular": "reguler",
+    "on_call": "jaga",
+    "cs": "layanan pelanggan",
+    "supervisor": "supervisor",
+    "backoffice": "back office",
+    "postpaid": "pascabayar",
+    "prepaid": "prabayar",
+    "low": "rendah",
+    "medium": "sedang",
+    "high": "tinggi",
+    "critical": "kritis",
+    "active": "aktif",
+    "on_leave": "cuti",
+    "suspended": "diskors",
+    "terminated": "berhenti",
+}
+
+#: the parameters that hold one of the values above
+VALUE_PARAMS = frozenset(
+    {
+        "action",
+        "channel",
+        "method",
+        "verified",
+        "kind",
+        "type",
+        "reason",
+        "category",
+        "duty",
+        "role",
+        "plan",
+        "severity",
+        "status",
+    }
+)
+
+WEEKDAYS_ID = {
+    "Mon": "Sen",
+    "Tue": "Sel",
+    "Wed": "Rab",
+    "Thu": "Kam",
+    "Fri": "Jum",
+    "Sat": "Sab",
+    "Sun": "Min",
+}
+
+#: what each rule's alert says, in Indonesian (the English is the rule's own explanation);
+#: ``{agent}``, ``{msisdn}``, ``{outlet}`` are the alert's fields, ``{when}`` its moment
+ALERT_ID: dict[str, str] = {
+    "JJK-001": "Paket diaktifkan dengan user ID {agent} di gerai {outlet} saat pemilik ID itu tidak dijadwalkan bertugas di sana ({when}).",
+    "JJK-002": "Paket diaktifkan di gerai {outlet} saat gerai tutup, dan user ID {agent} tidak sedang jaga di sana ({when}).",
+    "JJK-003": "Aktivasi dengan user ID {agent} berasal dari alamat di luar jaringan gerai {outlet} ({when}).",
+    "JJK-004": "User ID {agent} login di terminal yang baru saja dipakai user ID lain, saat pemiliknya tidak bertugas ({when}).",
+    "JJK-005": "User ID {agent} punya dua sesi terbuka bersamaan di terminal dan alamat yang berbeda ({when}).",
+    "JJK-006": "User ID {agent} dipakai di dua kota yang terlalu jauh untuk ditempuh dalam selang waktu itu ({when}).",
+    "JJK-007": "Paket diaktifkan di nomor {msisdn} dengan user ID {agent} tanpa persetujuan terverifikasi pelanggan ({when}).",
+    "JJK-008": "Paket diaktifkan di gerai {outlet} saat ponsel pelanggan berada di wilayah lain ({when}).",
+    "JJK-009": "User ID {agent} dipakai di luar masa berlakunya, atau saat pemiliknya cuti, diskors atau sudah berhenti ({when}).",
+    "JJK-010": "User ID {agent} melakukan aktivasi tanpa persetujuan terverifikasi jauh lebih banyak daripada rekan-rekannya ({when}).",
+    "JJK-011": "Tagihan paket dibebankan setelah paket dinonaktifkan, tanpa aktivasi baru sesudahnya ({when}).",
+    "JJK-012": "Tagihan di atas harga promo dibebankan sebelum promo berakhir ({when}).",
+    "JJK-013": "Tagihan melebihi harga yang disepakati saat aktivasi ({when}).",
+    "JJK-014": "Nomor {msisdn} diblokir karena tunggakan sebesar jumlah yang disanggah keluhan pelanggan ({when}).",
+    "JJK-015": "Aktivasi merujuk user ID, sesi atau persetujuan yang tidak dikenal ({when}).",
+    "JJK-016": "Porsi aktivasi bernilai tinggi user ID {agent} jauh di atas rekan-rekannya ({when}).",
+    "JJK-900": "User ID {agent} berperilaku tidak seperti user ID lain pada hari itu ({when}).",
+}
+
 
 def check_lang(lang: str) -> str:
     """``lang`` if jejak speaks it, else a UsageError."""
@@ -341,9 +477,70 @@ def check_lang(lang: str) -> str:
     return lang
 
 
+def value(word: Any, lang: str) -> Any:
+    """An export enumeration's word in ``lang`` (unknown words are kept).
+
+    >>> value("on_call", "id"), value("on_call", "en")
+    ('jaga', 'on_call')
+    """
+    if lang == "id" and isinstance(word, str):
+        return VALUES_ID.get(word, word)
+    return word
+
+
+def days_word(text: str, lang: str) -> str:
+    """Opening days (``Mon-Sat``) in ``lang``."""
+    if lang != "id":
+        return text
+    return re.sub(r"\b(Mon|Tue|Wed|Thu|Fri|Sat|Sun)\b", lambda m: WEEKDAYS_ID[m.group(1)], text)
+
+
+def money_words(text: str, lang: str) -> str:
+    """Every ``IDR 500,000`` in ``text`` written the way ``lang`` writes rupiah."""
+    if lang != "id":
+        return text
+    return re.sub(
+        r"IDR (-?)([\d,]+)", lambda m: f"{m.group(1)}Rp{m.group(2).replace(',', '.')}", text
+    )
+
+
+def _said(params: dict[str, Any], lang: str) -> dict[str, Any]:
+    out = {}
+    for k, v in params.items():
+        if k in VALUE_PARAMS:
+            v = value(v, lang)
+        elif k == "hours" and isinstance(v, str):
+            v = days_word(v, lang)
+        out[k] = money_words(v, lang) if isinstance(v, str) else v
+    if "that_day" in params:  # the owner's shifts that day, said only when there are some
+        out["that_day"] = (
+            FRAGMENTS["that_day"][lang].format(params["that_day"]) if params["that_day"] else ""
+        )
+    return out
+
+
 def msg(code: str, lang: str = "en", **params: Any) -> str:
     """The sentence for ``code`` in ``lang`` with ``params`` filled in."""
-    return MESSAGES[code][check_lang(lang)].format(**params)
+    check_lang(lang)
+    if code == "ALERT" and lang != "en":
+        params = {**params, "explanation": alert_explanation(params, lang)}
+    return MESSAGES[code][lang].format(**_said(params, lang))
+
+
+def alert_explanation(alert: dict[str, Any], lang: str) -> str:
+    """What an alert says in ``lang``: the rule's own (English) explanation, or its words in
+    :data:`ALERT_ID` with the alert's fields and moment."""
+    explanation = str(alert.get("explanation") or "")
+    if lang == "en" or alert.get("rule") not in ALERT_ID:
+        return explanation
+    found = re.search(r"\((\d{4}-\d{2}-\d{2} \d{2}:\d{2} [A-Z]{2,4})\)\.?$", explanation)
+    when = found.group(1) if found else str(alert.get("at") or "")[:10]  # JJK-900: its day
+    return ALERT_ID[str(alert["rule"])].format(
+        agent=alert.get("agent_id") or alert.get("agent") or "?",
+        msisdn=alert.get("msisdn") or "?",
+        outlet=alert.get("outlet_id") or alert.get("outlet") or "?",
+        when=when,
+    )
 
 
 def label(key: str, lang: str = "en") -> str:
@@ -353,15 +550,38 @@ def label(key: str, lang: str = "en") -> str:
 
 def chronology_summary(record_kind: str, lang: str, **params: Any) -> str:
     """The chronology's one-line summary of a record of ``record_kind``."""
-    return CHRONOLOGY[record_kind][check_lang(lang)].format(**params)
+    check_lang(lang)
+    p = _said(params, lang)
+    if record_kind == "provisioning":
+        p["by"] = FRAGMENTS["by"][lang].format(params["agent"]) if params.get("agent") else ""
+        p["outlet"] = (
+            FRAGMENTS["at_outlet"][lang].format(params["outlet"]) if params.get("outlet") else ""
+        )
+        p["consent"] = (
+            FRAGMENTS["consent"][lang].format(params["consent"])
+            if params.get("consent")
+            else FRAGMENTS["no_consent"][lang]
+        )
+    elif record_kind == "charges":
+        p["package"] = (
+            FRAGMENTS["for_package"][lang].format(params["package"])
+            if params.get("package")
+            else ""
+        )
+    elif record_kind == "line_actions":
+        due = params.get("due")
+        p["amount"] = FRAGMENTS["due"][lang].format(idr(due, lang)) if due else ""
+    return CHRONOLOGY[record_kind][lang].format(**p)
 
 
-def idr(amount: int | None) -> str:
-    """Rupiah the way both languages write it.
+def idr(amount: int | None, lang: str = "en") -> str:
+    """Rupiah the way each language writes it.
 
-    >>> idr(500000)
-    'IDR 500,000'
+    >>> idr(500000), idr(500000, "id")
+    ('IDR 500,000', 'Rp500.000')
     """
+    if lang == "id":
+        return f"Rp{int(amount or 0):,}".replace(",", ".")
     return f"IDR {int(amount or 0):,}"
 
 
@@ -375,3 +595,32 @@ def local(at: datetime | None, tz: str | None) -> str:
         zone = ZoneInfo("UTC")
     t = at.astimezone(zone)
     return f"{t:%Y-%m-%d %H:%M} {t.tzname()}"
+
+
+#: time zone abbreviations the reports write, and the zones they stand for
+ZONES = {"WIB": "Asia/Jakarta", "WITA": "Asia/Makassar", "WIT": "Asia/Jayapura", "UTC": "UTC"}
+_STAMP = re.compile(r"(\d{4}-\d{2}-\d{2}) (\d{2}):(\d{2}) (WIB|WITA|WIT|UTC)\b")
+
+
+def zone_name(tz: str, at: datetime | None = None) -> str:
+    """The abbreviation a report writes for ``tz`` (``WIB`` for Asia/Jakarta)."""
+    t = (at or datetime(2016, 7, 1, tzinfo=UTC)).astimezone(ZoneInfo(tz))
+    return t.tzname() or tz
+
+
+def one_zone(text: str, tz: str) -> str:
+    """``text`` with every ``YYYY-MM-DD HH:MM ZONE`` said in ``tz`` without its zone: a report
+    uses one time zone, said once (its header names it).
+
+    >>> one_zone("closed at 2016-07-18 14:14 UTC; logged in 2016-07-18 21:05 WIB", "Asia/Jakarta")
+    'closed at 2016-07-18 21:14; logged in 2016-07-18 21:05'
+    """
+    zone = ZoneInfo(tz)
+
+    def said(m: re.Match[str]) -> str:
+        at = datetime.fromisoformat(f"{m.group(1)}T{m.group(2)}:{m.group(3)}").replace(
+            tzinfo=ZoneInfo(ZONES[m.group(4)])
+        )
+        return f"{at.astimezone(zone):%Y-%m-%d %H:%M}"
+
+    return _STAMP.sub(said, text)

@@ -32,7 +32,17 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup, escape
 
 from jejak import fsio
-from jejak.investigate.i18n import check_lang, chronology_summary, idr, label, local
+from jejak.investigate.i18n import (
+    alert_explanation,
+    check_lang,
+    chronology_summary,
+    idr,
+    label,
+    local,
+    one_zone,
+    value,
+    zone_name,
+)
 from jejak.investigate.report import Action, Report
 
 LANES = (
@@ -267,7 +277,7 @@ def graph_data(report: Report) -> tuple[list[dict[str, Any]], list[tuple[str, st
         agent = e.get("agent_id")
         ses = a.session
         if agent:
-            uid = node("uid:" + agent, "user_id", f"user ID {agent}", 1)
+            uid = node("uid:" + agent, "user_id", f"ID {agent}", 1)
             if a.person:
                 edge(node("person:" + agent, "person", a.person, 0), uid, "agents")
         sid = node("ses:" + ses["session_id"], "session", ses["session_id"], 2) if ses else None
@@ -288,7 +298,7 @@ def graph_data(report: Report) -> tuple[list[dict[str, Any]], list[tuple[str, st
             edge(anchor, me, e["event_id"])
         tb = a.terminal_before
         if tb:
-            other = node("uid:" + tb["agent_id"], "user_id", f"user ID {tb['agent_id']}", 1)
+            other = node("uid:" + tb["agent_id"], "user_id", f"ID {tb['agent_id']}", 1)
             s2 = node("ses:" + tb["session_id"], "session", tb["session_id"], 2)
             edge(other, s2, tb["session_id"])
             if tb.get("device_id"):
@@ -298,7 +308,7 @@ def graph_data(report: Report) -> tuple[list[dict[str, Any]], list[tuple[str, st
                     tb["session_id"],
                 )
         for s in a.suspects:
-            suid = node("uid:" + s["agent_id"], "user_id", f"user ID {s['agent_id']}", 1)
+            suid = node("uid:" + s["agent_id"], "user_id", f"ID {s['agent_id']}", 1)
             edge(
                 node("person:" + s["agent_id"], "suspect", s["person"], 0),
                 suid,
@@ -378,19 +388,25 @@ def write_html(report: Report, path: Path, lang: str) -> Path:
 
 
 def render_html(report: Report, lang: str = "en") -> str:
-    """The whole page, in ``lang`` (``en`` or ``id``)."""
+    """The whole page, in ``lang`` (``en`` or ``id``), every time in the report's one zone."""
     check_lang(lang)
     tpl = _environment().get_template("report.html")
     tz = report.timezone
-    return tpl.render(
+    page = tpl.render(
         r=report,
         lang=lang,
         L=lambda key: label(key, lang),
-        t=lambda at, zone=None: local(at, zone or tz),
-        idr=idr,
+        V=lambda word: value(word, lang),
+        zone=f"{zone_name(tz, report.as_of)} ({tz})",
+        alert=lambda f: alert_explanation(f, lang),
+        t=lambda at, zone=None: local(
+            datetime.fromisoformat(at) if isinstance(at, str) else at, tz
+        ),
+        idr=lambda amount: idr(amount, lang),
         summary=lambda c: chronology_summary(c.kind, lang, **c.params),
         timeline=timeline_svg(report, lang),
         evenings=[(a, evening_svg(a, report, lang)) for a in report.actions],
         graph=graph_svg(report, lang),
         yn=lambda v: label("unknown", lang) if v is None else label("yes" if v else "no", lang),
     )
+    return one_zone(page, tz)
