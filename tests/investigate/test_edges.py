@@ -11,10 +11,9 @@ from typing import Any
 
 import pytest
 
-from jejak.detect import detect
-from jejak.investigate import investigate
+from jejak import Home
+from jejak.investigate.render_html import render_html
 from jejak.investigate.report import Report
-from jejak.store import Store
 from tests.detect.build_fixtures import M1, World, base, ch, replace, t, with_, write
 
 D = "2016-07-18"
@@ -72,11 +71,11 @@ def renewed_three_times(third_price: int = 250000) -> World:
 def report_of(world: World, tmp_path: Path, as_of: str = AS_OF) -> Report:
     folder = tmp_path / "export"
     write(folder, world, {})
-    store = Store(tmp_path / "home")
-    result = store.ingest([folder])
+    home = Home(tmp_path / "home")
+    result = home.ingest([folder])
     assert result.quarantined == 0, result.to_dict()
-    detect(store, save=True)
-    return investigate(store, M1, as_of=as_of)
+    home.refresh_alerts()
+    return home.investigate(M1, as_of=as_of)
 
 
 def test_the_third_renewal_of_a_consented_package_stands(tmp_path: Path) -> None:
@@ -145,7 +144,7 @@ def test_a_bar_during_an_open_complaint_is_lifted_and_compensated_though_the_cha
     assert r.remedy.compensation == 7 * 50_000
     codes = [e.code for e in r.remedy.lines]
     assert codes == ["REMEDY_NO_REFUND", "REMEDY_UNBAR_DISPUTE", "REMEDY_STILL_BARRED"]
-    html = r.render_html("id")
+    html = render_html(r, "id")
     assert "JJK-014" in html and "LA1" in html
 
 

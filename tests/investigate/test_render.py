@@ -48,7 +48,7 @@ def test_html_is_self_contained(seed_report: Report, lang: str) -> None:
                 "Penyalahgunaan user ID",
                 "Operator menanggung kerugian",
                 "Pengembalian dana",
-                "IDR 500,000",
+                "Rp500.000",
                 "Cabut blokir",
             ],
         ),

@@ -231,6 +231,8 @@ LABELS: dict[str, dict[str, str]] = {
     "times_in": {"en": "times in", "id": "semua waktu dalam"},
     "number": {"en": "Number", "id": "Nomor"},
     "alert": {"en": "Alert", "id": "Peringatan"},
+    "rule": {"en": "Rule", "id": "Aturan"},
+    "severity": {"en": "Severity", "id": "Tingkat"},
     "verdict": {"en": "Verdict", "id": "Putusan"},
     "liable": {"en": "Operator bears the loss", "id": "Operator menanggung kerugian"},
     "not_liable": {"en": "Operator is not liable", "id": "Operator tidak bertanggung jawab"},

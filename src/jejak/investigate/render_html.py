@@ -162,7 +162,13 @@ def evening_svg(action: Action, report: Report, lang: str) -> Markup:
     owner = action.person or e.get("agent_id") or "?"
     for sh in action.owner_shifts:
         spans.append(
-            (f"{owner} ({sh.get('duty')})", sh["starts_at"], sh["ends_at"], "owner", sh["shift_id"])
+            (
+                f"{owner} ({value(sh.get('duty'), lang)})",
+                sh["starts_at"],
+                sh["ends_at"],
+                "owner",
+                sh["shift_id"],
+            )
         )
     os_ = action.owner_session
     if os_:
@@ -176,7 +182,7 @@ def evening_svg(action: Action, report: Report, lang: str) -> Markup:
             )
         )
     for d in action.on_duty:
-        name = f"{d.get('person') or d['agent_id']} ({d.get('duty')})"
+        name = f"{d.get('person') or d['agent_id']} ({value(d.get('duty'), lang)})"
         spans.append((name, d["starts_at"], d["ends_at"], "shift", f"{d['shift_id']}"))
     tb = action.terminal_before
     if tb:
@@ -279,7 +285,7 @@ def graph_data(report: Report) -> tuple[list[dict[str, Any]], list[tuple[str, st
         if agent:
             uid = node("uid:" + agent, "user_id", f"ID {agent}", 1)
             if a.person:
-                edge(node("person:" + agent, "person", a.person, 0), uid, "agents")
+                edge(node("person:" + agent, "person", a.person, 0), uid, agent)
         sid = node("ses:" + ses["session_id"], "session", ses["session_id"], 2) if ses else None
         if agent and sid and ses:
             edge(uid, sid, ses["session_id"])
@@ -312,7 +318,7 @@ def graph_data(report: Report) -> tuple[list[dict[str, Any]], list[tuple[str, st
             edge(
                 node("person:" + s["agent_id"], "suspect", s["person"], 0),
                 suid,
-                s.get("shift_id") or "agents",
+                s.get("shift_id") or s["agent_id"],
             )
     b = report.blast_radius
     first = report.actions[0] if report.actions else None

@@ -18,7 +18,16 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from jejak.investigate.i18n import chronology_summary, idr, label, local
+from jejak.investigate.i18n import (
+    alert_explanation,
+    chronology_summary,
+    idr,
+    label,
+    local,
+    one_zone,
+    value,
+    zone_name,
+)
 from jejak.investigate.report import Evidence, Report
 
 
@@ -32,9 +41,9 @@ def _ids(ids: list[str]) -> str:
     return "[" + ", ".join(ids) + "]"
 
 
-def _evidence_line(e: Evidence, lang: str) -> Text:
+def _evidence_line(e: Evidence, lang: str, tz: str) -> Text:
     t = Text("• ")
-    t.append(e.text(lang))
+    t.append(one_zone(e.text(lang), tz))
     t.append(" " + _ids(e.record_ids), style="dim")
     return t
 
@@ -43,14 +52,16 @@ def _session_text(a: object, tz: str) -> str:
     s = getattr(a, "session", None)
     if not s:
         return ""
-    end = local(s["ended_at"], tz)[-9:] if s.get("ended_at") else "?"
-    return f"{s['session_id']} ({s['agent_id']}, {local(s['started_at'], tz)}–{end}, {s.get('auth') or '?'})"
+    end = one_zone(local(s["ended_at"], tz), tz)[-5:] if s.get("ended_at") else "?"
+    start = one_zone(local(s["started_at"], tz), tz)
+    return f"{s['session_id']} ({s['agent_id']}, {start}–{end}, {s.get('auth') or '?'})"
 
 
 def render(report: Report, console: Console, lang: str = "en") -> None:
     """Print the report on ``console``."""
     L = lambda key: label(key, lang)  # noqa: E731
     tz = report.timezone
+    when = lambda at: one_zone(local(at, tz), tz)  # noqa: E731 - one zone, said once (header)
     v = report.verdict
     head = f"{L('title')} — {report.msisdn}"
     if report.complaint_id:
@@ -61,20 +72,23 @@ def render(report: Report, console: Console, lang: str = "en") -> None:
     verdict.append(f"{L('verdict')}: ", style="bold")
     verdict.append(L("hyp." + v.hypothesis), style=style)
     verdict.append(f" ({v.hypothesis}) — {liable}\n", style=style)
-    verdict.append(v.reason(lang))
+    verdict.append(one_zone(v.reason(lang), tz))
     verdict.append("\n" + _ids(v.record_ids), style="dim")
-    verdict.append(f"\n{L('as_of')} {local(report.as_of, tz)}", style="dim")
+    verdict.append(
+        f"\n{L('as_of')} {when(report.as_of)} · {L('times_in')} {zone_name(tz, report.as_of)} ({tz})",
+        style="dim",
+    )
     console.print(Panel(verdict, title=head, title_align="left", box=box.ROUNDED))
 
     r = report.remedy
     rem = Table(box=box.SIMPLE, show_header=False, title=L("remedy"), title_justify="left")
     rem.add_column(style="bold")
     rem.add_column()
-    rem.add_row(L("refund"), f"{idr(r.refund)} {_ids(r.charge_ids) if r.charge_ids else ''}")
+    rem.add_row(L("refund"), f"{idr(r.refund, lang)} {_ids(r.charge_ids) if r.charge_ids else ''}")
     rem.add_row(L("unbar"), _yn(r.unbar, lang) + (f" ({r.bar_id})" if r.bar_id else ""))
-    rem.add_row(L("compensation"), idr(r.compensation))
+    rem.add_row(L("compensation"), idr(r.compensation, lang))
     console.print(rem)
-    console.print(Text(r.reason(lang)))
+    console.print(Text(one_zone(r.reason(lang), tz)))
 
     for a in report.actions:
         e = a.event
@@ -82,8 +96,11 @@ def render(report: Report, console: Console, lang: str = "en") -> None:
         t.add_column(style="bold", no_wrap=True)
         t.add_column(overflow="fold")
         rows = [
-            ("at", local(e["at"], (a.outlet or {}).get("timezone") or tz)),
-            ("package", f"{e.get('action')} {e.get('package_id') or ''} ({e.get('channel')})"),
+            ("at", when(e["at"])),
+            (
+                "package",
+                f"{value(e.get('action'), lang)} {e.get('package_id') or ''} ({value(e.get('channel'), lang)})",
+            ),
             ("user_id", f"{e.get('agent_id') or ''} — {a.person or L('unknown')}"),
             (
                 "outlet",
@@ -100,7 +117,7 @@ def render(report: Report, console: Console, lang: str = "en") -> None:
             (
                 "on_duty",
                 ", ".join(
-                    f"{d.get('person')} ({d['agent_id']}, {d.get('duty')} {d['shift_id']})"
+                    f"{d.get('person')} ({d['agent_id']}, {value(d.get('duty'), lang)} {d['shift_id']})"
                     for d in a.on_duty
                 )
                 or L("none"),
@@ -108,8 +125,8 @@ def render(report: Report, console: Console, lang: str = "en") -> None:
             ("consent", (a.consent or {}).get("consent_id") or L("none")),
             ("conclusion", f"{L('hyp.' + a.conclusion)} ({a.conclusion})"),
         ]
-        for key, value in rows:
-            t.add_row(L(key), value)
+        for key, cell in rows:
+            t.add_row(L(key), cell)
         console.print(
             Panel(t, title=f"{L('actions')}: {a.event_id}", title_align="left", box=box.SQUARE)
         )
@@ -117,9 +134,9 @@ def render(report: Report, console: Console, lang: str = "en") -> None:
     for h in report.hypotheses:
         mark = L("supported") if h.supported else L("not_supported")
         body = [Text(f"{L('for')}:", style="green")]
-        body += [_evidence_line(e, lang) for e in h.evidence_for] or [Text("  —")]
+        body += [_evidence_line(e, lang, tz) for e in h.evidence_for] or [Text("  —")]
         body += [Text(f"{L('against')}:", style="red")]
-        body += [_evidence_line(e, lang) for e in h.evidence_against] or [Text("  —")]
+        body += [_evidence_line(e, lang, tz) for e in h.evidence_against] or [Text("  —")]
         console.print(
             Panel(
                 Group(*body),
@@ -132,7 +149,7 @@ def render(report: Report, console: Console, lang: str = "en") -> None:
 
     b = report.blast_radius
     bt = Table(title=L("blast_radius"), title_justify="left", box=box.SIMPLE_HEAD)
-    bt.add_column("msisdn")
+    bt.add_column(L("number"))
     bt.add_column(L("plan"))
     bt.add_column(L("region"))
     bt.add_column(L("event"))
@@ -140,7 +157,7 @@ def render(report: Report, console: Console, lang: str = "en") -> None:
     for c in b.contacts:
         bt.add_row(
             c["msisdn"],
-            c.get("plan") or "",
+            value(c.get("plan"), lang) or "",
             c.get("home_region") or "",
             ", ".join(c["event_ids"]),
             ", ".join(L(v) for v in c["via"]),
@@ -150,10 +167,15 @@ def render(report: Report, console: Console, lang: str = "en") -> None:
     console.print(bt)
 
     ft = Table(title=L("findings"), title_justify="left", box=box.SIMPLE_HEAD)
-    for col in ("alert_id", "rule", "severity", "explanation"):
-        ft.add_column(col, overflow="fold")
+    for col in ("alert", "rule", "severity", "summary"):
+        ft.add_column(L(col), overflow="fold")
     for f in report.findings:
-        ft.add_row(f["alert_id"], f["rule"], f["severity"], f["explanation"])
+        ft.add_row(
+            f["alert_id"],
+            f["rule"],
+            value(f["severity"], lang),
+            one_zone(alert_explanation(f, lang), tz),
+        )
     if not report.findings:
         ft.add_row(L("none"), "", "", "")
     console.print(ft)
@@ -166,9 +188,9 @@ def render(report: Report, console: Console, lang: str = "en") -> None:
     ct.add_column(L("summary"), overflow="fold", ratio=1)
     for entry in report.chronology:
         ct.add_row(
-            local(entry.at, tz),
+            when(entry.at),
             L("kind." + entry.kind),
-            f"{chronology_summary(entry.kind, lang, **entry.params)} [{entry.record_id}]",
+            f"{one_zone(chronology_summary(entry.kind, lang, **entry.params), tz)} [{entry.record_id}]",
         )
     console.print(ct)
 
