@@ -62,6 +62,7 @@ from jejak.simulate.world import (
     ONLINE,
     REGIONS,
     SCENARIO_MSISDN_BASE,
+    SYSTEM_OUTLET,
     Agent,
     Outlet,
     Shift,
@@ -83,7 +84,13 @@ PLANTED = (
     "billing_after_promo",
     "bar_over_dispute",
 )
-HARD_NEGATIVES = ("oncall_consented", "covering_agent", "consented_forgot", "busy_outlet")
+HARD_NEGATIVES = (
+    "oncall_consented",
+    "covering_agent",
+    "consented_forgot",
+    "busy_outlet",
+    "renewal_disputed",
+)
 SCENARIOS = PLANTED + HARD_NEGATIVES
 
 #: the verdict an investigator should reach, per scenario kind
@@ -1242,6 +1249,45 @@ def consented_forgot(p: Planter, case_id: str) -> PlantedScenario:
     return case
 
 
+def renewal_disputed(p: Planter, case_id: str) -> PlantedScenario:
+    """A weekly package bought in the app with a verified consent three weeks before the window
+    renews itself every week; the subscriber disputes the charge of its third renewal, inside
+    the window. The renewal carries the activation's consent: the charge stands."""
+    m = p.subject(int(p.rng.integers(len(REGIONS))))
+    pkg = str(p.choice(["MGG5GB", "MGG12GB"]))
+    price = PACKAGES[pkg][2]
+    at = p.w.cal.first_second - 21 * DAY + int(p.rng.integers(2, 20)) * 3600
+    ev, consent = _self_service_activation(p, m, at, pkg)
+    p.charge(m, at, pkg, price)
+    renewals, charges = [], []
+    for k in (1, 2, 3):
+        renewals.append(p.event(at + k * 7 * DAY, m, "renew", pkg, "system", SYSTEM_OUTLET))
+        charges.append(p.charge(m, at + k * 7 * DAY, pkg, price))
+    cid = p.complaint(
+        m,
+        p.complaint_time(at + 3 * 7 * DAY),
+        "call_center",
+        "billing",
+        f"{PACKAGES[pkg][1]} terus diperpanjang, saya tidak pernah minta",
+        [charges[-1]],
+        price,
+    )
+    case = PlantedScenario(
+        case_id,
+        "renewal_disputed",
+        [m],
+        None,
+        f"{m} bought {pkg} in the app with a verified consent three weeks before the window; it "
+        f"renewed itself every week, and the subscriber disputed the third renewal's charge.",
+        complaint_id=cid,
+    )
+    case.add("provisioning", ev, *renewals)
+    case.add("consents", consent)
+    case.add("charges", charges[-1])
+    case.add("complaints", cid)
+    return case
+
+
 def busy_outlet(p: Planter, case_id: str) -> PlantedScenario:
     o, day, _ = p.staffed("service_center", lo=0, hi=p.days)
     staff = [s for s in p.w.shifts_at(o.outlet_id, day) if s.duty == "regular"]
@@ -1289,6 +1335,7 @@ BUILDERS: dict[str, Callable[..., PlantedScenario]] = {
     "covering_agent": covering_agent,
     "consented_forgot": consented_forgot,
     "busy_outlet": busy_outlet,
+    "renewal_disputed": renewal_disputed,
 }
 
 
