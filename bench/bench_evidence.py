@@ -81,7 +81,7 @@ def run(subscribers: int, days: int, seed: int, work: Path) -> str:
     t3 = time.perf_counter()
     report = evaluate(home.store, export / "truth.jsonl", run=False)
     truth = [json.loads(x) for x in (export / "truth.jsonl").read_text().splitlines() if x]
-    verdicts, total, right = complaint_verdicts(home, truth)
+    verdicts, total, _right = complaint_verdicts(home, truth)
     t4 = time.perf_counter()
     home.close()
     return (
