@@ -8,8 +8,9 @@ liable verdict refunds every disputed charge, a not-liable one refunds nothing; 
 dispute is lifted and compensated.
 
     python bench/bench_evidence.py --subscribers 2000 20000 --out bench/out/evidence.md
+    python bench/bench_evidence.py --quick          # 500 subscribers, 14 days: does it run
 
-Writes the tables (markdown) to ``--out`` and prints them.
+Prints the tables (markdown), and writes them to ``--out`` when given.
 """
 
 from __future__ import annotations
@@ -97,15 +98,19 @@ def main() -> None:
     ap.add_argument("--subscribers", type=int, nargs="+", default=[2000, 20000])
     ap.add_argument("--days", type=int, default=30)
     ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--out", type=Path, default=Path("bench/out/evidence.md"))
+    ap.add_argument("--out", type=Path, default=None)
+    ap.add_argument("--quick", action="store_true", help="500 subscribers, 14 days")
     args = ap.parse_args()
+    if args.quick:
+        args.subscribers, args.days = [500], 14
     parts = []
     with tempfile.TemporaryDirectory(prefix="jejak-evidence-") as tmp:
         for n in args.subscribers:
             parts.append(run(n, args.days, args.seed, Path(tmp)))
             print(parts[-1], flush=True)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text("\n".join(parts), encoding="utf-8")
+    if args.out is not None:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text("\n".join(parts), encoding="utf-8")
 
 
 if __name__ == "__main__":

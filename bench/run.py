@@ -31,6 +31,7 @@ BENCHMARKS: dict[str, tuple[str, list[str], list[str]]] = {
     "detect": ("bench_detect.py", [], ["--quick"]),
     "investigate": ("bench_investigate.py", [], ["--quick"]),
     "ledger": ("bench_ledger.py", [], ["--quick"]),
+    "evidence": ("bench_evidence.py", [], ["--quick"]),
 }
 
 
