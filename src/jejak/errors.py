@@ -19,7 +19,11 @@ Anything else that escapes is a bug and is shown with its traceback.
     ├── EngineError                a query engine (DuckDB, Spark, PostgreSQL) failed or is missing
     ├── LedgerError                the transparency log
     │   └── VerificationError      a proof, signature, checkpoint or tile does not verify
-    └── CaseError                  the dispute workflow refused an action
+    └── CaseError                  the dispute workflow refused an action (HTTP 409)
+        ├── ForbiddenError         that person or role may not do it (HTTP 403)
+        ├── StateConflictError     the case's state does not allow it (HTTP 409)
+        │   └── StaleVersionError  someone else changed the case first (HTTP 409)
+        └── InvalidFieldError      a field of the action is missing or wrong (HTTP 422)
 
 Example::
 
@@ -115,3 +119,25 @@ class CaseError(JejakError):
     """The dispute workflow refused an action."""
 
     http_status = 409
+
+
+class ForbiddenError(CaseError):
+    """That person or role may not do this."""
+
+    http_status = 403
+
+
+class StateConflictError(CaseError):
+    """The case's state does not allow this action."""
+
+    http_status = 409
+
+
+class StaleVersionError(StateConflictError):
+    """Someone else changed the case since it was read: read it again and retry."""
+
+
+class InvalidFieldError(CaseError):
+    """A field of the action is missing or wrong."""
+
+    http_status = 422

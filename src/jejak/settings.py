@@ -60,6 +60,14 @@ class Settings(BaseSettings):
         description="Most a person's own habit (the 75th percentile of her early log-ins and late "
         "log-outs over at least five shifts) may widen her shift tolerance.",
     )
+    database_url: str | None = Field(
+        None,
+        description="The case database (SQLAlchemy URL, e.g. postgresql+psycopg://...); default: SQLite at <home>/cases/cases.db.",
+    )
+    case_policy: Path | None = Field(
+        None,
+        description="The case policy file (TOML or JSON); default: <home>/policy.toml if present, else the documented defaults.",
+    )
     debug: bool = Field(False, description="Show full tracebacks instead of one-line errors.")
     crash_at: str | None = Field(
         None,

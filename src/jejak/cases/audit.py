@@ -1,0 +1,287 @@
+"""Case actions (and staff access to subscriber records) as entries of the transparency log.
+
+Each action writes its timeline entry and a ``ledger_outbox`` row in one database transaction.
+:func:`drain` appends the outbox rows to the log, as a batch, and writes their leaf index back;
+it runs right after each action and whenever the case database is opened. A crash between the
+log's append and the write-back is repaired by the next drain from the log's own record of the
+append (``appends.json``: ``{"source": "cases", "outbox": [[first_id, last_id], ...]}``), so an
+action is, after a restart, in both the database and the log or in neither.
+
+The leaf holds a keyed commitment to the entry, never the entry (it may name a subscriber), in
+the format of :mod:`jejak.ledger.lines`::
+
+    entry = "case" || 0x20 || SHA-256( store secret || 0x1F || canonical JSON of the entry )
+
+:func:`verify_cases` recomputes every logged entry against its leaf and names each one, so that
+``jejak ledger verify`` reports an edited, removed or unlogged case action.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import bindparam, select, update
+
+from jejak.cases.models import AccessLog, LedgerOutbox, TimelineEntry
+from jejak.commitments import store_secret
+from jejak.ledger import merkle as M
+from jejak.ledger.lines import line_entry
+from jejak.ledger.log import Log
+
+if TYPE_CHECKING:
+    from jejak.cases.db import Database
+    from jejak.ledger.tiles import TileReader
+    from jejak.ledger.verify import Report
+
+SOURCE = "cases"  # the appends' source name
+BATCH = 20_000
+
+
+def _iso(t: datetime) -> str:
+    return t.astimezone(UTC).isoformat()
+
+
+def canonical_entry(e: TimelineEntry) -> bytes:
+    """The bytes of a timeline entry that the log commits to (not its ``ledger_index``)."""
+    doc = {
+        "case_id": e.case_id,
+        "seq": e.seq,
+        "at": _iso(e.at),
+        "action": e.action,
+        "actor": e.actor,
+        "actor_role": e.actor_role,
+        "public": e.public,
+        "text": e.text,
+        "payload": e.payload,
+    }
+    return json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def canonical_access(a: AccessLog) -> bytes:
+    doc = {
+        "at": _iso(a.at),
+        "user": a.user_name,
+        "role": a.role,
+        "msisdn": a.msisdn,
+        "case_id": a.case_id,
+        "what": a.what,
+        "via": a.via,
+    }
+    return json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def _runs(ids: list[int]) -> list[list[int]]:
+    out: list[list[int]] = []
+    for i in ids:
+        if out and out[-1][1] + 1 == i:
+            out[-1][1] = i
+        else:
+            out.append([i, i])
+    return out
+
+
+def _expand(runs: Iterable[list[int]]) -> list[int]:
+    return [i for a, b in runs for i in range(a, b + 1)]
+
+
+def _contents(s: Any, rows: list[LedgerOutbox]) -> dict[int, bytes | None]:
+    """outbox id -> the canonical bytes of what it points at (None when that is gone)."""
+    case_refs = [r.ref for r in rows if r.source == "case"]
+    access_refs = [r.ref for r in rows if r.source == "access"]
+    entries: dict[int, TimelineEntry] = {}
+    access: dict[int, AccessLog] = {}
+    for chunk in range(0, len(case_refs), 5000):
+        ids = case_refs[chunk : chunk + 5000]
+        entries.update(
+            {e.id: e for e in s.scalars(select(TimelineEntry).where(TimelineEntry.id.in_(ids)))}
+        )
+    for chunk in range(0, len(access_refs), 5000):
+        ids = access_refs[chunk : chunk + 5000]
+        access.update({a.id: a for a in s.scalars(select(AccessLog).where(AccessLog.id.in_(ids)))})
+    out: dict[int, bytes | None] = {}
+    for r in rows:
+        if r.source == "case":
+            e = entries.get(r.ref)
+            out[r.id] = canonical_entry(e) if e is not None else None
+        else:
+            a = access.get(r.ref)
+            out[r.id] = canonical_access(a) if a is not None else None
+    return out
+
+
+def _write_back(db: Database, pairs: list[tuple[LedgerOutbox, int]]) -> None:
+    if not pairs:
+        return
+    with db.write() as s:
+        conn = s.connection()
+        conn.execute(
+            update(LedgerOutbox)
+            .where(LedgerOutbox.id == bindparam("oid"))
+            .values(ledger_index=bindparam("li")),
+            [{"oid": r.id, "li": li} for r, li in pairs],
+        )
+        case_pairs = [{"eid": r.ref, "li": li} for r, li in pairs if r.source == "case"]
+        if case_pairs:
+            conn.execute(
+                update(TimelineEntry)
+                .where(TimelineEntry.id == bindparam("eid"))
+                .values(ledger_index=bindparam("li")),
+                case_pairs,
+            )
+
+
+def _pending(db: Database, limit: int) -> list[LedgerOutbox]:
+    with db.read() as s:
+        return list(
+            s.scalars(
+                select(LedgerOutbox)
+                .where(LedgerOutbox.ledger_index.is_(None))
+                .order_by(LedgerOutbox.id)
+                .limit(limit)
+            )
+        )
+
+
+def _recover(db: Database, log: Log) -> None:
+    """Write back the leaf index of outbox rows the log took before a crash stopped the write-back."""
+    pending = _pending(db, BATCH)
+    if not pending:
+        return
+    by_id = {r.id: r for r in pending}
+    low = pending[0].id
+    pairs: list[tuple[LedgerOutbox, int]] = []
+    for a in reversed(log.appends()):
+        if a.get("source") != SOURCE:
+            continue
+        ids = _expand(a["outbox"])
+        for k, oid in enumerate(ids):
+            if oid in by_id:
+                pairs.append((by_id[oid], a["first"] + k))
+        if ids and ids[-1] < low:
+            break
+    _write_back(db, pairs)
+
+
+def drain(db: Database, home: str | Path, *, limit: int = BATCH) -> int:
+    """Append every outbox row the log does not hold yet; return how many were appended."""
+    log = Log(home)
+    done = 0
+    with log.writer() as w:
+        _recover(db, log)
+        while True:
+            rows = _pending(db, limit)
+            if not rows:
+                return done
+            with db.read() as s:
+                contents = _contents(s, rows)
+            secret = store_secret(Path(home))
+            entries = []
+            for r in rows:
+                data = contents[r.id]
+                if data is None:  # the outbox names an entry that is gone: nothing to commit
+                    raise RuntimeError(f"ledger outbox row {r.id} names a missing {r.source} row")
+                entries.append(line_entry(_entry_source(r.source), secret, data))
+            first, _ = w.append(entries, {"source": SOURCE, "outbox": _runs([r.id for r in rows])})
+            _write_back(db, [(r, first + k) for k, r in enumerate(rows)])
+            done += len(rows)
+
+
+def _entry_source(source: str) -> str:
+    return "case" if source == "case" else "access"
+
+
+def verify_cases(
+    db: Database, home: str | Path, reader: TileReader, report: Report
+) -> list[dict[str, Any]]:
+    """Re-hash every logged case action and access against its leaf; problems go to ``report``.
+
+    Returns one ``{leaf, case_id, seq, action}`` (or ``{leaf, access, msisdn}``) per entry.
+    """
+    from jejak.ledger.verify import Problem
+
+    log = Log(home)
+    covered: dict[int, int] = {}
+    for a in log.appends():
+        if a.get("source") == SOURCE:
+            for k, oid in enumerate(_expand(a["outbox"])):
+                covered[oid] = a["first"] + k
+    secret = store_secret(Path(home))
+    named: list[dict[str, Any]] = []
+    where = "cases"
+    with db.read() as s:
+        rows = {r.id: r for r in s.scalars(select(LedgerOutbox).order_by(LedgerOutbox.id))}
+        contents = _contents(s, list(rows.values()))
+        entries = {e.id: e for e in s.scalars(select(TimelineEntry))}
+        access = {a.id: a for a in s.scalars(select(AccessLog))}
+        for oid, leaf in covered.items():
+            if leaf >= reader.size:
+                continue
+            r = rows.get(oid)
+            data = contents.get(oid) if r is not None else None
+            if r is None or data is None:
+                report.problems.append(
+                    Problem(
+                        "deleted", where, f"logged case record (outbox {oid}) is gone", leaf=leaf
+                    )
+                )
+                continue
+            name = _name(r, entries, access)
+            got = M.leaf_hash(line_entry(_entry_source(r.source), secret, data))
+            if got != reader.leaf_hash(leaf):
+                report.problems.append(
+                    Problem(
+                        "edited", where, f"{_label(name)} does not match leaf {leaf}", leaf=leaf
+                    )
+                )
+            elif r.ledger_index is not None and r.ledger_index != leaf:
+                report.problems.append(
+                    Problem(
+                        "edited",
+                        where,
+                        f"{_label(name)} says leaf {r.ledger_index}, is {leaf}",
+                        leaf=leaf,
+                    )
+                )
+            report.records += 1
+            named.append({"leaf": leaf, **name})
+        logged_refs = {(r.source, r.ref) for r in rows.values()}
+        for r in rows.values():
+            if r.id not in covered:
+                report.problems.append(
+                    Problem(
+                        "unlogged", where, f"{_label(_name(r, entries, access))} is not in the log"
+                    )
+                )
+        for e in entries.values():
+            if ("case", e.id) not in logged_refs:
+                report.problems.append(
+                    Problem("unlogged", where, f"{e.case_id} #{e.seq} {e.action} has no log record")
+                )
+    named.sort(key=lambda n: n["leaf"])
+    return named
+
+
+def _name(
+    r: LedgerOutbox, entries: dict[int, TimelineEntry], access: dict[int, AccessLog]
+) -> dict[str, Any]:
+    if r.source == "case":
+        e = entries.get(r.ref)
+        if e is None:
+            return {"outbox": r.id}
+        return {"case_id": e.case_id, "seq": e.seq, "action": e.action}
+    a = access.get(r.ref)
+    if a is None:
+        return {"outbox": r.id}
+    return {"access": a.what, "user": a.user_name, "case_id": a.case_id}
+
+
+def _label(name: dict[str, Any]) -> str:
+    if "seq" in name:
+        return f"{name['case_id']} #{name['seq']} {name['action']}"
+    if "access" in name:
+        return f"access {name['access']} by {name['user']}"
+    return f"outbox row {name.get('outbox')}"
