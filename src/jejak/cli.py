@@ -277,6 +277,13 @@ mount(investigate_cli.app)
 mount(simulate_cli.app)
 
 
+from jejak.cases import cli as cases_cli  # noqa: E402
+
+app.add_typer(cases_cli.case_app, name="case")
+app.add_typer(cases_cli.users_app, name="users")
+app.command("can-bar")(handles_errors(cases_cli.can_bar))
+
+
 def main() -> None:
     app()
 

@@ -285,3 +285,47 @@ def _label(name: dict[str, Any]) -> str:
     if "access" in name:
         return f"access {name['access']} by {name['user']}"
     return f"outbox row {name.get('outbox')}"
+
+
+def has_database(home: str | Path) -> bool:
+    """Whether this home has a case database to verify (SQLite file, or a configured URL)."""
+    from jejak.cases.db import sqlite_path
+    from jejak.settings import settings
+
+    return bool(settings().database_url) or sqlite_path(home).exists()
+
+
+def verify_home(home: Path, reader: TileReader, report: Report) -> None:
+    """The case database's part of ``jejak ledger verify`` (registered as a line source)."""
+    if not has_database(home):
+        return
+    from jejak.cases.db import Database
+
+    db = Database.open(home)
+    try:
+        report.named.extend(verify_cases(db, home, reader, report))
+    finally:
+        db.dispose()
+
+
+def drain_home(home: str | Path) -> int:
+    """Finish the log commit of any action a crash interrupted (what opening the cases does)."""
+    if not has_database(home):
+        return 0
+    from jejak.cases.db import Database
+
+    db = Database.open(home)
+    try:
+        return drain(db, home)
+    finally:
+        db.dispose()
+
+
+def register() -> None:
+    """Make ``jejak ledger verify`` check the case actions (called by whoever assembles jejak)."""
+    from jejak.ledger.lines import register_source
+
+    register_source(SOURCE, verify_home)
+
+
+register()

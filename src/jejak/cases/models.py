@@ -142,7 +142,9 @@ class Case(Base):
     last_seq: Mapped[int] = mapped_column(Integer, default=0)
     version: Mapped[int] = mapped_column(Integer)
 
-    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
+    # optimistic locking: every UPDATE says WHERE version = <the one read>; the service raises
+    # the version by exactly one per action (so a client's expected_version is meaningful)
+    __mapper_args__ = {"version_id_col": version, "version_id_generator": False}  # noqa: RUF012
 
 
 class Report(Base):

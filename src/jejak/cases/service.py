@@ -250,6 +250,7 @@ class Cases:
             disputed_amount=amount,
             summary=complaint.get("summary"),
             last_seq=0,
+            version=1,
         )
         sys = Actor(SYSTEM, SYSTEM_ROLE)
         try:
@@ -344,6 +345,7 @@ class Cases:
                         case_id,
                         f"changed since version {expected_version} (now {case.version}): read it again",
                     )
+                case.version += 1
                 last = self._last_at(s, case)
                 if last is not None and when < last:
                     raise InvalidFieldError(
@@ -869,8 +871,11 @@ class Cases:
                 case = s.get(Case, cid)
                 assert case is not None
                 last = self._last_at(s, case)
+                seq = case.last_seq
                 if last is None or when >= last:
                     self._tick(s, case, when, result)
+                if case.last_seq != seq:
+                    case.version += 1
         self._after_write()
         return result
 
@@ -912,9 +917,9 @@ class Cases:
         msisdns = sorted({h.msisdn for h in holds})
         marks = ", ".join("?" for _ in msisdns)
         bars = self.store.sql(
-            f"SELECT action_id, msisdn, \"at\", \"action\", reason, amount_due FROM line_actions "
+            f'SELECT action_id, msisdn, "at", "action", reason, amount_due FROM line_actions '
             f"WHERE msisdn IN ({marks}) AND reason = 'non_payment' AND action IN ('bar_outgoing', 'bar_all') "
-            f"ORDER BY \"at\", action_id",
+            f'ORDER BY "at", action_id',
             msisdns,
         )
         found: list[str] = []
@@ -932,6 +937,7 @@ class Cases:
                 with self.db.write() as s:
                     case = s.get(Case, h.case_id)
                     assert case is not None
+                    case.version += 1
                     when = max(at, self._last_at(s, case) or at)
                     required = {
                         "lift_bar": True,

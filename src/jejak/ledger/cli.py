@@ -150,6 +150,12 @@ def verify(
 
     where = Home(home)
     key = Verifier.parse(vkey.read_text()) if vkey else None
+    if not log_only:
+        # the case actions are a source of the log: finish a commit a crash interrupted, as the
+        # log's own writer does, and have verify check them
+        from jejak.cases import audit as cases_audit
+
+        cases_audit.drain_home(home)
     if log_only:
         report, _ = verify_log(where.log, key)
     else:
@@ -167,6 +173,13 @@ def verify(
                 f"FAIL {p}"
                 + (f" (leaf {p.leaf})" if p.leaf is not None and "leaf" not in p.message else "")
             )
+        for n in report.named:
+            what = (
+                f"{n['case_id']} #{n['seq']} {n['action']}"
+                if "seq" in n
+                else f"access to {n.get('access')} by {n.get('user')}"
+            )
+            out.print(f"leaf {n['leaf']}: {what}")
         out.print(
             f"{'ok' if report.ok else 'FAILED'}: {report.size:,} leaves, {report.records:,} stored records "
             f"re-hashed, {report.erased:,} erased, {len(report.problems)} problem(s)"

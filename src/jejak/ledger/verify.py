@@ -60,6 +60,8 @@ class Report:
     records: int = 0
     erased: int = 0
     problems: list[Problem] = field(default_factory=list)
+    #: entries of sources that name them (e.g. case actions: ``{leaf, case_id, seq, action}``)
+    named: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
