@@ -87,7 +87,9 @@ def test_the_loser_of_a_race_gets_a_conflict(empty_cases: Cases) -> None:
     cid, version = case["case_id"], case["version"]
     empty_cases.act(cid, "rina", "note", {"text": "first"}, version, at="2017-02-06T12:00:00+07:00")
     with pytest.raises(StaleVersionError) as exc:
-        empty_cases.act(cid, "tono", "note", {"text": "second"}, version, at="2017-02-06T12:00:01+07:00")
+        empty_cases.act(
+            cid, "tono", "note", {"text": "second"}, version, at="2017-02-06T12:00:01+07:00"
+        )
     assert exc.value.http_status == 409
     assert [e["text"] for e in empty_cases.timeline(cid)].count("second") == 0
 
@@ -102,7 +104,14 @@ def test_concurrent_writers_never_lose_an_update(empty_cases: Cases) -> None:
     def act(name: str) -> None:
         barrier.wait()
         try:
-            empty_cases.act(cid, name, "comment", {"text": f"by {name}"}, version, at="2017-02-06T12:00:00+07:00")
+            empty_cases.act(
+                cid,
+                name,
+                "comment",
+                {"text": f"by {name}"},
+                version,
+                at="2017-02-06T12:00:00+07:00",
+            )
             outcome[name] = "ok"
         except StaleVersionError:
             outcome[name] = "conflict"
@@ -123,19 +132,37 @@ def test_four_eyes_above_the_amount(empty_cases: Cases) -> None:
     cid = case["case_id"]
     empty_cases.act(cid, "rina", "acknowledge", {}, at="2017-02-06T12:00:00+07:00")
     v = empty_cases.act(
-        cid, "budi", "propose_adjustment", {"amount": 2_500_000, "charge_ids": ["CH1"], "reason": "r"},
+        cid,
+        "budi",
+        "propose_adjustment",
+        {"amount": 2_500_000, "charge_ids": ["CH1"], "reason": "r"},
         at="2017-02-06T13:00:00+07:00",
     )
     (adj,) = v["adjustments"]
     assert adj["approvers_needed"] == 2
-    v = empty_cases.act(cid, "sari", "approve_adjustment", {"adjustment_id": adj["adjustment_id"]},
-                        at="2017-02-06T14:00:00+07:00")
+    v = empty_cases.act(
+        cid,
+        "sari",
+        "approve_adjustment",
+        {"adjustment_id": adj["adjustment_id"]},
+        at="2017-02-06T14:00:00+07:00",
+    )
     assert v["adjustments"][0]["state"] == "proposed"
     with pytest.raises(StateConflictError):
-        empty_cases.act(cid, "sari", "approve_adjustment", {"adjustment_id": adj["adjustment_id"]},
-                        at="2017-02-06T14:01:00+07:00")
-    v = empty_cases.act(cid, "dewi", "approve_adjustment", {"adjustment_id": adj["adjustment_id"]},
-                        at="2017-02-06T15:00:00+07:00")
+        empty_cases.act(
+            cid,
+            "sari",
+            "approve_adjustment",
+            {"adjustment_id": adj["adjustment_id"]},
+            at="2017-02-06T14:01:00+07:00",
+        )
+    v = empty_cases.act(
+        cid,
+        "dewi",
+        "approve_adjustment",
+        {"adjustment_id": adj["adjustment_id"]},
+        at="2017-02-06T15:00:00+07:00",
+    )
     assert v["adjustments"][0]["state"] == "approved"
     assert v["adjustments"][0]["approved_by"] == ["sari", "dewi"]
 
@@ -145,11 +172,18 @@ def test_a_supervisor_never_approves_the_compensation_they_proposed(seed_cases: 
     cid = case["case_id"]
     seed_cases.act(cid, "rina", "acknowledge", {}, at="2017-02-07T09:00:00+07:00")
     seed_cases.sync(at="2017-03-10T10:00:00+07:00")
-    v = seed_cases.act(cid, "sari", "lift_bar", {"action_id": "LA000001"}, at="2017-03-10T11:00:00+07:00")
+    v = seed_cases.act(
+        cid, "sari", "lift_bar", {"action_id": "LA000001"}, at="2017-03-10T11:00:00+07:00"
+    )
     comp = next(a for a in v["adjustments"] if a["kind"] == "compensation")
     with pytest.raises(ForbiddenError):
-        seed_cases.act(cid, "sari", "approve_adjustment", {"adjustment_id": comp["adjustment_id"]},
-                       at="2017-03-10T11:01:00+07:00")
+        seed_cases.act(
+            cid,
+            "sari",
+            "approve_adjustment",
+            {"adjustment_id": comp["adjustment_id"]},
+            at="2017-03-10T11:01:00+07:00",
+        )
 
 
 def test_a_decision_against_the_evidence_needs_justification_and_a_countersignature(
@@ -158,12 +192,21 @@ def test_a_decision_against_the_evidence_needs_justification_and_a_countersignat
     case, _ = seed_cases.open_case("TCK-2017-0206-0001", at="2017-02-06T10:30:00+07:00")
     cid = case["case_id"]
     seed_cases.act(cid, "rina", "acknowledge", {}, at="2017-02-07T09:00:00+07:00")
-    blame = {"hypothesis": "customer_consented", "operator_liable": False, "reason": "he must have agreed"}
+    blame = {
+        "hypothesis": "customer_consented",
+        "operator_liable": False,
+        "reason": "he must have agreed",
+    }
     with pytest.raises(InvalidFieldError) as exc:
         seed_cases.act(cid, "sari", "decide", blame, at="2017-02-08T09:00:00+07:00")
     assert exc.value.http_status == 422
-    v = seed_cases.act(cid, "sari", "decide", {**blame, "justification": "a signed form on paper"},
-                       at="2017-02-08T09:00:00+07:00")
+    v = seed_cases.act(
+        cid,
+        "sari",
+        "decide",
+        {**blame, "justification": "a signed form on paper"},
+        at="2017-02-08T09:00:00+07:00",
+    )
     assert v["state"] == "decision_proposed"
     assert v["decision"]["departs_from_evidence"] is True
     with pytest.raises(ForbiddenError):
@@ -180,7 +223,9 @@ def test_a_decision_against_the_evidence_needs_justification_and_a_countersignat
     v = seed_cases.act(cid, "dewi", "close", {}, at="2017-03-02T10:00:00+07:00")
     assert v["state"] == "closed"
     # reopened: the hold is back
-    v = seed_cases.act(cid, "sari", "reopen", {"reason": "new evidence"}, at="2017-03-03T10:00:00+07:00")
+    v = seed_cases.act(
+        cid, "sari", "reopen", {"reason": "new evidence"}, at="2017-03-03T10:00:00+07:00"
+    )
     assert v["state"] == "investigating" and v["hold"]["active"] is True
 
 
@@ -188,9 +233,15 @@ def test_fields_are_checked(empty_cases: Cases) -> None:
     case, _ = empty_cases.create(COMPLAINT, at="2017-02-06T11:00:00+07:00")
     cid = case["case_id"]
     empty_cases.act(cid, "rina", "acknowledge", {}, at="2017-02-06T12:00:00+07:00")
-    for fields in ({"amount": "lots", "reason": "r"}, {"amount": 10, "reason": ""}, {"amount": 10, "reason": "r", "charge_ids": "CH1"}):
+    for fields in (
+        {"amount": "lots", "reason": "r"},
+        {"amount": 10, "reason": ""},
+        {"amount": 10, "reason": "r", "charge_ids": "CH1"},
+    ):
         with pytest.raises(InvalidFieldError):
-            empty_cases.act(cid, "rina", "propose_adjustment", fields, at="2017-02-06T13:00:00+07:00")
+            empty_cases.act(
+                cid, "rina", "propose_adjustment", fields, at="2017-02-06T13:00:00+07:00"
+            )
     with pytest.raises(InvalidFieldError):
         empty_cases.act(cid, "rina", "assign", {"to": "nobody"}, at="2017-02-06T13:00:00+07:00")
 

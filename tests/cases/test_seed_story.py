@@ -28,9 +28,17 @@ def test_the_seed_story_replays(seed_cases: Cases) -> None:
     assert not created and again["case_id"] == cid
 
     v = cases.act(cid, "rina", "acknowledge", {}, case["version"], at="2017-02-07T09:00:00+07:00")
-    v = cases.act(cid, "rina", "assign", {"to": "budi"}, v["version"], at="2017-02-07T09:10:00+07:00")
+    v = cases.act(
+        cid, "rina", "assign", {"to": "budi"}, v["version"], at="2017-02-07T09:10:00+07:00"
+    )
     assert v["state"] == "investigating"
-    cases.act(cid, "budi", "note", {"text": "owner off duty; terminal taken over"}, at="2017-02-08T10:00:00+07:00")
+    cases.act(
+        cid,
+        "budi",
+        "note",
+        {"text": "owner off duty; terminal taken over"},
+        at="2017-02-08T10:00:00+07:00",
+    )
 
     # billing asks to bar the line over the disputed amount: refused
     answer = cases.can_bar(MSISDN, 500000, "2017-03-10T08:00:00+07:00")
@@ -44,7 +52,9 @@ def test_the_seed_story_replays(seed_cases: Cases) -> None:
     v = cases.get(cid)
     (finding,) = v["findings"]
     assert finding["required"] == {"lift_bar": True, "compensation_per_day": 50000}
-    v = cases.act(cid, "rina", "lift_bar", {"action_id": "LA000001"}, at="2017-03-11T10:00:00+07:00")
+    v = cases.act(
+        cid, "rina", "lift_bar", {"action_id": "LA000001"}, at="2017-03-11T10:00:00+07:00"
+    )
     comp = next(a for a in v["adjustments"] if a["kind"] == "compensation")
     assert comp["amount"] == 2 * 50000
 
@@ -52,16 +62,30 @@ def test_the_seed_story_replays(seed_cases: Cases) -> None:
         cid,
         "rina",
         "propose_adjustment",
-        {"amount": 500000, "charge_ids": ["CH000009", "CH000010"], "reason": "activated without consent"},
+        {
+            "amount": 500000,
+            "charge_ids": ["CH000009", "CH000010"],
+            "reason": "activated without consent",
+        },
         at="2017-03-11T11:00:00+07:00",
     )
     refund = next(a for a in v["adjustments"] if a["kind"] == "refund")
     with pytest.raises(ForbiddenError) as exc:
-        cases.act(cid, "rina", "approve_adjustment", {"adjustment_id": refund["adjustment_id"]},
-                  at="2017-03-11T11:05:00+07:00")
+        cases.act(
+            cid,
+            "rina",
+            "approve_adjustment",
+            {"adjustment_id": refund["adjustment_id"]},
+            at="2017-03-11T11:05:00+07:00",
+        )
     assert exc.value.http_status == 403
-    v = cases.act(cid, "sari", "approve_adjustment", {"adjustment_id": refund["adjustment_id"]},
-                  at="2017-03-11T12:00:00+07:00")
+    v = cases.act(
+        cid,
+        "sari",
+        "approve_adjustment",
+        {"adjustment_id": refund["adjustment_id"]},
+        at="2017-03-11T12:00:00+07:00",
+    )
     refund = next(a for a in v["adjustments"] if a["kind"] == "refund")
     assert refund["state"] == "approved" and refund["approved_by"] == ["sari"]
 
@@ -69,7 +93,11 @@ def test_the_seed_story_replays(seed_cases: Cases) -> None:
         cid,
         "budi",
         "decide",
-        {"hypothesis": "credential_misuse", "operator_liable": True, "reason": "another insider used the user ID"},
+        {
+            "hypothesis": "credential_misuse",
+            "operator_liable": True,
+            "reason": "another insider used the user ID",
+        },
         at="2017-03-12T09:00:00+07:00",
     )
     assert v["state"] == "resolved"
@@ -77,9 +105,20 @@ def test_the_seed_story_replays(seed_cases: Cases) -> None:
 
     timeline = cases.timeline(cid)
     actions = [e["action"] for e in timeline]
-    for step in ("open", "report_attached", "acknowledge", "assign", "note", "finding",
-                 "provisional_credit", "lift_bar", "propose_adjustment", "approve_adjustment",
-                 "adjustment_approved", "decide"):
+    for step in (
+        "open",
+        "report_attached",
+        "acknowledge",
+        "assign",
+        "note",
+        "finding",
+        "provisional_credit",
+        "lift_bar",
+        "propose_adjustment",
+        "approve_adjustment",
+        "adjustment_approved",
+        "decide",
+    ):
         assert step in actions, step
     assert [e["seq"] for e in timeline] == list(range(1, len(timeline) + 1))
     note = next(e for e in timeline if e["action"] == "note")
@@ -100,9 +139,13 @@ def test_an_edited_action_is_named_by_verify(seed_cases: Cases) -> None:
 
     case, _ = seed_cases.open_case(SEED, at="2017-02-06T10:30:00+07:00")
     cid = case["case_id"]
-    seed_cases.act(cid, "budi", "note", {"text": "the customer is lying"}, at="2017-02-07T10:00:00+07:00")
+    seed_cases.act(
+        cid, "budi", "note", {"text": "the customer is lying"}, at="2017-02-07T10:00:00+07:00"
+    )
     with seed_cases.db.write() as s:
-        s.execute(update(TimelineEntry).where(TimelineEntry.action == "note").values(text="nothing"))
+        s.execute(
+            update(TimelineEntry).where(TimelineEntry.action == "note").values(text="nothing")
+        )
     report = verify(seed_cases.store)
     assert not report.ok
     assert any(p.what == "edited" and f"{cid} #3 note" in p.message for p in report.problems)
@@ -117,7 +160,9 @@ def test_a_removed_action_is_named_by_verify(seed_cases: Cases) -> None:
     seed_cases.act(case["case_id"], "budi", "note", {"text": "x"}, at="2017-02-07T10:00:00+07:00")
     with seed_cases.db.write() as s:
         e = s.query(TimelineEntry).filter_by(action="note").one()
-        s.execute(delete(LedgerOutbox).where(LedgerOutbox.ref == e.id, LedgerOutbox.source == "case"))
+        s.execute(
+            delete(LedgerOutbox).where(LedgerOutbox.ref == e.id, LedgerOutbox.source == "case")
+        )
         s.execute(delete(TimelineEntry).where(TimelineEntry.id == e.id))
     report = verify(seed_cases.store)
     assert any(p.what == "deleted" for p in report.problems), [str(p) for p in report.problems]

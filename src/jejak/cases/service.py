@@ -999,6 +999,7 @@ class Cases:
                     .order_by(Hold.case_id)
                 )
             )
+        holds = [h for h in holds if h.amount > 0]
         disputed = sum(h.amount for h in holds)
         case_ids = sorted({h.case_id for h in holds})
         if not holds:
