@@ -69,7 +69,7 @@ def actions(work: Path, n: int, url: str | None, schema: str | None, every: int)
     started = time.perf_counter()
     for i in range(n):
         who, action = (("rina", "comment"), ("tono", "note"))[i % 2]
-        version = cases.act(cid, who, action, {"text": f"step {i}"}, version)["version"]
+        version = cases.act(cid, who, action, {"text": f"step {i}"}, version, view=False)["version"]
         if every > 1 and (i + 1) % every == 0:
             cases.drain()
     cases.drain()
@@ -170,7 +170,7 @@ def main() -> int:
         )
         cid = case["case_id"]
         while len(cases.timeline(cid)) < 200:
-            cases.act(cid, "rina", "comment", {"text": "x" * 80})
+            cases.act(cid, "rina", "comment", {"text": "x" * 80}, view=False)
         cases.drain()
         reads = []
         for _ in range(a.samples * 5):

@@ -23,6 +23,7 @@ import sys
 from jejak.cases import Cases
 cases = Cases.open(sys.argv[1])
 cid = sys.argv[2]
+print("ready", flush=True)
 n = 0
 while True:
     n += 1
@@ -62,7 +63,10 @@ def test_kill_9_leaves_every_action_whole(tmp_path: Path, backend: str | None) -
             env=env,
             text=True,
         )
-        time.sleep(rng.uniform(2.0, 4.0))  # the import and opening take a moment; then actions run
+        assert proc.stdout is not None
+        first = proc.stdout.readline()  # the imports and the opening take a while on a busy machine
+        assert first.strip() == "ready", proc.stderr.read() if proc.stderr else first
+        time.sleep(rng.uniform(0.05, 1.5))  # then kill it at a random moment among the actions
         proc.send_signal(signal.SIGKILL)
         out, errs = proc.communicate()
         assert proc.returncode == -signal.SIGKILL, errs

@@ -4,6 +4,7 @@ every action is in the log."""
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import tempfile
 from datetime import UTC, datetime, timedelta
@@ -107,10 +108,8 @@ class CaseMachine(RuleBasedStateMachine):
         }
         if justify:
             fields["justification"] = "j"
-        try:
+        with contextlib.suppress(CaseError, NotFoundError):
             self.cases.act(cid, who, action, fields, case["version"], at=self._tick(hours))
-        except (CaseError, NotFoundError):
-            pass
 
     @rule(
         msisdn=st.sampled_from(MSISDNS), amount=st.integers(0, 2_000_000), hours=st.integers(0, 48)

@@ -140,6 +140,9 @@ class Case(Base):
     decision: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     provisional_credit_id: Mapped[str | None] = mapped_column(String(100))
     last_seq: Mapped[int] = mapped_column(Integer, default=0)
+    last_at: Mapped[
+        datetime | None
+    ]  # the time of the entry last_seq: entries never go back in time
     version: Mapped[int] = mapped_column(Integer)
 
     # optimistic locking: every UPDATE says WHERE version = <the one read>; the service raises
@@ -259,6 +262,11 @@ class LedgerOutbox(Base):
     ref: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime]
     ledger_index: Mapped[int | None] = mapped_column(BigInteger)
+
+    # for ``source == "case"``: lets one flush insert the entry and its outbox row together
+    entry: Mapped[TimelineEntry | None] = relationship(
+        primaryjoin="foreign(LedgerOutbox.ref) == TimelineEntry.id"
+    )
 
 
 class Notification(Base):

@@ -18,6 +18,7 @@ Example::
 
 from __future__ import annotations
 
+import builtins
 import hashlib
 import json
 import re
@@ -325,8 +326,10 @@ class Cases:
         expected_version: int | None = None,
         *,
         at: datetime | str | None = None,
+        view: bool = True,
     ) -> dict[str, Any]:
-        """One action by one person; the case afterwards.
+        """One action by one person; the case afterwards (``view=False``: only its ``case_id``,
+        ``state`` and ``version``, for callers that do not show it).
 
         Raises ForbiddenError (403) when that person or role may not, StateConflictError (409)
         when the case's state does not allow it, StaleVersionError (409) when the case changed
@@ -360,11 +363,14 @@ class Cases:
                     case.state = rule.to
                 if case.state != before:
                     self._notify(s, case, case.state, when)
+                state, version = case.state, case.version
         except (StaleDataError, IntegrityError) as exc:
             raise StaleVersionError(
                 case_id, "changed by someone else at the same time: read it again"
             ) from exc
         self._after_write()
+        if not view:
+            return {"case_id": case_id, "state": state, "version": version}
         with self.db.read() as s:
             return self._view(s, case_id)
 
@@ -1077,7 +1083,7 @@ class Cases:
                 )
             return out
 
-    def _overdue(self, c: Case, at: datetime) -> list[str]:
+    def _overdue(self, c: Case, at: datetime) -> builtins.list[str]:
         late = []
         if c.acknowledged_at is None and c.state == "received" and at > c.ack_due:
             late.append("acknowledge")
@@ -1112,7 +1118,7 @@ class Cases:
             s.add(LedgerOutbox(source="access", ref=row.id, created_at=row.at))
         self._after_write()
 
-    def access_log(self, msisdn: str | None = None) -> list[dict[str, Any]]:
+    def access_log(self, msisdn: str | None = None) -> builtins.list[dict[str, Any]]:
         with self.db.read() as s:
             q = select(AccessLog).order_by(AccessLog.id)
             if msisdn:
@@ -1136,13 +1142,7 @@ class Cases:
         return None if t is None else t.astimezone(self.tz).isoformat()
 
     def _last_at(self, s: Session, case: Case) -> datetime | None:
-        if not case.last_seq:
-            return None
-        return s.scalar(
-            select(TimelineEntry.at).where(
-                TimelineEntry.case_id == case.case_id, TimelineEntry.seq == case.last_seq
-            )
-        )
+        return case.last_at
 
     def _entry(
         self,
@@ -1156,6 +1156,7 @@ class Cases:
         payload: dict[str, Any],
     ) -> TimelineEntry:
         case.last_seq = (case.last_seq or 0) + 1
+        case.last_at = at
         e = TimelineEntry(
             case_id=case.case_id,
             seq=case.last_seq,
@@ -1168,8 +1169,7 @@ class Cases:
             payload=payload,
         )
         s.add(e)
-        s.flush()
-        s.add(LedgerOutbox(source="case", ref=e.id, created_at=at))
+        s.add(LedgerOutbox(source="case", entry=e, created_at=at))
         return e
 
     def _release(self, s: Session, case: Case, at: datetime) -> None:
@@ -1212,26 +1212,28 @@ class Cases:
             )
         )
 
-    def _timeline(self, s: Session, case_id: str, customer: bool) -> list[dict[str, Any]]:
+    def _timeline(self, s: Session, case_id: str, customer: bool) -> builtins.list[dict[str, Any]]:
         show_names = self.policy.show_staff_names or not customer
+        t = TimelineEntry
+        cols = [t.seq, t.at, t.action, t.actor, t.actor_role, t.public, t.text, t.ledger_index]
+        if not customer:
+            cols.append(t.payload)
+        rows = s.execute(select(*cols).where(t.case_id == case_id).order_by(t.seq)).all()
+        tz = self.tz
         out = []
-        for e in s.scalars(
-            select(TimelineEntry)
-            .where(TimelineEntry.case_id == case_id)
-            .order_by(TimelineEntry.seq)
-        ):
+        for r in rows:
             d = {
-                "seq": e.seq,
-                "at": self._local(e.at),
-                "action": e.action,
-                "actor": e.actor if (show_names or e.actor_role == SYSTEM_ROLE) else None,
-                "actor_role": e.actor_role,
-                "public": e.public,
-                "text": e.text if (e.public or not customer) else None,
-                "ledger_index": e.ledger_index,
+                "seq": r.seq,
+                "at": r.at.astimezone(tz).isoformat(),
+                "action": r.action,
+                "actor": r.actor if (show_names or r.actor_role == SYSTEM_ROLE) else None,
+                "actor_role": r.actor_role,
+                "public": r.public,
+                "text": r.text if (r.public or not customer) else None,
+                "ledger_index": r.ledger_index,
             }
             if not customer:
-                d["payload"] = e.payload
+                d["payload"] = r.payload
             out.append(d)
         return out
 
@@ -1240,19 +1242,20 @@ class Cases:
         if c is None:
             raise NotFoundError(case_id, "no such case")
         adjustments = []
+        approved_by: dict[str, list[str]] = {}
+        for adj_id, approver in s.execute(
+            select(Approval.adjustment_id, Approval.approver)
+            .join(Adjustment, Adjustment.adjustment_id == Approval.adjustment_id)
+            .where(Adjustment.case_id == case_id, Approval.approved.is_(True))
+            .order_by(Approval.id)
+        ):
+            approved_by.setdefault(adj_id, []).append(approver)
         for a in s.scalars(
             select(Adjustment)
             .where(Adjustment.case_id == case_id)
             .order_by(Adjustment.proposed_at, Adjustment.adjustment_id)
         ):
-            approvers = [
-                x.approver
-                for x in s.scalars(
-                    select(Approval)
-                    .where(Approval.adjustment_id == a.adjustment_id, Approval.approved.is_(True))
-                    .order_by(Approval.id)
-                )
-            ]
+            approvers = approved_by.get(a.adjustment_id, [])
             adjustments.append(
                 {
                     "adjustment_id": a.adjustment_id,

@@ -59,6 +59,7 @@ def upgrade() -> None:
         sa.Column("decision", sa.JSON(), nullable=True),
         sa.Column("provisional_credit_id", sa.String(length=100), nullable=True),
         sa.Column("last_seq", sa.Integer(), nullable=False),
+        sa.Column("last_at", jejak.cases.models.UTCDateTime(timezone=True), nullable=True),
         sa.Column("version", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("case_id", name=op.f("pk_cases")),
         sa.UniqueConstraint("complaint_id", name=op.f("uq_cases_complaint_id")),
