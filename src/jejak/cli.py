@@ -266,6 +266,7 @@ def mount(part: typer.Typer, group: str | None = None) -> None:
         app.registered_commands.extend(part.registered_commands)
 
 
+from jejak.cases import cli as cases_cli  # noqa: E402
 from jejak.detect import cli as detect_cli  # noqa: E402
 from jejak.investigate import cli as investigate_cli  # noqa: E402
 from jejak.ledger import cli as ledger_cli  # noqa: E402
@@ -275,13 +276,9 @@ mount(detect_cli.app)
 mount(ledger_cli.app, "ledger")
 mount(investigate_cli.app)
 mount(simulate_cli.app)
-
-
-from jejak.cases import cli as cases_cli  # noqa: E402
-
-app.add_typer(cases_cli.case_app, name="case")
-app.add_typer(cases_cli.users_app, name="users")
-app.command("can-bar")(handles_errors(cases_cli.can_bar))
+mount(cases_cli.case_app, "case")
+mount(cases_cli.users_app, "users")
+mount(cases_cli.app)
 
 
 def main() -> None:

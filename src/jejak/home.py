@@ -2,7 +2,7 @@
 
 A home is a folder (default ``./jejak-data``, the setting ``home``) holding the
 event store (:mod:`jejak.store`), the transparency log (:mod:`jejak.ledger`),
-the alerts (:mod:`jejak.detect`) and, next, the case database. :class:`Home`
+the alerts (:mod:`jejak.detect`) and the case database (:mod:`jejak.cases`, ``Home.cases``). :class:`Home`
 opens them and connects them, so that none of them needs to know the others:
 
 - the store gets an ``on_commit`` hook (run under its writer lock when a writer
@@ -35,7 +35,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 
@@ -51,9 +51,13 @@ from jejak.investigate import Report, investigate
 from jejak.investigate.lookup import LookupIndex
 from jejak.ledger.log import Log
 from jejak.ledger.note import Verifier
+from jejak.ledger.tiles import TileReader
 from jejak.ledger.verify import Report as VerifyReport
 from jejak.settings import Settings, settings
 from jejak.store import Store
+
+if TYPE_CHECKING:
+    from jejak.cases import Cases
 
 
 class Home:
@@ -81,9 +85,26 @@ class Home:
         self.line_sources: dict[str, LineSource] = {}
         self.register_line_source(SUPPRESSIONS)
         self.store.on_commit.append(self._commit_to_log)
+        self._cases: Cases | None = None
 
     def __repr__(self) -> str:
         return f"Home({str(self.path)!r})"
+
+    @property
+    def cases(self) -> Cases:
+        """The case database (:mod:`jejak.cases`), opened (migrated, and any interrupted log
+        commit finished) on first use, over this home's store and log."""
+        if self._cases is None:
+            from jejak.cases import Cases  # SQLAlchemy: imported when a case database is used
+
+            self._cases = Cases.open(self.path, store=self.store, log=self.log)
+        return self._cases
+
+    def has_cases(self) -> bool:
+        """Whether this home has a case database (without opening one)."""
+        from jejak.cases.db import has_database
+
+        return self._cases is not None or has_database(self.path)
 
     # ------------------------------------------------------------ wiring
 
@@ -164,16 +185,23 @@ class Home:
         )
 
     def verify(self, verifier: Verifier | None = None, *, records: bool = True) -> VerifyReport:
-        """The log against its checkpoint, then every stored record and logged line against it."""
-        return verify_home(
+        """The log against its checkpoint, then every stored record, logged line and case action
+        against it (each case action named in ``report.named``)."""
+        cases = self.cases if records and self.has_cases() else None  # opening finishes a commit
+        report = verify_home(
             self.store, self.log, self.line_sources.values(), verifier, records=records
         )
+        if cases is not None and report.size:
+            cases.verify(TileReader(self.log.dir, report.size), report)
+        return report
 
     def leaf_of(self, kind: str, key: str) -> int:
         """The leaf index a stored record was committed as."""
         return leaf_of(self.store, self.log, kind, key)
 
     def close(self) -> None:
+        if self._cases is not None:
+            self._cases.close()
         self.store.close()
 
 

@@ -10,6 +10,8 @@ import pytest
 
 from jejak.cases import Cases
 from jejak.cases.users import add_user
+from jejak.home import Home
+from jejak.ledger.verify import Report
 from jejak.store import Store
 
 STAFF = [
@@ -52,26 +54,32 @@ def backend(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> 
     return full
 
 
-def open_cases(home: Path, backend: str | None, **kw: object) -> Cases:
-    return Cases.open(home, **kw)  # type: ignore[arg-type]
-
-
 @pytest.fixture
 def seed_cases(seed_store: Store, backend: str | None) -> Iterator[Cases]:
     """The seed store with a case database (SQLite or PostgreSQL) and the staff of STAFF."""
-    cases = open_cases(seed_store.home, backend, store=seed_store)
+    home = Home(seed_store.home)
+    cases = home.cases
     for name, role in STAFF:
         add_user(cases.db, name, role)
     yield cases
-    cases.close()
+    home.close()
 
 
 @pytest.fixture
 def empty_cases(tmp_path: Path, backend: str | None) -> Iterator[Cases]:
     """A home with no records, a case database and the staff of STAFF (for CRM-pushed cases)."""
-    home = tmp_path / "home"
-    cases = open_cases(home, backend, store=Store(home))
+    home = Home(tmp_path / "home")
+    cases = home.cases
     for name, role in STAFF:
         add_user(cases.db, name, role)
     yield cases
-    cases.close()
+    home.close()
+
+
+def verify_home(home: Path) -> Report:
+    """``jejak ledger verify`` of a home, through a Home of its own (as a restarted process)."""
+    h = Home(home)
+    try:
+        return h.verify()
+    finally:
+        h.close()

@@ -13,15 +13,14 @@ from pathlib import Path
 
 import pytest
 
-from jejak.cases import Cases
 from jejak.cases.users import add_user
-from jejak.ledger.verify import verify
-from jejak.store import Store
+from jejak.home import Home
+from tests.cases.conftest import verify_home
 
 WORKER = r"""
 import sys
-from jejak.cases import Cases
-cases = Cases.open(sys.argv[1])
+from jejak.home import Home
+cases = Home(sys.argv[1]).cases
 cid = sys.argv[2]
 print("ready", flush=True)
 n = 0
@@ -39,7 +38,8 @@ SRC = Path(__file__).resolve().parents[2] / "src"
 @pytest.mark.slow
 def test_kill_9_leaves_every_action_whole(tmp_path: Path, backend: str | None) -> None:
     home = tmp_path / "home"
-    cases = Cases.open(home, store=Store(home))
+    h = Home(home)
+    cases = h.cases
     add_user(cases.db, "rina", "cs")
     add_user(cases.db, "tono", "cs")
     case, _ = cases.create(
@@ -51,7 +51,7 @@ def test_kill_9_leaves_every_action_whole(tmp_path: Path, backend: str | None) -
         }
     )
     cid = case["case_id"]
-    cases.close()
+    h.close()
     rng = random.Random(20170206)
     env = {**os.environ, "PYTHONPATH": f"{SRC}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
     acknowledged = 0
@@ -73,7 +73,8 @@ def test_kill_9_leaves_every_action_whole(tmp_path: Path, backend: str | None) -
         done = [int(x) for x in out.split()]
         acknowledged += len(done)
 
-        restarted = Cases.open(home, store=Store(home))  # opening finishes an interrupted commit
+        again = Home(home)
+        restarted = again.cases  # opening finishes an interrupted commit
         try:
             timeline = restarted.timeline(cid, customer=False)
             texts = {e["text"] for e in timeline}
@@ -86,8 +87,8 @@ def test_kill_9_leaves_every_action_whole(tmp_path: Path, backend: str | None) -
                 1 for e in timeline if e["action"] in ("note", "comment")
             )
         finally:
-            restarted.close()
-        report = verify(Store(home))
+            again.close()
+        report = verify_home(home)
         assert report.ok, [str(p) for p in report.problems]
         assert {(n["case_id"], n["seq"]) for n in report.named if "seq" in n} == {
             (cid, e["seq"]) for e in timeline

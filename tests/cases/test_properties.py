@@ -17,8 +17,8 @@ from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, rule
 from jejak.cases import Cases, Policy, permissions
 from jejak.cases.users import add_user
 from jejak.errors import CaseError, NotFoundError
-from jejak.ledger.verify import verify
-from jejak.store import Store
+from jejak.home import Home
+from tests.cases.conftest import verify_home
 
 PEOPLE = [
     ("rina", "cs"),
@@ -39,7 +39,8 @@ class CaseMachine(RuleBasedStateMachine):
     def __init__(self) -> None:
         super().__init__()
         self.dir = Path(tempfile.mkdtemp(prefix="jejak-cases-"))
-        self.cases = Cases.open(self.dir, store=Store(self.dir), policy=POLICY)
+        self.home = Home(self.dir)
+        self.cases = Cases.open(self.dir, store=self.home.store, log=self.home.log, policy=POLICY)
         for name, role in PEOPLE:
             add_user(self.cases.db, name, role)
         self.clock = datetime(2017, 2, 6, 3, 0, tzinfo=UTC)
@@ -48,9 +49,10 @@ class CaseMachine(RuleBasedStateMachine):
 
     def teardown(self) -> None:
         if self.n:
-            report = verify(Store(self.dir))
+            report = verify_home(self.dir)
             assert report.ok, [str(p) for p in report.problems]
         self.cases.close()
+        self.home.close()
         shutil.rmtree(self.dir, ignore_errors=True)
 
     def _tick(self, hours: int) -> str:

@@ -6,7 +6,7 @@ import pytest
 
 from jejak.cases import Cases
 from jejak.errors import ForbiddenError
-from jejak.ledger.verify import verify
+from tests.cases.conftest import verify_home
 
 SEED = "TCK-2017-0206-0001"
 MSISDN = "6281100000001"
@@ -125,7 +125,7 @@ def test_the_seed_story_replays(seed_cases: Cases) -> None:
     assert note["public"] is False and note["text"] is None and note["actor_role"] == "investigator"
     assert all(e["ledger_index"] is not None for e in timeline)
 
-    report = verify(cases.store)
+    report = verify_home(cases.home)
     assert report.ok, [str(p) for p in report.problems]
     named = {(n["case_id"], n["seq"]): n["leaf"] for n in report.named if "seq" in n}
     for e in timeline:
@@ -146,7 +146,7 @@ def test_an_edited_action_is_named_by_verify(seed_cases: Cases) -> None:
         s.execute(
             update(TimelineEntry).where(TimelineEntry.action == "note").values(text="nothing")
         )
-    report = verify(seed_cases.store)
+    report = verify_home(seed_cases.home)
     assert not report.ok
     assert any(p.what == "edited" and f"{cid} #3 note" in p.message for p in report.problems)
 
@@ -164,5 +164,5 @@ def test_a_removed_action_is_named_by_verify(seed_cases: Cases) -> None:
             delete(LedgerOutbox).where(LedgerOutbox.ref == e.id, LedgerOutbox.source == "case")
         )
         s.execute(delete(TimelineEntry).where(TimelineEntry.id == e.id))
-    report = verify(seed_cases.store)
+    report = verify_home(seed_cases.home)
     assert any(p.what == "deleted" for p in report.problems), [str(p) for p in report.problems]

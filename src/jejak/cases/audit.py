@@ -26,10 +26,10 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import bindparam, select, update
 
+from jejak.audit.lines import line_entry
 from jejak.cases.models import AccessLog, LedgerOutbox, TimelineEntry
 from jejak.commitments import store_secret
 from jejak.ledger import merkle as M
-from jejak.ledger.lines import line_entry
 from jejak.ledger.log import Log
 
 if TYPE_CHECKING:
@@ -166,9 +166,9 @@ def _recover(db: Database, log: Log) -> None:
     _write_back(db, pairs)
 
 
-def drain(db: Database, home: str | Path, *, limit: int = BATCH) -> int:
+def drain(db: Database, log: Log, *, limit: int = BATCH) -> int:
     """Append every outbox row the log does not hold yet; return how many were appended."""
-    log = Log(home)
+    home = log.home
     done = 0
     with log.writer() as w:
         _recover(db, log)
@@ -195,7 +195,7 @@ def _entry_source(source: str) -> str:
 
 
 def verify_cases(
-    db: Database, home: str | Path, reader: TileReader, report: Report
+    db: Database, log: Log, reader: TileReader, report: Report
 ) -> list[dict[str, Any]]:
     """Re-hash every logged case action and access against its leaf; problems go to ``report``.
 
@@ -203,7 +203,7 @@ def verify_cases(
     """
     from jejak.ledger.verify import Problem
 
-    log = Log(home)
+    home = log.home
     covered: dict[int, int] = {}
     for a in log.appends():
         if a.get("source") == SOURCE:
@@ -285,47 +285,3 @@ def _label(name: dict[str, Any]) -> str:
     if "access" in name:
         return f"access {name['access']} by {name['user']}"
     return f"outbox row {name.get('outbox')}"
-
-
-def has_database(home: str | Path) -> bool:
-    """Whether this home has a case database to verify (SQLite file, or a configured URL)."""
-    from jejak.cases.db import sqlite_path
-    from jejak.settings import settings
-
-    return bool(settings().database_url) or sqlite_path(home).exists()
-
-
-def verify_home(home: Path, reader: TileReader, report: Report) -> None:
-    """The case database's part of ``jejak ledger verify`` (registered as a line source)."""
-    if not has_database(home):
-        return
-    from jejak.cases.db import Database
-
-    db = Database.open(home)
-    try:
-        report.named.extend(verify_cases(db, home, reader, report))
-    finally:
-        db.dispose()
-
-
-def drain_home(home: str | Path) -> int:
-    """Finish the log commit of any action a crash interrupted (what opening the cases does)."""
-    if not has_database(home):
-        return 0
-    from jejak.cases.db import Database
-
-    db = Database.open(home)
-    try:
-        return drain(db, home)
-    finally:
-        db.dispose()
-
-
-def register() -> None:
-    """Make ``jejak ledger verify`` check the case actions (called by whoever assembles jejak)."""
-    from jejak.ledger.lines import register_source
-
-    register_source(SOURCE, verify_home)
-
-
-register()

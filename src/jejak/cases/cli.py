@@ -17,20 +17,14 @@ from rich.console import Console
 from rich.table import Table
 
 from jejak.errors import UsageError
-from jejak.options import DEFAULT_HOME, Debug, Home, handles_errors
+from jejak.options import DEFAULT_HOME, Debug, HomeDir, commands, handles_errors
 
-case_app = typer.Typer(
-    help="Resolve: the cases of disputed charges, from complaint to end.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-)
-users_app = typer.Typer(
-    help="Staff accounts: names, roles and API tokens.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-)
+#: ``jejak can-bar`` (mounted at the top)
+app = commands()
+#: ``jejak case ...``
+case_app = commands("Resolve: the cases of disputed charges, from complaint to end.")
+#: ``jejak users ...``
+users_app = commands("Staff accounts: names, roles and API tokens.")
 out = Console(soft_wrap=True, highlight=False)
 
 Format = Annotated[str, typer.Option("--format", help="text or json.")]
@@ -41,9 +35,9 @@ At = Annotated[
 
 
 def _cases(home: Path) -> Any:
-    from jejak.cases import Cases
+    from jejak.home import Home
 
-    return Cases.open(home)
+    return Home(home).cases
 
 
 def _json(doc: Any) -> None:
@@ -90,7 +84,7 @@ def _print_case(case: dict[str, Any]) -> None:
 @handles_errors
 def open_(
     complaint: Annotated[str, typer.Option("--complaint", help="The ingested complaint's id.")],
-    home: Home = DEFAULT_HOME,
+    home: HomeDir = DEFAULT_HOME,
     fmt: Format = "text",
     at: At = None,
     debug: Debug = False,
@@ -109,7 +103,7 @@ def open_(
 @handles_errors
 def show(
     case_id: Annotated[str, typer.Argument(help="The case id.")],
-    home: Home = DEFAULT_HOME,
+    home: HomeDir = DEFAULT_HOME,
     fmt: Format = "text",
     customer: Annotated[
         bool, typer.Option("--customer", help="Only the customer's view of the timeline.")
@@ -146,7 +140,7 @@ def show(
 @case_app.command("list")
 @handles_errors
 def list_(
-    home: Home = DEFAULT_HOME,
+    home: HomeDir = DEFAULT_HOME,
     overdue: Annotated[bool, typer.Option("--overdue", help="Only cases past a deadline.")] = False,
     state: Annotated[str | None, typer.Option("--state", help="Only cases in this state.")] = None,
     fmt: Format = "text",
@@ -180,7 +174,7 @@ def list_(
 @case_app.command("sync")
 @handles_errors
 def sync(
-    home: Home = DEFAULT_HOME, fmt: Format = "text", at: At = None, debug: Debug = False
+    home: HomeDir = DEFAULT_HOME, fmt: Format = "text", at: At = None, debug: Debug = False
 ) -> None:
     """Open a case for each ingested complaint without one; ingested bars over open cases
     become findings; deadlines passed undecided credit the disputed amount."""
@@ -206,7 +200,7 @@ def act(
     version: Annotated[
         int | None, typer.Option("--version", help="The case version you read (409 if changed).")
     ] = None,
-    home: Home = DEFAULT_HOME,
+    home: HomeDir = DEFAULT_HOME,
     fmt: Format = "text",
     at: At = None,
     debug: Debug = False,
@@ -229,10 +223,12 @@ def act(
         _print_case(case)
 
 
+@app.command("can-bar")
+@handles_errors
 def can_bar(
     msisdn: Annotated[str, typer.Option("--msisdn", help="The line.")],
     amount: Annotated[int, typer.Option("--amount", help="The arrears to bar for, in IDR.")],
-    home: Home = DEFAULT_HOME,
+    home: HomeDir = DEFAULT_HOME,
     fmt: Format = "text",
     at: At = None,
     debug: Debug = False,
@@ -259,14 +255,13 @@ def users_add(
         bool,
         typer.Option("--token", help="Also make an API token, printed alone on the last line."),
     ] = False,
-    home: Home = DEFAULT_HOME,
+    home: HomeDir = DEFAULT_HOME,
     debug: Debug = False,
 ) -> None:
     """Add a staff account."""
-    from jejak.cases.db import Database
     from jejak.cases.users import add_user
 
-    user, clear = add_user(Database.open(home), name, role, token=token)
+    user, clear = add_user(_cases(home).db, name, role, token=token)
     out.print(f"added {user.name} ({user.role})")
     if clear:
         typer.echo(clear)
@@ -274,9 +269,8 @@ def users_add(
 
 @users_app.command("list")
 @handles_errors
-def users_list(home: Home = DEFAULT_HOME, fmt: Format = "text", debug: Debug = False) -> None:
+def users_list(home: HomeDir = DEFAULT_HOME, fmt: Format = "text", debug: Debug = False) -> None:
     """Every staff account."""
-    from jejak.cases.db import Database
     from jejak.cases.users import list_users
 
     fmt = _fmt(fmt)
@@ -287,7 +281,7 @@ def users_list(home: Home = DEFAULT_HOME, fmt: Format = "text", debug: Debug = F
             "disabled": u.disabled,
             "created_at": u.created_at.isoformat(),
         }
-        for u in list_users(Database.open(home))
+        for u in list_users(_cases(home).db)
     ]
     if fmt == "json":
         _json(rows)
@@ -300,12 +294,11 @@ def users_list(home: Home = DEFAULT_HOME, fmt: Format = "text", debug: Debug = F
 @handles_errors
 def users_disable(
     name: Annotated[str, typer.Argument(help="The person's name.")],
-    home: Home = DEFAULT_HOME,
+    home: HomeDir = DEFAULT_HOME,
     debug: Debug = False,
 ) -> None:
     """Disable an account and revoke its tokens (nothing is deleted)."""
-    from jejak.cases.db import Database
     from jejak.cases.users import disable_user
 
-    user = disable_user(Database.open(home), name)
+    user = disable_user(_cases(home).db, name)
     out.print(f"disabled {user.name}")

@@ -34,6 +34,11 @@ def sqlite_path(home: str | Path) -> Path:
     return Path(home) / "cases" / "cases.db"
 
 
+def has_database(home: str | Path) -> bool:
+    """Whether this home has a case database (an SQLite file under it, or a configured URL)."""
+    return bool(settings().database_url) or sqlite_path(home).exists()
+
+
 def database_url(home: str | Path, url: str | None = None) -> str:
     """``url``, else ``$JEJAK_DATABASE_URL``, else SQLite under the home."""
     url = url or settings().database_url

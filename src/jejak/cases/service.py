@@ -60,6 +60,7 @@ from jejak.errors import (
     StaleVersionError,
     StateConflictError,
 )
+from jejak.settings import settings
 
 SYSTEM_ROLE = "system"
 #: a case whose hold may still be active (nothing decided and accepted yet)
@@ -125,10 +126,14 @@ class Cases:
         *,
         policy: Policy | None = None,
         store: Any = None,
+        log: Any = None,
         auto_drain: bool = True,
     ) -> None:
+        from jejak.ledger.log import Log
+
         self.home = Path(home)
         self.db = db
+        self.log = log if log is not None else Log(self.home, origin=settings().ledger_origin)
         self.policy = policy or Policy.for_home(self.home)
         self._store = store
         self.auto_drain = auto_drain
@@ -143,14 +148,20 @@ class Cases:
         schema: str | None = None,
         policy: Policy | None = None,
         store: Any = None,
+        log: Any = None,
         auto_drain: bool = True,
     ) -> Cases:
-        """Open (and migrate) the home's case database, and finish any interrupted log commit."""
+        """Open (and migrate) the home's case database, and finish any interrupted log commit.
+
+        ``store`` and ``log`` are the home's (:class:`jejak.Home` passes its own); by default
+        they are opened on ``home``.
+        """
         cases = cls(
             home,
             Database.open(home, url, schema=schema),
             policy=policy,
             store=store,
+            log=log,
             auto_drain=auto_drain,
         )
         cases.drain()
@@ -167,9 +178,13 @@ class Cases:
     def close(self) -> None:
         self.db.dispose()
 
+    def verify(self, reader: Any, report: Any) -> None:
+        """Re-hash every logged case action and access against the log (``jejak ledger verify``)."""
+        report.named.extend(audit.verify_cases(self.db, self.log, reader, report))
+
     def drain(self) -> int:
         """Put every action not yet in the transparency log into it; return how many."""
-        return audit.drain(self.db, self.home)
+        return audit.drain(self.db, self.log)
 
     def _after_write(self) -> None:
         if self.auto_drain:

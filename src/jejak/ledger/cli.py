@@ -150,12 +150,6 @@ def verify(
 
     where = Home(home)
     key = Verifier.parse(vkey.read_text()) if vkey else None
-    if not log_only:
-        # the case actions are a source of the log: finish a commit a crash interrupted, as the
-        # log's own writer does, and have verify check them
-        from jejak.cases import audit as cases_audit
-
-        cases_audit.drain_home(home)
     if log_only:
         report, _ = verify_log(where.log, key)
     else:
