@@ -42,6 +42,7 @@ def test_docs_hold_the_enforced_table() -> None:
         ("acknowledge", "cs", "investigating", StateConflictError),
         ("close", "supervisor", "investigating", StateConflictError),
         ("countersign", "supervisor", "resolved", StateConflictError),
+        ("delete", "admin", "received", InvalidFieldError),
     ],
 )
 def test_the_table_refuses(action: str, role: str, state: str, error: type) -> None:

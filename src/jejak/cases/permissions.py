@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from jejak.cases.models import ROLES, STATES
-from jejak.errors import ForbiddenError, StateConflictError
+from jejak.errors import ForbiddenError, InvalidFieldError, StateConflictError
 
 OPEN = ("received", "acknowledged", "investigating", "decision_proposed", "escalated")
 WORKING = ("acknowledged", "investigating", "decision_proposed", "resolved", "escalated")
@@ -120,11 +120,12 @@ SYSTEM_ACTIONS = {
 
 
 def check(action: str, role: str, state: str) -> Rule:
-    """The rule for ``action``; ForbiddenError (403) when ``role`` may not, StateConflictError
-    (409) when the case's ``state`` does not allow it."""
+    """The rule for ``action``; InvalidFieldError (422) for an unknown action, ForbiddenError
+    (403) when ``role`` may not, StateConflictError (409) when the case's ``state`` does not
+    allow it."""
     rule = TABLE.get(action)
     if rule is None:
-        raise ForbiddenError(action, f"no such action (one of {', '.join(TABLE)})")
+        raise InvalidFieldError("action", f"{action!r} is not one of {', '.join(TABLE)}")
     if role not in rule.roles:
         raise ForbiddenError(action, f"a {role} may not {action}")
     if state not in rule.states:
