@@ -32,6 +32,14 @@ def test_docs_hold_the_enforced_table() -> None:
     assert permissions.markdown_table() in text, "regenerate the table in docs/cases.md"
 
 
+def test_docs_name_every_policy_setting_with_its_default() -> None:
+    from jejak.cases import Policy
+
+    text = DOCS.read_text(encoding="utf-8")
+    for name, f in Policy.model_fields.items():
+        assert f"| `{name}` | `{f.default}` |" in text, f"{name} is not in docs/cases.md"
+
+
 @pytest.mark.parametrize(
     ("action", "role", "state", "error"),
     [
