@@ -124,9 +124,11 @@ def show(
         user = get_user(cases.db, as_)
         cases.record_access(user.name, user.role, msisdn, "case", case_id=case_id, via="cli")
     else:
-        cases.record_access(
-            f"shell:{getpass.getuser()}", "shell", msisdn, "case", case_id=case_id, via="cli"
-        )
+        try:
+            login = getpass.getuser()
+        except (KeyError, OSError):  # no login name in this environment
+            login = "unknown"
+        cases.record_access(f"shell:{login}", "shell", msisdn, "case", case_id=case_id, via="cli")
     if fmt == "json":
         _json(doc)
     elif customer:
