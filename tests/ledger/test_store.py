@@ -8,10 +8,12 @@ import sys
 from pathlib import Path
 
 import duckdb
+import pytest
 from typer.testing import CliRunner
 
 from jejak.audit.records import locate
 from jejak.cli import app
+from jejak.errors import ForkError
 from jejak.detect import load_alerts
 from jejak.home import Home
 from jejak.ledger import merkle as M
@@ -107,6 +109,9 @@ def test_a_rewritten_log_is_not_consistent_with_an_older_checkpoint(
     import shutil
 
     shutil.rmtree(home / "ledger")
+    with pytest.raises(ForkError, match="signed the log at size 633 but the log's tiles are gone"):
+        Log(home).append(entries)  # the key remembers what it signed: it will not start again
+    (home / "keys" / "ledger.state").unlink()  # the insider deletes that memory too
     rebuilt = Log(home)
     rebuilt.append(entries)
     rebuilt.append([b"case-action 1"], {"source": "cases"})
