@@ -13,8 +13,8 @@ from typer.testing import CliRunner
 
 from jejak.audit.records import locate
 from jejak.cli import app
-from jejak.errors import ForkError
 from jejak.detect import load_alerts
+from jejak.errors import ForkError
 from jejak.home import Home
 from jejak.ledger import merkle as M
 from jejak.ledger.log import Log

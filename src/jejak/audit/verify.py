@@ -31,7 +31,7 @@ from jejak.errors import JejakError, VerificationError
 from jejak.ledger import merkle as M
 from jejak.ledger.log import Log
 from jejak.ledger.note import Verifier
-from jejak.ledger.tiles import TileReader
+from jejak.ledger.tiles import TILE_WIDTH, TileReader, tile_path
 from jejak.ledger.verify import Problem, Report, verify_log
 from jejak.schema import KINDS
 from jejak.sqlq import literal
@@ -56,7 +56,8 @@ def verify(
     if cp is None or not records:
         return report
     erased = erased_leaves(log)
-    reader = TileReader(log.dir, cp.size)
+    overlay = {(0, i): h for i, h in report.bad_tiles.items() if h is not None}
+    reader = TileReader(log.dir, cp.size, overlay=overlay)
     con = duckdb.connect()
     con.execute("SET TimeZone = 'UTC'")
     try:
@@ -83,7 +84,36 @@ def verify(
                         )
     finally:
         con.close()
+    _collapse_bad_tiles(log, report)
     return report
+
+
+def _collapse_bad_tiles(log: Log, report: Report) -> None:
+    """Records that mismatch only because their leaf tile is wrong: one finding per tile, not one
+    per record (a swapped tile would otherwise read as 256 edited records)."""
+    bad = {i for i, h in report.bad_tiles.items() if h is None}
+    if not bad:
+        return
+    count: dict[int, int] = {}
+    kept = []
+    for p in report.problems:
+        if p.what == "edited" and p.leaf is not None and p.leaf // TILE_WIDTH in bad:
+            count[p.leaf // TILE_WIDTH] = count.get(p.leaf // TILE_WIDTH, 0) + 1
+            continue
+        kept.append(p)
+    for idx, n in sorted(count.items()):
+        where = str(log.dir / tile_path(0, idx))
+        message = (
+            f"its hashes do not match the tile above, and {n} stored record(s) of leaves "
+            f"{idx * TILE_WIDTH:,} to {idx * TILE_WIDTH + TILE_WIDTH - 1:,} do not match it: "
+            "the tile (and its entry bundle) was replaced"
+        )
+        same = [p for p in kept if p.what == "tile" and p.where == where]
+        if same:
+            same[0].message = message
+        else:
+            kept.append(Problem("tile", where, message))
+    report.problems = kept
 
 
 def _verify_file(

@@ -28,9 +28,9 @@ from pathlib import Path
 import httpx
 
 from jejak.errors import VerificationError
+from jejak.fsio import write_atomic
 from jejak.ledger import merkle as M
 from jejak.ledger.checkpoint import Checkpoint, open_checkpoint
-from jejak.fsio import write_atomic
 from jejak.ledger.note import Verifier
 from jejak.ledger.policy import Policy
 from jejak.ledger.tiles import TILE_WIDTH, TileReader, tile_path

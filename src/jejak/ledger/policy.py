@@ -60,9 +60,7 @@ class Policy:
         names: set[str] = set()
         quorums = 0
         for n, raw in enumerate(text.split("\n"), 1):
-            if any(c in raw for c in "\r\x0b\x0c") or any(
-                ord(c) < 0x20 and c != "\t" for c in raw
-            ):
+            if any(c in raw for c in "\r\x0b\x0c") or any(ord(c) < 0x20 and c != "\t" for c in raw):
                 raise LedgerError(f"{where}:{n}", "control characters are not allowed")
             words = raw.split()
             if not words or words[0].startswith("#"):
@@ -128,7 +126,9 @@ class Policy:
 
     def format(self) -> str:
         lines = [f"log {k}" + (f" {u}" if u else "") for k, u in self.logs]
-        lines += [f"witness {w.name} {w.key}" + (f" {w.url}" if w.url else "") for w in self.witnesses]
+        lines += [
+            f"witness {w.name} {w.key}" + (f" {w.url}" if w.url else "") for w in self.witnesses
+        ]
         for g in self.groups.values():
             lines.append(f"group {g.name} {g.threshold} {' '.join(g.members)}")
         lines.append(f"quorum {self.quorum}")

@@ -101,11 +101,13 @@ def make_receipt(log: object, index: int, size: int | None = None) -> Receipt:
     if size is not None:
         state = load_state(log.home)
         notes += [n for n in (state.witnessed, state.signed) if n]
-    kept = {}
+    kept: dict[int, tuple[str, Checkpoint]] = {}
     for note in notes:
         cp = Checkpoint.parse(note[: note.index("\n\n") + 1])
         kept.setdefault(cp.size, (note, cp))
-    want = size if size is not None else Checkpoint.parse(notes[0][: notes[0].index("\n\n") + 1]).size
+    want = (
+        size if size is not None else Checkpoint.parse(notes[0][: notes[0].index("\n\n") + 1]).size
+    )
     if want not in kept:
         have = ", ".join(f"{s:,}" for s in sorted(kept))
         raise LedgerError(

@@ -25,7 +25,9 @@ from pathlib import Path
 from jejak.ledger.witness import Response, Witness
 
 MAX_BODY = 1 << 16
-_TILE = re.compile(r"/(checkpoint|tile/(entries|[0-9]{1,2})/(x[0-9]{3}/)*[0-9]{3}(\.p/[0-9]{1,3})?)")
+_TILE = re.compile(
+    r"/(checkpoint|tile/(entries|[0-9]{1,2})/(x[0-9]{3}/)*[0-9]{3}(\.p/[0-9]{1,3})?)"
+)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -43,7 +45,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _text(self, status: int, message: str) -> None:
         self._send(Response(status, "text/plain; charset=utf-8", (message + "\n").encode()))
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - stdlib's name
+    def log_message(self, format: str, *args: object) -> None:
         if getattr(self.server, "verbose", False):
             super().log_message(format, *args)
 
@@ -51,7 +53,7 @@ class _Handler(BaseHTTPRequestHandler):
 class _WitnessHandler(_Handler):
     server: _WitnessServer
 
-    def do_POST(self) -> None:  # noqa: N802 - stdlib's name
+    def do_POST(self) -> None:
         prefix = self.server.prefix
         if self.path != prefix + "/add-checkpoint":
             self._text(404, "no such endpoint")
@@ -66,7 +68,7 @@ class _WitnessHandler(_Handler):
             return
         self._send(self.server.witness.handle_add_checkpoint(self.rfile.read(length)))
 
-    def do_GET(self) -> None:  # noqa: N802 - stdlib's name
+    def do_GET(self) -> None:
         prefix = self.server.prefix
         m = re.fullmatch(re.escape(prefix) + r"/([0-9a-f]{64})/checkpoint", self.path)
         if m is None:
@@ -95,7 +97,7 @@ def witness_server(
 class _TilesHandler(_Handler):
     server: _TilesServer
 
-    def do_GET(self) -> None:  # noqa: N802 - stdlib's name
+    def do_GET(self) -> None:
         if _TILE.fullmatch(self.path) is None:
             self._text(404, "not a tlog-tiles path")
             return
@@ -106,11 +108,13 @@ class _TilesHandler(_Handler):
             self._text(404, "not found")
             return
         kind = (
-            "text/plain; charset=utf-8" if self.path == "/checkpoint" else "application/octet-stream"
+            "text/plain; charset=utf-8"
+            if self.path == "/checkpoint"
+            else "application/octet-stream"
         )
         self._send(Response(200, kind, data))
 
-    do_HEAD = do_GET  # noqa: N815 - stdlib's name
+    do_HEAD = do_GET
 
 
 class _TilesServer(ThreadingHTTPServer):

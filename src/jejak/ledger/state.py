@@ -141,3 +141,69 @@ def record_signed(home: Path, note: str) -> None:
     state = load_state(home)
     state.signed = note
     save_state(home, state)
+
+
+@dataclass
+class Witnessed:
+    """A checkpoint cosigned to the policy's quorum, and where it was found."""
+
+    note: str
+    checkpoint: Checkpoint
+    cosigners: list[str]
+    source: str
+
+    def describe(self) -> str:
+        by = ", ".join(self.cosigners) or "its witnesses"
+        return f"the checkpoint witnessed at size {self.checkpoint.size:,} by {by} ({self.source})"
+
+
+def witnessed_checkpoints(
+    home: Path, key: Verifier, origin: str, current: str | None, *, fetch: bool = True
+) -> list[Witnessed]:
+    """Every witnessed checkpoint that can be found: the key's state file, the current checkpoint
+    when its cosignatures meet the policy's quorum, and (``fetch``) each policy witness's
+    tlog-witness monitoring endpoint ``<url>/<sha256(origin) hex>/checkpoint``.
+
+    Without a policy, one valid cosignature makes a checkpoint witnessed.
+    """
+    import hashlib
+
+    from jejak.ledger.policy import load_policy
+
+    policy = load_policy(home)
+    wkeys = [w.key for w in policy.witnesses] if policy else []
+    found: list[Witnessed] = []
+
+    def consider(note: str | None, source: str) -> None:
+        if not note:
+            return
+        try:
+            cp, opened = open_checkpoint(note, key, origin=origin, witnesses=wkeys, where=source)
+        except VerificationError:
+            return
+        cosigned = [v for v, _, t in opened.verified if t > 0]
+        if policy is not None:
+            names = policy.cosigners(cosigned)
+            if not policy.satisfied(names) or policy.quorum == "none":
+                return
+            found.append(Witnessed(note, cp, sorted(names), source))
+        elif source == str(state_path(home)):
+            found.append(Witnessed(note, cp, [s.name for _, s, t in opened.verified if t], source))
+
+    consider(load_state(home).witnessed, str(state_path(home)))
+    consider(current, "the log's checkpoint")
+    if fetch and policy is not None:
+        import httpx
+
+        h = hashlib.sha256(origin.encode()).hexdigest()
+        for w in policy.witnesses:
+            if not w.url:
+                continue
+            url = f"{w.url.rstrip('/')}/{h}/checkpoint"
+            try:
+                r = httpx.get(url, timeout=5.0)
+            except httpx.HTTPError:
+                continue
+            if r.status_code == 200:
+                consider(r.text, url)
+    return found

@@ -88,7 +88,9 @@ def parse_add_checkpoint(body: str) -> tuple[int, list[bytes], str]:
     head, sep, checkpoint = body.partition("\n\n")
     lines = head.split("\n")
     if not sep or not lines[0].startswith("old ") or not _DECIMAL.fullmatch(lines[0][4:]):
-        raise WitnessError(400, "malformed request body: needs 'old <size>', proof lines, a blank line")
+        raise WitnessError(
+            400, "malformed request body: needs 'old <size>', proof lines, a blank line"
+        )
     if len(lines) - 1 > MAX_PROOF_LINES:
         raise WitnessError(400, f"more than {MAX_PROOF_LINES} proof lines")
     proof = []
@@ -233,7 +235,9 @@ class Witness:
         except ConflictError as exc:
             return Response(409, SIZE_TYPE, f"{exc.held}\n".encode())
         except WitnessError as exc:
-            return Response(exc.http_status, "text/plain; charset=utf-8", (exc.message + "\n").encode())
+            return Response(
+                exc.http_status, "text/plain; charset=utf-8", (exc.message + "\n").encode()
+            )
         return Response(200, "text/plain; charset=utf-8", line.encode())
 
     def handle_checkpoint(self, origin_hash: str) -> Response:
@@ -255,10 +259,10 @@ LOGS_FILE = "logs"
 def open_witness(folder: Path, name: str | None = None) -> Witness:
     """The witness kept in ``folder`` (a third party's, nothing of a jejak home)::
 
-        witness.key    its Ed25519 private key (Go note format, mode 0600), made when missing
-        witness.vkey   its verifier key to publish: a cosignature/v1 (type 0x04) key
-        logs           the log verifier keys it trusts, one per line
-        state/         the latest checkpoint cosigned per origin (sha256 of the origin, hex)
+    witness.key    its Ed25519 private key (Go note format, mode 0600), made when missing
+    witness.vkey   its verifier key to publish: a cosignature/v1 (type 0x04) key
+    logs           the log verifier keys it trusts, one per line
+    state/         the latest checkpoint cosigned per origin (sha256 of the origin, hex)
     """
     from jejak.ledger.keys import load_signer
 
@@ -316,7 +320,15 @@ def cosign_log(log: object, witness: Witness, *, publish: bool = True) -> str:
     line = witness.add_checkpoint(note, key, old_size=old, proof=proof, origin=log.origin)
     cosigned = note + line
     if publish:
+        from jejak.ledger.policy import load_policy
+        from jejak.ledger.state import load_state, save_state
+
+        policy = load_policy(log.home)
         with log.writer():
             if log.checkpoint_path.read_text(encoding="utf-8") == note:
                 write_atomic(log.checkpoint_path, cosigned.encode())
+            if policy is None or policy.satisfied(policy.cosigners([witness.verifier()])):
+                state = load_state(log.home)
+                state.witnessed = cosigned
+                save_state(log.home, state)
     return cosigned
