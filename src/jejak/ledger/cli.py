@@ -168,7 +168,7 @@ def verify(
                 + (f" (leaf {p.leaf})" if p.leaf is not None and "leaf" not in p.message else "")
             )
         if report.against:
-            out.print(f"history: checked against {report.against}")
+            out.print(f"history: {report.against}")
         out.print(
             f"{'ok' if report.ok else 'FAILED'}: {report.size:,} leaves, {report.records:,} stored records "
             f"re-hashed, {report.erased:,} erased, {len(report.problems)} problem(s)"

@@ -187,10 +187,14 @@ def check_history(log: Log, cp: Checkpoint, key: Verifier, report: Report) -> No
             )
     found = witnessed_checkpoints(log.home, key, log.origin, current)
     if not found:
-        report.against = "no witnessed checkpoint found"
+        report.against = (
+            "no witnessed checkpoint found; checked against the last checkpoint the key signed"
+            if signed is not None
+            else "no witnessed checkpoint found, and no record of what the key signed"
+        )
         return
     best = max(found, key=lambda w: w.checkpoint.size)
-    report.against = best.describe()
+    report.against = "checked against " + best.describe()
     for w in sorted(found, key=lambda w: -w.checkpoint.size):
         why = _extends(reader, cp, w.checkpoint)
         if why is not None:
