@@ -32,6 +32,7 @@ BENCHMARKS: dict[str, tuple[str, list[str], list[str]]] = {
     "investigate": ("bench_investigate.py", [], ["--quick"]),
     "ledger": ("bench_ledger.py", [], ["--quick"]),
     "evidence": ("bench_evidence.py", [], ["--quick"]),
+    "witness": ("bench_witness.py", [], ["--quick"]),
 }
 
 

@@ -23,6 +23,7 @@ Example::
 from __future__ import annotations
 
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -115,18 +116,25 @@ def publish(log: Log, policy: Policy | None = None, *, timeout: float = TIMEOUT)
     state = load_state(log.home)
     result = Published(cp, note, False)
     lines: list[str] = []
-    with httpx.Client(timeout=timeout) as client:
-        for w in policy.witnesses:
-            if not w.url:
-                continue
-            held = state.witness_sizes.get(w.name, 0)
-            line, held, why = _cosign_one(client, log, w, text, note, cp, held)
-            state.witness_sizes[w.name] = held
-            if line is None:
-                result.refused[w.name] = why
-            else:
-                lines.append(line)
-                result.cosigners.add(w.name)
+    asked = [w for w in policy.witnesses if w.url]
+    client = _client(timeout)
+    # the witnesses are asked at once: publishing waits for the slowest, not for their sum
+    with ThreadPoolExecutor(max(1, len(asked))) as pool:
+        answers = list(
+            pool.map(
+                lambda w: _cosign_one(
+                    client, log, w, text, note, cp, state.witness_sizes.get(w.name, 0)
+                ),
+                asked,
+            )
+        )
+    for w, (line, held, why) in zip(asked, answers, strict=True):
+        state.witness_sizes[w.name] = held
+        if line is None:
+            result.refused[w.name] = why
+        else:
+            lines.append(line)
+            result.cosigners.add(w.name)
     result.published = policy.satisfied(result.cosigners)
     with log._lock():
         state = _merge(load_state(log.home), state)
@@ -145,6 +153,17 @@ def _merge(now: LogState, ours: LogState) -> LogState:
     """The state as written meanwhile, with the witness sizes learnt here."""
     now.witness_sizes.update(ours.witness_sizes)
     return now
+
+
+_clients: dict[float, httpx.Client] = {}
+
+
+def _client(timeout: float) -> httpx.Client:
+    """One keep-alive client per process (tlog-witness: clients SHOULD keep connections alive)."""
+    c = _clients.get(timeout)
+    if c is None or c.is_closed:
+        c = _clients[timeout] = httpx.Client(timeout=timeout)
+    return c
 
 
 def publish_if_policy(log: Log) -> Published | None:
