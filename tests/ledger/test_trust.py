@@ -13,9 +13,10 @@ from typer.testing import CliRunner
 
 from jejak.cli import app
 from jejak.ledger.log import Log
+from jejak.ledger.publish import cosign_log
 from jejak.ledger.serve import url_of, witness_server
 from jejak.ledger.tiles import entries_path, tile_path
-from jejak.ledger.witness import cosign_log, open_witness, trust_log
+from jejak.ledger.witness import open_witness, trust_log
 from jejak.store import Store
 
 

@@ -259,7 +259,8 @@ def witness_cosign(
     debug: Debug = False,
 ) -> None:
     """Cosign this home's checkpoint directly (no HTTP), after checking it extends the last one."""
-    from jejak.ledger.witness import cosign_log, open_witness, trust_log
+    from jejak.ledger.publish import cosign_log
+    from jejak.ledger.witness import open_witness, trust_log
 
     log = Home(home).log
     trust_log(folder, log.verifier)

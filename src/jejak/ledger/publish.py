@@ -30,11 +30,12 @@ from typing import TYPE_CHECKING
 import httpx
 
 from jejak.errors import LedgerError, VerificationError
+from jejak.fsio import write_atomic
 from jejak.ledger import note as N
 from jejak.ledger.checkpoint import Checkpoint, open_checkpoint
 from jejak.ledger.policy import Policy, PolicyWitness, load_policy
 from jejak.ledger.state import LogState, load_state, save_state
-from jejak.ledger.witness import SIZE_TYPE, format_add_checkpoint
+from jejak.ledger.witness import SIZE_TYPE, Witness, format_add_checkpoint
 
 if TYPE_CHECKING:
     from jejak.ledger.log import Log
@@ -141,8 +142,6 @@ def publish(log: Log, policy: Policy | None = None, *, timeout: float = TIMEOUT)
         if result.published:
             result.note = note + "".join(lines)
             if N.parse(log.checkpoint_path.read_bytes())[0] == text:
-                from jejak.fsio import write_atomic
-
                 write_atomic(log.checkpoint_path, result.note.encode())
             state.witnessed = result.note
         save_state(log.home, state)
@@ -175,3 +174,29 @@ def publish_if_policy(log: Log) -> Published | None:
     if not result.published:
         log_.warning("ledger: %s", result.summary())
     return result
+
+
+def cosign_log(log: Log, witness: Witness, *, publish: bool = True) -> str:
+    """Have ``witness`` cosign ``log``'s current checkpoint (proof from what it holds); the cosigned note.
+
+    With ``publish``, the log's ``checkpoint`` file is replaced by the cosigned
+    note (when no append happened meanwhile), so mirrors serve the cosignature.
+    """
+    note = log.signed_checkpoint()
+    key = log.verifier
+    held = witness.latest(log.origin, key)
+    old = held.size if held else 0
+    cp = log.checkpoint()
+    proof = log.consistency_proof(old, cp.size) if 0 < old < cp.size else []
+    line = witness.add_checkpoint(note, key, old_size=old, proof=proof, origin=log.origin)
+    cosigned = note + line
+    if publish:
+        policy = load_policy(log.home)
+        with log.writer():
+            if log.checkpoint_path.read_text(encoding="utf-8") == note:
+                write_atomic(log.checkpoint_path, cosigned.encode())
+            if policy is None or policy.satisfied(policy.cosigners([witness.verifier()])):
+                state = load_state(log.home)
+                state.witnessed = cosigned
+                save_state(log.home, state)
+    return cosigned

@@ -33,7 +33,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from jejak.errors import LedgerError, VerificationError
+from jejak.errors import VerificationError
 from jejak.fsio import write_atomic
 from jejak.ledger import merkle as M
 from jejak.ledger import note as N
@@ -299,36 +299,3 @@ def _verifies(note: str, key: N.Verifier) -> bool:
     except VerificationError:
         return False
     return any(v == key for v, _, _ in opened.verified)
-
-
-def cosign_log(log: object, witness: Witness, *, publish: bool = True) -> str:
-    """Have ``witness`` cosign ``log``'s current checkpoint (proof from what it holds); the cosigned note.
-
-    With ``publish``, the log's ``checkpoint`` file is replaced by the cosigned
-    note (when no append happened meanwhile), so mirrors serve the cosignature.
-    """
-    from jejak.ledger.log import Log
-
-    if not isinstance(log, Log):
-        raise LedgerError("witness", "needs a Log")
-    note = log.signed_checkpoint()
-    key = log.verifier
-    held = witness.latest(log.origin, key)
-    old = held.size if held else 0
-    cp = log.checkpoint()
-    proof = log.consistency_proof(old, cp.size) if 0 < old < cp.size else []
-    line = witness.add_checkpoint(note, key, old_size=old, proof=proof, origin=log.origin)
-    cosigned = note + line
-    if publish:
-        from jejak.ledger.policy import load_policy
-        from jejak.ledger.state import load_state, save_state
-
-        policy = load_policy(log.home)
-        with log.writer():
-            if log.checkpoint_path.read_text(encoding="utf-8") == note:
-                write_atomic(log.checkpoint_path, cosigned.encode())
-            if policy is None or policy.satisfied(policy.cosigners([witness.verifier()])):
-                state = load_state(log.home)
-                state.witnessed = cosigned
-                save_state(log.home, state)
-    return cosigned
