@@ -128,16 +128,16 @@ def test_erasing_a_subscriber_keeps_every_proof_valid(seed_store: Store) -> None
     msisdn = "6281100000001"
     log = Log(home)
     root = log.checkpoint().root
-    erasure = Home(seed_store.home).erase(msisdn)
+    erasure = Home(home).erase(msisdn, by="dpo@example.test", basis="UU PDP art. 8")
     assert erasure.records > 0 and len(erasure.leaves) == erasure.records
+    assert erasure.entries == [633]  # the signed erasure entry, appended before the deletion
     report = Home(seed_store.home).verify()
     assert report.ok, report.problems
     assert report.erased == erasure.records
-    # the erased leaves still prove inclusion against the unchanged root
-    assert log.checkpoint().root == root
+    # the erased leaves still prove inclusion against the root they were committed under
     for idx in erasure.leaves:
         M.verify_inclusion(
-            M.leaf_hash(log.entry(idx)), idx, log.size, log.inclusion_proof(idx), root
+            M.leaf_hash(log.entry(idx, 633)), idx, 633, log.inclusion_proof(idx, 633), root
         )
     # nothing in the ledger names the number, and its secret is gone from the store
     for path in (home / "ledger").rglob("*"):
@@ -187,9 +187,13 @@ def test_erase_from_the_command_line_forgets_the_subscriber_everywhere(
     own = len(seed_store.subscriber(msisdn)["provisioning"])
     assert own > 0
     assert runner.invoke(app, ["investigate", "--msisdn", msisdn, "--home", home]).exit_code == 0
-    refused = runner.invoke(app, ["ledger", "erase", "--msisdn", msisdn, "--home", home])
+    who = ["--by", "dpo@example.test", "--basis", "UU PDP art. 8"]
+    refused = runner.invoke(app, ["ledger", "erase", "--msisdn", msisdn, *who, "--home", home])
     assert refused.exit_code == 2, refused.output
-    result = runner.invoke(app, ["ledger", "erase", "--msisdn", msisdn, "--yes", "--home", home])
+    unnamed = runner.invoke(app, ["ledger", "erase", "--msisdn", msisdn, "--yes", "--home", home])
+    assert unnamed.exit_code == 2, unnamed.output
+    args = ["ledger", "erase", "--msisdn", msisdn, *who, "--yes", "--home", home]
+    result = runner.invoke(app, args)
     assert result.exit_code == 0, result.output
     assert "erased" in result.output
     store = Store(seed_store.home)

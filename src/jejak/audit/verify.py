@@ -5,8 +5,9 @@ signed checkpoint, each stored record's commitment (:mod:`jejak.commitments`)
 is recomputed and compared with the leaf it was committed as
 (``ledger/appends.json``). An edited record is named by kind, key, file and
 leaf index; a record missing from the store by kind, file and leaf index,
-unless it was erased on purpose (``ledger/erasures.json``, :mod:`jejak.audit.erasure`),
-which is reported as erased, not as tampering. The lines of every registered
+unless a signed erasure entry of the log covers it (:mod:`jejak.audit.erasure`), which
+is reported as erased, not as tampering (the unsigned ``ledger/erasures.json`` of earlier
+versions proves nothing). The lines of every registered
 line source (:mod:`jejak.audit.lines`) are re-hashed the same way.
 
 Example::
@@ -24,7 +25,7 @@ from typing import Any
 
 import duckdb
 
-from jejak.audit.erasure import erased_leaves
+from jejak.audit.erasure import erased_in_log, legacy_leaves
 from jejak.audit.lines import LineSource, verify_lines
 from jejak.audit.records import SOURCE, file_entries, subjects_view
 from jejak.errors import JejakError, VerificationError
@@ -55,9 +56,12 @@ def verify(
         )
     if cp is None or not records:
         return report
-    erased = erased_leaves(log)
     overlay = {(0, i): h for i, h in report.bad_tiles.items() if h is not None}
     reader = TileReader(log.dir, cp.size, overlay=overlay)
+    found = erased_in_log(log, reader)
+    for where, message in found.problems:
+        report.problems.append(Problem("erasure", where, message))
+    erased = found.leaves
     con = duckdb.connect()
     con.execute("SET TimeZone = 'UTC'")
     try:
@@ -70,7 +74,7 @@ def verify(
                 logged.add(f["file"])
                 _verify_file(con, store, log, reader, f, subjects, erased, report)
         for source in sources:
-            verify_lines(log, source, reader, report)
+            verify_lines(log, source, reader, report, found.lines)
         for b in store.manifest()["batches"]:
             for kinds in b["files"].values():
                 for rel in kinds:
@@ -85,7 +89,21 @@ def verify(
     finally:
         con.close()
     _collapse_bad_tiles(log, report)
+    _name_unsigned_erasures(log, erased, report)
     return report
+
+
+def _name_unsigned_erasures(log: Log, erased: set[int], report: Report) -> None:
+    """A deleted record listed only in the unsigned ``erasures.json`` of earlier versions: say so."""
+    legacy = legacy_leaves(log.home) - erased
+    if not legacy:
+        return
+    for p in report.problems:
+        if p.what == "deleted" and p.leaf in legacy:
+            p.message += (
+                " (listed only in the unsigned ledger/erasures.json, which proves nothing: "
+                "`jejak ledger erase --migrate` makes it a signed entry)"
+            )
 
 
 def _collapse_bad_tiles(log: Log, report: Report) -> None:

@@ -341,20 +341,40 @@ def monitor(
 @app.command()
 @handles_errors
 def erase(
-    msisdn: Annotated[str, typer.Option("--msisdn", help="The subscriber to erase.")],
+    by: Annotated[str, typer.Option("--by", help="Who erases (named in the signed log entry).")],
+    basis: Annotated[
+        str, typer.Option("--basis", help="The legal basis (named in the signed log entry).")
+    ],
+    msisdn: Annotated[str | None, typer.Option("--msisdn", help="The subscriber to erase.")] = None,
+    migrate: Annotated[
+        bool,
+        typer.Option(
+            "--migrate",
+            help="Turn the unsigned ledger/erasures.json of earlier versions into a signed entry.",
+        ),
+    ] = False,
     yes: Annotated[
         bool, typer.Option("--yes", help="Confirm: the records are deleted for good.")
     ] = False,
     home: HomeDir = DEFAULT_HOME,
     debug: Debug = False,
 ) -> None:
-    """Erase a subscriber's records and secret (a legal duty); every proof stays valid."""
+    """Erase a subscriber (a legal duty): a signed log entry first, then the records and secret."""
+    if (msisdn is None) == (not migrate):
+        raise UsageError("erase", "give --msisdn N, or --migrate")
     if not yes:
-        raise UsageError("--yes", "erasing deletes the subscriber's records for good: add --yes")
-    done = Home(home).erase(msisdn)
+        raise UsageError("--yes", "erasing is for good and signed in the log: add --yes")
+    if migrate:
+        leaves = Home(home).migrate_erasures(by=by, basis=basis)
+        out.print(f"{len(leaves)} leaf(s) of ledger/erasures.json are now a signed erasure entry")
+        return
+    assert msisdn is not None
+    done = Home(home).erase(msisdn, by=by, basis=basis)
     out.print(
-        f"erased {done.records} record(s) of the subscriber and their secret; "
-        f"{len(done.leaves)} leaf(s) of the log now commit to nothing anyone can link to them"
+        f"erased {done.records} record(s) of the subscriber and their secret, "
+        f"{done.lines} line(s) rewritten without the number; the erasure is leaf "
+        f"{done.entries[0] if done.entries else '-'} of the log, and {len(done.leaves)} leaf(s) "
+        "now commit to nothing anyone can link to them"
     )
 
 
