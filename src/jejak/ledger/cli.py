@@ -34,9 +34,13 @@ def _b64(h: bytes) -> str:
 def status(home: HomeDir = DEFAULT_HOME, as_json: AsJson = False, debug: Debug = False) -> None:
     """The log's origin, size, root hash and verifier key."""
     from jejak.audit.erasure import erased_leaves
+    from jejak.ledger.checkpoint import Checkpoint
+    from jejak.ledger.note import parse
+    from jejak.ledger.state import load_state
 
     log = Home(home).log
     cp = log.checkpoint()
+    witnessed = load_state(log.home).witnessed
     info = {
         "origin": log.origin,
         "size": cp.size,
@@ -44,6 +48,8 @@ def status(home: HomeDir = DEFAULT_HOME, as_json: AsJson = False, debug: Debug =
         "verifier_key": str(log.verifier),
         "appends": len(log.appends()),
         "erased_leaves": len(erased_leaves(log)),
+        # the latest checkpoint witnesses cosigned to the policy's quorum (keys/ledger.state)
+        "witnessed_size": Checkpoint.parse(parse(witnessed)[0]).size if witnessed else None,
         "path": str(log.dir),
     }
     if as_json:
