@@ -86,7 +86,9 @@ def main() -> int:
     ap.add_argument("--work", type=Path, default=HERE / "data" / "witness")
     ap.add_argument("--quick", action="store_true")
     a = ap.parse_args()
-    plan = [(50, 1), (20, 1_000), (3, 20_000)] if a.quick else [(200, 1), (100, 1_000), (10, 100_000)]
+    plan = (
+        [(50, 1), (20, 1_000), (3, 20_000)] if a.quick else [(200, 1), (100, 1_000), (10, 100_000)]
+    )
     shutil.rmtree(a.work, ignore_errors=True)
     a.work.mkdir(parents=True)
     load_start = os.getloadavg()[0]
@@ -107,7 +109,9 @@ def main() -> int:
                     key = Verifier.parse((a.work / name / "witness.vkey").read_text())
                     keys.append(key)
                     policy += f"witness {name} {key} {url}\n"
-                (home / "keys" / "ledger.policy").write_text(policy + "group both all w1 w2\nquorum both\n")
+                (home / "keys" / "ledger.policy").write_text(
+                    policy + "group both all w1 w2\nquorum both\n"
+                )
             for appends, size in plan:
                 r = run(log, appends, size, keys)
                 r["witnessed"] = witnessed
