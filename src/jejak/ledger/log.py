@@ -6,7 +6,7 @@ Layout under ``<home>/ledger/`` (C2SP tlog-tiles v1.0.0, servable as static file
     tile/<L>/<N>[.p/<W>]       hash tiles (full tiles never change)
     tile/entries/<N>[.p/<W>]   entry bundles
     appends.json               what each append holds (leaf range -> store batch, file, kind)
-    erasures.json              leaves whose record was erased on purpose (see jejak.audit.erasure)
+    erasures.json              an earlier version's unsigned erasure list: proves nothing
     pending                    present only during an append: the sizes it goes from and to
     .lock                      flock held by the one writer
 
