@@ -7,8 +7,9 @@ opens them and connects them, so that none of them needs to know the others:
 
 - the store gets an ``on_commit`` hook (run under its writer lock when a writer
   opens it, for crash catch-up, and after each commit) that commits the new
-  batches (:func:`jejak.audit.records.commit_store`) and every registered line
-  source (:func:`jejak.audit.lines.commit_lines`) to the log;
+  batches (:func:`jejak.audit.records.commit_store`) and the lines waiting for
+  each registered line source (:func:`jejak.audit.lines.commit_lines`: the log
+  first, then the file) to the log;
 - line sources are registered here by their owners' declarations
   (:meth:`register_line_source`): detect's suppressions now;
 - the writes that touch several parts are methods here: :meth:`erase` (a
@@ -92,8 +93,9 @@ class Home:
         """Have the log commit to every line of ``source``'s file (see :mod:`jejak.audit.lines`).
 
         The owner of an append-only file declares it as a :class:`LineSource`; once registered,
-        its lines are committed by the store's commit hooks (after each write under
-        :meth:`writer`, and whenever a writer opens the store) and verified by :meth:`verify`.
+        its owner adds lines with :func:`jejak.audit.lines.add_line` (never by writing the file),
+        the store's commit hooks put them in the log and then in the file, and :meth:`verify`
+        names any line of the file the log does not hold.
         """
         known = self.line_sources.get(source.name)
         if known is not None and known != source:
@@ -108,8 +110,8 @@ class Home:
     def writer(self) -> Any:
         """The store's one-writer lock (a context manager); commit hooks run when it opens.
 
-        A part that appends to a registered line source does it inside ``with home.writer():``
-        and then calls ``home.store.run_commit_hooks()``.
+        A part that adds a line to a registered line source calls
+        :func:`jejak.audit.lines.add_line` (which takes this lock and runs the hooks).
         """
         return self.store.writer()
 
