@@ -19,6 +19,7 @@ Anything else that escapes is a bug and is shown with its traceback.
     ├── EngineError                a query engine (DuckDB, Spark, PostgreSQL) failed or is missing
     ├── LedgerError                the transparency log
     │   └── VerificationError      a proof, signature, checkpoint or tile does not verify
+    │       └── ForkError          the log would sign a fork or a roll-back of what it signed
     └── CaseError                  the dispute workflow refused an action (HTTP 409)
         ├── ForbiddenError         that person or role may not do it (HTTP 403)
         ├── StateConflictError     the case's state does not allow it (HTTP 409)
@@ -113,6 +114,12 @@ class VerificationError(LedgerError):
 
     exit_code = 1
     http_status = 422
+
+
+class ForkError(VerificationError):
+    """The log would sign a checkpoint that does not extend one it signed, or one witnessed."""
+
+    http_status = 409
 
 
 class CaseError(JejakError):

@@ -7,12 +7,14 @@ opens them and connects them, so that none of them needs to know the others:
 
 - the store gets an ``on_commit`` hook (run under its writer lock when a writer
   opens it, for crash catch-up, and after each commit) that commits the new
-  batches (:func:`jejak.audit.records.commit_store`) and every registered line
-  source (:func:`jejak.audit.lines.commit_lines`) to the log;
+  batches (:func:`jejak.audit.records.commit_store`) and the lines waiting for
+  each registered line source (:func:`jejak.audit.lines.commit_lines`: the log
+  first, then the file) to the log;
 - line sources are registered here by their owners' declarations
   (:meth:`register_line_source`): detect's suppressions now;
-- the writes that touch several parts are methods here: :meth:`erase` (the
-  records, the log's erasure list, the derived alerts and lookup files) and
+- the writes that touch several parts are methods here: :meth:`erase` (a
+  signed erasure entry in the log, then the records, the lines that name the number, the
+  derived alerts and lookup files) and
   :meth:`refresh_alerts` (detection, stored);
 - reads never write: :meth:`investigate` reads the stored alerts and says in
   the report when they are older than the data (``alerts_source: stale``).
@@ -40,7 +42,7 @@ from typing import TYPE_CHECKING, Any
 import duckdb
 
 from jejak import detect as D
-from jejak.audit.erasure import Erasure, erase_subscriber
+from jejak.audit.erasure import Erasure, erase_subscriber, migrate_legacy
 from jejak.audit.lines import LineSource, commit_lines
 from jejak.audit.records import commit_store, leaf_of
 from jejak.audit.verify import verify as verify_home
@@ -112,8 +114,9 @@ class Home:
         """Have the log commit to every line of ``source``'s file (see :mod:`jejak.audit.lines`).
 
         The owner of an append-only file declares it as a :class:`LineSource`; once registered,
-        its lines are committed by the store's commit hooks (after each write under
-        :meth:`writer`, and whenever a writer opens the store) and verified by :meth:`verify`.
+        its owner adds lines with :func:`jejak.audit.lines.add_line` (never by writing the file),
+        the store's commit hooks put them in the log and then in the file, and :meth:`verify`
+        names any line of the file the log does not hold.
         """
         known = self.line_sources.get(source.name)
         if known is not None and known != source:
@@ -128,8 +131,8 @@ class Home:
     def writer(self) -> Any:
         """The store's one-writer lock (a context manager); commit hooks run when it opens.
 
-        A part that appends to a registered line source does it inside ``with home.writer():``
-        and then calls ``home.store.run_commit_hooks()``.
+        A part that adds a line to a registered line source calls
+        :func:`jejak.audit.lines.add_line` (which takes this lock and runs the hooks).
         """
         return self.store.writer()
 
@@ -150,14 +153,29 @@ class Home:
         """Build the investigation's lookup files that are missing; return how many were built."""
         return LookupIndex(self.store).ensure()
 
-    def erase(self, msisdn: str) -> Erasure:
-        """Erase a subscriber: their records and secret, and every copy derived from them (the
-        stored alerts about them, the lookup files); every proof of the log stays valid."""
+    def erase(self, msisdn: str, *, by: str, basis: str) -> Erasure:
+        """Erase a subscriber: first a signed log entry (which leaves, when, ``by`` whom, on what
+        legal ``basis``), then their records and secret, the lines of the line sources that name
+        them (rewritten with ``[erased]``), and every copy derived from them (the stored alerts
+        about them, the lookup files); every proof of the log stays valid."""
         with self.store.writer():
-            done = erase_subscriber(self.store, self.log, msisdn)
+            done = erase_subscriber(
+                self.store,
+                self.log,
+                msisdn,
+                by=by,
+                basis=basis,
+                sources=self.line_sources.values(),
+            )
             D.forget_subscriber(self.store, msisdn)
             LookupIndex(self.store).clear()
         return done
+
+    def migrate_erasures(self, *, by: str, basis: str) -> list[int]:
+        """Turn the unsigned ``ledger/erasures.json`` of earlier versions into a signed erasure
+        entry (:func:`jejak.audit.erasure.migrate_legacy`); the leaves it covers."""
+        with self.store.writer():
+            return migrate_legacy(self.store, self.log, by=by, basis=basis)
 
     # ------------------------------------------------------------- reads
 

@@ -61,16 +61,27 @@ def test_status_checkpoint_prove_and_verify(
 
 
 def test_witness_cosigns_the_log(seed_store: Store, runner: CliRunner, tmp_path: Path) -> None:
-    key = tmp_path / "witness.key"
+    folder = tmp_path / "witness"
     out = _run(
         runner,
         "witness",
-        "--key",
-        str(key),
+        "cosign",
+        "--dir",
+        str(folder),
         "--name",
         "witness.example",
         "--home",
         str(seed_store.home),
     )
     assert out.count("\u2014 ") == 2 and "\u2014 witness.example " in out
-    assert key.stat().st_mode & 0o777 == 0o600
+    assert (folder / "witness.key").stat().st_mode & 0o777 == 0o600
+    # the witness's own verifier key file is a cosignature (0x04) key and checks its cosignature
+    from jejak.ledger.checkpoint import open_checkpoint
+    from jejak.ledger.log import Log
+    from jejak.ledger.note import COSIGNATURE_V1, Verifier
+
+    wkey = Verifier.parse((folder / "witness.vkey").read_text())
+    assert wkey.alg == COSIGNATURE_V1
+    log = Log(seed_store.home)
+    _, opened = open_checkpoint(log.signed_checkpoint(), log.verifier, witnesses=[wkey])
+    assert [v for v, _, t in opened.verified if t > 0] == [wkey]

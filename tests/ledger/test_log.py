@@ -17,9 +17,10 @@ from jejak.errors import LedgerError, VerificationError
 from jejak.ledger import merkle as M
 from jejak.ledger.log import Hashed, Log
 from jejak.ledger.note import Signer
+from jejak.ledger.publish import cosign_log
 from jejak.ledger.receipt import make_receipt, verify_receipt
 from jejak.ledger.verify import verify_log
-from jejak.ledger.witness import ConflictError, Witness, cosign_log
+from jejak.ledger.witness import ConflictError, Witness
 
 
 def _entries(n: int, start: int = 0) -> list[bytes]:

@@ -8,11 +8,13 @@ import sys
 from pathlib import Path
 
 import duckdb
+import pytest
 from typer.testing import CliRunner
 
 from jejak.audit.records import locate
 from jejak.cli import app
 from jejak.detect import load_alerts
+from jejak.errors import ForkError
 from jejak.home import Home
 from jejak.ledger import merkle as M
 from jejak.ledger.log import Log
@@ -107,6 +109,9 @@ def test_a_rewritten_log_is_not_consistent_with_an_older_checkpoint(
     import shutil
 
     shutil.rmtree(home / "ledger")
+    with pytest.raises(ForkError, match="signed the log at size 633 but the log's tiles are gone"):
+        Log(home).append(entries)  # the key remembers what it signed: it will not start again
+    (home / "keys" / "ledger.state").unlink()  # the insider deletes that memory too
     rebuilt = Log(home)
     rebuilt.append(entries)
     rebuilt.append([b"case-action 1"], {"source": "cases"})
@@ -123,16 +128,16 @@ def test_erasing_a_subscriber_keeps_every_proof_valid(seed_store: Store) -> None
     msisdn = "6281100000001"
     log = Log(home)
     root = log.checkpoint().root
-    erasure = Home(seed_store.home).erase(msisdn)
+    erasure = Home(home).erase(msisdn, by="dpo@example.test", basis="UU PDP art. 8")
     assert erasure.records > 0 and len(erasure.leaves) == erasure.records
+    assert erasure.entries == [633]  # the signed erasure entry, appended before the deletion
     report = Home(seed_store.home).verify()
     assert report.ok, report.problems
     assert report.erased == erasure.records
-    # the erased leaves still prove inclusion against the unchanged root
-    assert log.checkpoint().root == root
+    # the erased leaves still prove inclusion against the root they were committed under
     for idx in erasure.leaves:
         M.verify_inclusion(
-            M.leaf_hash(log.entry(idx)), idx, log.size, log.inclusion_proof(idx), root
+            M.leaf_hash(log.entry(idx, 633)), idx, 633, log.inclusion_proof(idx, 633), root
         )
     # nothing in the ledger names the number, and its secret is gone from the store
     for path in (home / "ledger").rglob("*"):
@@ -182,9 +187,13 @@ def test_erase_from_the_command_line_forgets_the_subscriber_everywhere(
     own = len(seed_store.subscriber(msisdn)["provisioning"])
     assert own > 0
     assert runner.invoke(app, ["investigate", "--msisdn", msisdn, "--home", home]).exit_code == 0
-    refused = runner.invoke(app, ["ledger", "erase", "--msisdn", msisdn, "--home", home])
+    who = ["--by", "dpo@example.test", "--basis", "UU PDP art. 8"]
+    refused = runner.invoke(app, ["ledger", "erase", "--msisdn", msisdn, *who, "--home", home])
     assert refused.exit_code == 2, refused.output
-    result = runner.invoke(app, ["ledger", "erase", "--msisdn", msisdn, "--yes", "--home", home])
+    unnamed = runner.invoke(app, ["ledger", "erase", "--msisdn", msisdn, "--yes", "--home", home])
+    assert unnamed.exit_code == 2, unnamed.output
+    args = ["ledger", "erase", "--msisdn", msisdn, *who, "--yes", "--home", home]
+    result = runner.invoke(app, args)
     assert result.exit_code == 0, result.output
     assert "erased" in result.output
     store = Store(seed_store.home)

@@ -5,8 +5,9 @@ signed checkpoint, each stored record's commitment (:mod:`jejak.commitments`)
 is recomputed and compared with the leaf it was committed as
 (``ledger/appends.json``). An edited record is named by kind, key, file and
 leaf index; a record missing from the store by kind, file and leaf index,
-unless it was erased on purpose (``ledger/erasures.json``, :mod:`jejak.audit.erasure`),
-which is reported as erased, not as tampering. The lines of every registered
+unless a signed erasure entry of the log covers it (:mod:`jejak.audit.erasure`), which
+is reported as erased, not as tampering (the unsigned ``ledger/erasures.json`` of earlier
+versions proves nothing). The lines of every registered
 line source (:mod:`jejak.audit.lines`) are re-hashed the same way.
 
 Example::
@@ -24,14 +25,14 @@ from typing import Any
 
 import duckdb
 
-from jejak.audit.erasure import erased_leaves
+from jejak.audit.erasure import erased_in_log, legacy_leaves
 from jejak.audit.lines import LineSource, verify_lines
 from jejak.audit.records import SOURCE, file_entries, subjects_view
 from jejak.errors import JejakError, VerificationError
 from jejak.ledger import merkle as M
 from jejak.ledger.log import Log
 from jejak.ledger.note import Verifier
-from jejak.ledger.tiles import TileReader
+from jejak.ledger.tiles import TILE_WIDTH, TileReader, tile_path
 from jejak.ledger.verify import Problem, Report, verify_log
 from jejak.schema import KINDS
 from jejak.sqlq import literal
@@ -55,8 +56,12 @@ def verify(
         )
     if cp is None or not records:
         return report
-    erased = erased_leaves(log)
-    reader = TileReader(log.dir, cp.size)
+    overlay = {(0, i): h for i, h in report.bad_tiles.items() if h is not None}
+    reader = TileReader(log.dir, cp.size, overlay=overlay)
+    found = erased_in_log(log, reader)
+    for where, message in found.problems:
+        report.problems.append(Problem("erasure", where, message))
+    erased = found.leaves
     con = duckdb.connect()
     con.execute("SET TimeZone = 'UTC'")
     try:
@@ -69,7 +74,7 @@ def verify(
                 logged.add(f["file"])
                 _verify_file(con, store, log, reader, f, subjects, erased, report)
         for source in sources:
-            verify_lines(log, source, reader, report)
+            verify_lines(log, source, reader, report, found.lines)
         for b in store.manifest()["batches"]:
             for kinds in b["files"].values():
                 for rel in kinds:
@@ -83,7 +88,50 @@ def verify(
                         )
     finally:
         con.close()
+    _collapse_bad_tiles(log, report)
+    _name_unsigned_erasures(log, erased, report)
     return report
+
+
+def _name_unsigned_erasures(log: Log, erased: set[int], report: Report) -> None:
+    """A deleted record listed only in the unsigned ``erasures.json`` of earlier versions: say so."""
+    legacy = legacy_leaves(log.home) - erased
+    if not legacy:
+        return
+    for p in report.problems:
+        if p.what == "deleted" and p.leaf in legacy:
+            p.message += (
+                " (listed only in the unsigned ledger/erasures.json, which proves nothing: "
+                "`jejak ledger erase --migrate` makes it a signed entry)"
+            )
+
+
+def _collapse_bad_tiles(log: Log, report: Report) -> None:
+    """Records that mismatch only because their leaf tile is wrong: one finding per tile, not one
+    per record (a swapped tile would otherwise read as 256 edited records)."""
+    bad = {i for i, h in report.bad_tiles.items() if h is None}
+    if not bad:
+        return
+    count: dict[int, int] = {}
+    kept = []
+    for p in report.problems:
+        if p.what == "edited" and p.leaf is not None and p.leaf // TILE_WIDTH in bad:
+            count[p.leaf // TILE_WIDTH] = count.get(p.leaf // TILE_WIDTH, 0) + 1
+            continue
+        kept.append(p)
+    for idx, n in sorted(count.items()):
+        where = str(log.dir / tile_path(0, idx))
+        message = (
+            f"its hashes do not match the tile above, and {n} stored record(s) of leaves "
+            f"{idx * TILE_WIDTH:,} to {idx * TILE_WIDTH + TILE_WIDTH - 1:,} do not match it: "
+            "the tile (and its entry bundle) was replaced"
+        )
+        same = [p for p in kept if p.what == "tile" and p.where == where]
+        if same:
+            same[0].message = message
+        else:
+            kept.append(Problem("tile", where, message))
+    report.problems = kept
 
 
 def _verify_file(

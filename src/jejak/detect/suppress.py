@@ -1,9 +1,9 @@
 """Allow-lists: suppressions with an owner, a reason and an expiry, themselves recorded.
 
 The file is a line source of the transparency log (:data:`LINE_SOURCE`, registered by
-:class:`jejak.Home`; see :mod:`jejak.audit.lines`): each suppression is written under the
-store's writer lock and committed by its commit hooks, so that none can be edited or removed
-afterwards without ``jejak ledger verify`` naming it.
+:class:`jejak.Home`; see :mod:`jejak.audit.lines`): each suppression goes to the log first and
+then to the file (:func:`jejak.audit.lines.add_line`), so that none can be edited, removed or
+slipped into the file afterwards (backdated) without ``jejak ledger verify`` naming it.
 
 ``<home>/alerts/suppressions.jsonl`` is append-only; one JSON object per line::
 
@@ -31,8 +31,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from jejak import fsio
-from jejak.audit.lines import LineSource
+from jejak.audit.lines import LineSource, add_line
 from jejak.detect.alerts import ALERTS_DIR, Alert, alerts_dir
 from jejak.errors import UsageError
 from jejak.store import Store
@@ -100,12 +99,9 @@ def suppress(
         ).hexdigest()[:12]
     )
     s = Suppression(sid, rule, dict(match), owner, reason, created, exp.isoformat())
-    folder = alerts_dir(store)
-    folder.mkdir(parents=True, exist_ok=True)
-    with store.writer():
-        fsio.append_line(folder / FILE, json.dumps(asdict(s), sort_keys=True))
-        # the decision itself goes into the transparency log (a keyed commitment to the line)
-        store.run_commit_hooks()
+    # the decision goes into the transparency log first (a keyed commitment to the line), then
+    # into the file: a line the log does not hold was not written by jejak (verify names it)
+    add_line(store, LINE_SOURCE, json.dumps(asdict(s), sort_keys=True))
     return s
 
 

@@ -13,7 +13,12 @@ concept::
     log.py         the one writer: atomic batch append, crash recovery; proofs from tiles
     verify.py      the log against its checkpoint (and the report every check writes to)
     receipt.py     C2SP tlog-proof receipts for customers
-    witness.py     C2SP tlog-witness cosigning
+    witness.py     C2SP tlog-witness: the witness and its add-checkpoint rules
+    policy.py      C2SP tlog-policy: which witnesses must cosign (keys/ledger.policy)
+    state.py       what the key signed and what was witnessed; the check before signing
+    publish.py     the log's tlog-witness client: publish a checkpoint to the quorum
+    serve.py       HTTP servers: a witness, and a log's tiles
+    monitor.py     follow a log over HTTP; report a fork or a roll-back
     cli.py         `jejak ledger ...` (an interface: it may use jejak.Home and jejak.audit)
 
 Example::

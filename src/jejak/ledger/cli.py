@@ -34,9 +34,13 @@ def _b64(h: bytes) -> str:
 def status(home: HomeDir = DEFAULT_HOME, as_json: AsJson = False, debug: Debug = False) -> None:
     """The log's origin, size, root hash and verifier key."""
     from jejak.audit.erasure import erased_leaves
+    from jejak.ledger.checkpoint import Checkpoint
+    from jejak.ledger.note import parse
+    from jejak.ledger.state import load_state
 
     log = Home(home).log
     cp = log.checkpoint()
+    witnessed = load_state(log.home).witnessed
     info = {
         "origin": log.origin,
         "size": cp.size,
@@ -44,6 +48,8 @@ def status(home: HomeDir = DEFAULT_HOME, as_json: AsJson = False, debug: Debug =
         "verifier_key": str(log.verifier),
         "appends": len(log.appends()),
         "erased_leaves": len(erased_leaves(log)),
+        # the latest checkpoint witnesses cosigned to the policy's quorum (keys/ledger.state)
+        "witnessed_size": Checkpoint.parse(parse(witnessed)[0]).size if witnessed else None,
         "path": str(log.dir),
     }
     if as_json:
@@ -102,7 +108,7 @@ def prove(
         if index is None:
             raise UsageError("prove", "give a leaf index, --record KIND:KEY or --old SIZE")
         if receipt:
-            typer.echo(make_receipt(log, index).format(), nl=False)
+            typer.echo(make_receipt(log, index, size).format(), nl=False)
             return
         proof = log.inclusion_proof(index, size)
         info = {
@@ -174,6 +180,8 @@ def verify(
                 else f"access to {n.get('access')} by {n.get('user')}"
             )
             out.print(f"leaf {n['leaf']}: {what}")
+        if report.against:
+            out.print(f"history: {report.against}")
         out.print(
             f"{'ok' if report.ok else 'FAILED'}: {report.size:,} leaves, {report.records:,} stored records "
             f"re-hashed, {report.erased:,} erased, {len(report.problems)} problem(s)"
@@ -205,51 +213,181 @@ def check_against(log: Any, old_note: str, key: Any = None) -> None:
     M.verify_consistency(old.size, new.size, proof, old.root, new.root)
 
 
-@app.command()
+witness_app = commands(
+    "A C2SP tlog-witness: cosign a log's checkpoints, only ever consistent ones."
+)
+app.add_typer(witness_app, name="witness")
+
+
+@witness_app.command("serve")
 @handles_errors
-def witness(
-    key: Annotated[
-        Path, typer.Option("--key", help="The witness's private key file (made if missing).")
+def witness_serve(
+    folder: Annotated[
+        Path, typer.Option("--dir", help="The witness's own folder: key, trusted logs, state.")
     ],
     name: Annotated[
         str | None, typer.Option("--name", help="The witness's name, when making a new key.")
     ] = None,
-    state: Annotated[
-        Path | None,
-        typer.Option(
-            "--state", help="Where the witness keeps what it cosigned (default: beside the key)."
-        ),
+    log_key: Annotated[
+        list[Path] | None,
+        typer.Option("--log", help="A log's verifier key file to trust (kept in <dir>/logs)."),
+    ] = None,
+    host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="Port (0: any free one).")] = 7380,
+    prefix: Annotated[str, typer.Option("--prefix", help="URL path prefix.")] = "",
+    debug: Debug = False,
+) -> None:
+    """Run a witness over HTTP: POST <prefix>/add-checkpoint, GET <prefix>/<origin hash>/checkpoint."""
+    from jejak.ledger.note import Verifier
+    from jejak.ledger.serve import url_of, witness_server
+    from jejak.ledger.witness import open_witness, trust_log
+
+    for f in log_key or []:
+        trust_log(folder, Verifier.parse(f.read_text()))
+    w = open_witness(folder, name)
+    if not w.logs:
+        raise UsageError(
+            "--log", f"the witness trusts no log yet: give --log or fill {folder / 'logs'}"
+        )
+    srv = witness_server(w, host, port, prefix)
+    out.print(f"witness {w.verifier()} listening on {url_of(srv)}{prefix}", soft_wrap=True)
+    try:
+        srv.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        srv.server_close()
+
+
+@witness_app.command("cosign")
+@handles_errors
+def witness_cosign(
+    folder: Annotated[
+        Path, typer.Option("--dir", help="The witness's own folder: key, trusted logs, state.")
+    ],
+    name: Annotated[
+        str | None, typer.Option("--name", help="The witness's name, when making a new key.")
     ] = None,
     home: HomeDir = DEFAULT_HOME,
     debug: Debug = False,
 ) -> None:
-    """Cosign the log's checkpoint as a witness, after checking it extends the last one cosigned."""
-    from jejak.ledger.keys import load_signer
-    from jejak.ledger.witness import Witness, cosign_log
+    """Cosign this home's checkpoint directly (no HTTP), after checking it extends the last one."""
+    from jejak.ledger.publish import cosign_log
+    from jejak.ledger.witness import open_witness, trust_log
 
-    signer = load_signer(key, name)
-    w = Witness(signer, state or key.parent / "witness-state")
-    typer.echo(cosign_log(Home(home).log, w), nl=False)
+    log = Home(home).log
+    trust_log(folder, log.verifier)
+    w = open_witness(folder, name)
+    typer.echo(cosign_log(log, w), nl=False)
     err.print(f"cosigned with {w.verifier()}")
 
 
 @app.command()
 @handles_errors
+def publish(home: HomeDir = DEFAULT_HOME, debug: Debug = False) -> None:
+    """Submit the checkpoint to the witnesses of keys/ledger.policy; exit 1 short of the quorum."""
+    from jejak.ledger.publish import publish as publish_log
+
+    result = publish_log(Home(home).log)
+    (out if result.published else err).print(result.summary())
+    if not result.published:
+        raise typer.Exit(1)
+
+
+@app.command("serve-tiles")
+@handles_errors
+def serve_tiles(
+    home: HomeDir = DEFAULT_HOME,
+    host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="Port (0: any free one).")] = 7381,
+    debug: Debug = False,
+) -> None:
+    """Serve the log read-only at C2SP tlog-tiles paths (checkpoint, tile/...), for monitors."""
+    from jejak.ledger.serve import tiles_server, url_of
+
+    srv = tiles_server(Path(home) / "ledger", host, port)
+    out.print(f"log tiles of {home} served on {url_of(srv)}")
+    try:
+        srv.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        srv.server_close()
+
+
+@app.command()
+@handles_errors
+def monitor(
+    url: Annotated[str, typer.Argument(help="The log's tlog-tiles URL prefix.")],
+    vkey: Annotated[Path, typer.Option("--vkey", help="The log's verifier key file.")],
+    state: Annotated[
+        Path, typer.Option("--state", help="Folder where the monitor keeps what it saw.")
+    ] = Path("./jejak-monitor"),
+    policy: Annotated[
+        Path | None,
+        typer.Option("--policy", help="A C2SP tlog-policy file: the cosignatures required."),
+    ] = None,
+    every: Annotated[
+        float, typer.Option("--every", help="Check again every so many seconds (0: once).")
+    ] = 0.0,
+    debug: Debug = False,
+) -> None:
+    """Follow a log over HTTP: check each checkpoint's signatures and that it extends the last seen."""
+    import time
+
+    from jejak.ledger.monitor import check
+    from jejak.ledger.note import Verifier
+    from jejak.ledger.policy import Policy
+
+    key = Verifier.parse(vkey.read_text())
+    pol = Policy.parse(policy.read_text(), str(policy)) if policy else None
+    while True:
+        seen = check(url, key, state, policy=pol)
+        (out if seen.ok else err).print(seen.line())
+        if not seen.ok:
+            raise typer.Exit(1)
+        if every <= 0:
+            return
+        time.sleep(every)
+
+
+@app.command()
+@handles_errors
 def erase(
-    msisdn: Annotated[str, typer.Option("--msisdn", help="The subscriber to erase.")],
+    by: Annotated[str, typer.Option("--by", help="Who erases (named in the signed log entry).")],
+    basis: Annotated[
+        str, typer.Option("--basis", help="The legal basis (named in the signed log entry).")
+    ],
+    msisdn: Annotated[str | None, typer.Option("--msisdn", help="The subscriber to erase.")] = None,
+    migrate: Annotated[
+        bool,
+        typer.Option(
+            "--migrate",
+            help="Turn the unsigned ledger/erasures.json of earlier versions into a signed entry.",
+        ),
+    ] = False,
     yes: Annotated[
         bool, typer.Option("--yes", help="Confirm: the records are deleted for good.")
     ] = False,
     home: HomeDir = DEFAULT_HOME,
     debug: Debug = False,
 ) -> None:
-    """Erase a subscriber's records and secret (a legal duty); every proof stays valid."""
+    """Erase a subscriber (a legal duty): a signed log entry first, then the records and secret."""
+    if (msisdn is None) == (not migrate):
+        raise UsageError("erase", "give --msisdn N, or --migrate")
     if not yes:
-        raise UsageError("--yes", "erasing deletes the subscriber's records for good: add --yes")
-    done = Home(home).erase(msisdn)
+        raise UsageError("--yes", "erasing is for good and signed in the log: add --yes")
+    if migrate:
+        leaves = Home(home).migrate_erasures(by=by, basis=basis)
+        out.print(f"{len(leaves)} leaf(s) of ledger/erasures.json are now a signed erasure entry")
+        return
+    assert msisdn is not None
+    done = Home(home).erase(msisdn, by=by, basis=basis)
     out.print(
-        f"erased {done.records} record(s) of the subscriber and their secret; "
-        f"{len(done.leaves)} leaf(s) of the log now commit to nothing anyone can link to them"
+        f"erased {done.records} record(s) of the subscriber and their secret, "
+        f"{done.lines} line(s) rewritten without the number; the erasure is leaf "
+        f"{done.entries[0] if done.entries else '-'} of the log, and {len(done.leaves)} leaf(s) "
+        "now commit to nothing anyone can link to them"
     )
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from jejak.errors import LedgerError
 from jejak.fsio import write_atomic
-from jejak.ledger.note import Signer, Verifier
+from jejak.ledger.note import COSIGNATURE_V1, ED25519, Signer, Verifier
 
 KEY_FILE = "ledger.key"
 VKEY_FILE = "ledger.vkey"
@@ -28,16 +28,28 @@ def _write_private(path: Path, text: str) -> None:
     write_atomic(path, text.encode(), mode=0o600, mkdir=True)
 
 
-def load_signer(path: Path, name: str | None = None) -> Signer:
-    """The private key in ``path``; when missing and ``name`` is given, a new one (mode 0600)."""
-    if path.exists():
-        return Signer.parse(path.read_text())
-    if name is None:
-        raise LedgerError(str(path), "no such private key")
-    signer = Signer.generate(name)
-    _write_private(path, str(signer) + "\n")
+def load_signer(path: Path, name: str | None = None, *, vkey_alg: int = ED25519) -> Signer:
+    """The private key in ``path``; when missing and ``name`` is given, a new one (mode 0600).
+
+    The verifier key beside it (``.vkey``) is written for the signature type the
+    key makes: ``vkey_alg`` COSIGNATURE_V1 (0x04) for a witness, whose signatures
+    are cosignatures (C2SP tlog-cosignature), so that its own key file checks them.
+    """
     vpath = path.with_suffix(".vkey")
-    vpath.write_text(str(signer.verifier()) + "\n")
+    if path.exists():
+        signer = Signer.parse(path.read_text())
+    elif name is None:
+        raise LedgerError(str(path), "no such private key")
+    else:
+        signer = Signer.generate(name)
+        _write_private(path, str(signer) + "\n")
+    want = signer.as_cosigner().verifier() if vkey_alg == COSIGNATURE_V1 else signer.verifier()
+    try:
+        wrong = vpath.read_text().strip() != str(want)
+    except FileNotFoundError:
+        wrong = True
+    if wrong:
+        vpath.write_text(str(want) + "\n")
     return signer
 
 

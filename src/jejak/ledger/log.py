@@ -6,7 +6,7 @@ Layout under ``<home>/ledger/`` (C2SP tlog-tiles v1.0.0, servable as static file
     tile/<L>/<N>[.p/<W>]       hash tiles (full tiles never change)
     tile/entries/<N>[.p/<W>]   entry bundles
     appends.json               what each append holds (leaf range -> store batch, file, kind)
-    erasures.json              leaves whose record was erased on purpose (see jejak.audit.erasure)
+    erasures.json              an earlier version's unsigned erasure list: proves nothing
     pending                    present only during an append: the sizes it goes from and to
     .lock                      flock held by the one writer
 
@@ -49,6 +49,7 @@ from jejak.ledger import merkle as M
 from jejak.ledger.checkpoint import Checkpoint, open_checkpoint, sign_checkpoint
 from jejak.ledger.keys import log_signer, log_verifier
 from jejak.ledger.note import Signer, Verifier
+from jejak.ledger.state import check_extends, record_signed
 from jejak.ledger.tiles import (
     TILE_HEIGHT,
     TILE_WIDTH,
@@ -108,8 +109,13 @@ class Log:
             with self._lock():
                 if not self.checkpoint_path.exists():
                     empty = Checkpoint(self.origin, 0, M.EMPTY_ROOT)
+                    check_extends(
+                        self.home, self.reader(0), empty, self.signer.verifier(), have_tiles=False
+                    )
                     self.dir.mkdir(parents=True, exist_ok=True)
-                    write_atomic(self.checkpoint_path, sign_checkpoint(empty, self.signer).encode())
+                    note = sign_checkpoint(empty, self.signer)
+                    write_atomic(self.checkpoint_path, note.encode())
+                    record_signed(self.home, note)
             return self.checkpoint_path.read_text(encoding="utf-8")
 
     def checkpoint(self, verifier: Verifier | None = None) -> Checkpoint:
@@ -199,10 +205,22 @@ class Log:
 
     @contextmanager
     def writer(self) -> Iterator[Writer]:
-        """Hold the one-writer lock, roll back a crashed append, and yield a :class:`Writer`."""
+        """Hold the one-writer lock, roll back a crashed append, and yield a :class:`Writer`.
+
+        Before anything is signed the writer checks that the tree extends the last
+        checkpoint this key signed and the last one witnessed (:mod:`jejak.ledger.state`).
+        After an append, when the log's policy names witnesses, the new checkpoint is
+        submitted to them (:func:`jejak.ledger.publish.publish`), outside the lock.
+        """
         with self._lock():
             w = Writer(self)
+            start = w.size
             yield w
+            grew = w.size != start
+        if grew:
+            from jejak.ledger.publish import publish_if_policy
+
+            publish_if_policy(self)
 
     def append(
         self, entries: Sequence[bytes], record: dict[str, Any] | None = None
@@ -389,6 +407,13 @@ class Writer:
                 str(self.dir),
                 f"the tiles at the right edge do not match the checkpoint (size {self.size})",
             )
+        check_extends(
+            log.home,
+            log.reader(self.size),
+            cp,
+            log.signer.verifier(),
+            have_tiles=log.checkpoint_path.exists(),
+        )
 
     def _edge_root(self) -> bytes:
         """MTH of the whole tree from the partial tiles alone (every complete subtree of the
@@ -504,8 +529,10 @@ class Writer:
         if record is not None or (self.dir / "appends.json").exists():
             self._write_appends(first, count, record)
         cp = Checkpoint(self.log.origin, self.size, self.root)
-        write_atomic(self.dir / "checkpoint", sign_checkpoint(cp, self.log.signer).encode())
+        note = sign_checkpoint(cp, self.log.signer)
+        write_atomic(self.dir / "checkpoint", note.encode())
         (self.dir / "pending").unlink()
+        record_signed(self.log.home, note)
         return first, count
 
     def _extend(

@@ -27,7 +27,7 @@ import binascii
 import re
 from dataclasses import dataclass
 
-from jejak.errors import VerificationError
+from jejak.errors import LedgerError, VerificationError
 from jejak.ledger import merkle as M
 from jejak.ledger.checkpoint import Checkpoint, open_checkpoint
 from jejak.ledger.note import Verifier
@@ -86,13 +86,36 @@ class Receipt:
         return cls(int(m.group(1)), proof, checkpoint, extra)
 
 
-def make_receipt(log: object, index: int) -> Receipt:
-    """A receipt for leaf ``index`` of ``log`` (a :class:`jejak.ledger.log.Log`) at its current checkpoint."""
+def make_receipt(log: object, index: int, size: int | None = None) -> Receipt:
+    """A receipt for leaf ``index`` of ``log`` (a :class:`jejak.ledger.log.Log`).
+
+    At its current checkpoint, or at tree ``size`` when a signed checkpoint of
+    that size is kept: the current one, or the last signed or witnessed one
+    (``keys/ledger.state``); LedgerError naming the sizes available otherwise.
+    """
     from jejak.ledger.log import Log
+    from jejak.ledger.state import load_state
 
     assert isinstance(log, Log)
-    note = log.signed_checkpoint()
-    cp = Checkpoint.parse(note[: note.index("\n\n") + 1])
+    notes = [log.signed_checkpoint()]
+    if size is not None:
+        state = load_state(log.home)
+        notes += [n for n in (state.witnessed, state.signed) if n]
+    kept: dict[int, tuple[str, Checkpoint]] = {}
+    for note in notes:
+        cp = Checkpoint.parse(note[: note.index("\n\n") + 1])
+        kept.setdefault(cp.size, (note, cp))
+    want = (
+        size if size is not None else Checkpoint.parse(notes[0][: notes[0].index("\n\n") + 1]).size
+    )
+    if want not in kept:
+        have = ", ".join(f"{s:,}" for s in sorted(kept))
+        raise LedgerError(
+            f"size {want:,}", f"no signed checkpoint of that size is kept (kept: {have})"
+        )
+    note, cp = kept[want]
+    log.checkpoint()  # the current checkpoint's signature, checked
+    open_checkpoint(note, log.verifier, origin=log.origin, where=f"checkpoint of size {want}")
     return Receipt(index, log.inclusion_proof(index, cp.size), note, log.entry(index, cp.size))
 
 

@@ -62,13 +62,20 @@ class Report:
     problems: list[Problem] = field(default_factory=list)
     #: entries of sources that name them (e.g. case actions: ``{leaf, case_id, seq, action}``)
     named: list[dict[str, Any]] = field(default_factory=list)
+    #: what verify checked the log against (the latest witnessed checkpoint it found), in words
+    against: str | None = None
+    #: level-0 tiles found wrong: index -> the leaf hashes of its entry bundle when those fit the
+    #: tree (the tile alone was replaced), else None; the store is checked through these
+    bad_tiles: dict[int, bytes | None] = field(default_factory=dict, repr=False)
 
     @property
     def ok(self) -> bool:
         return not self.problems
 
     def to_dict(self) -> dict[str, Any]:
-        return {**asdict(self), "ok": self.ok}
+        d = asdict(self)
+        d.pop("bad_tiles")
+        return {**d, "ok": self.ok}
 
 
 def verify_log(
@@ -86,6 +93,7 @@ def verify_log(
     except FileNotFoundError:
         if log.dir.exists() and any((log.dir / "tile").glob("*")):
             report.problems.append(Problem("checkpoint", str(log.checkpoint_path), "missing"))
+        _missing_log(log, verifier or log.verifier, report)
         return report, None
     except JejakError as exc:
         report.problems.append(Problem("checkpoint", str(log.checkpoint_path), exc.message))
@@ -112,9 +120,22 @@ def verify_log(
                 continue
             full_and_known = w == TILE_WIDTH and idx in expected
             if full_and_known and M.root_of(_split(data)) != expected[idx]:
+                if level == 0 and _bundle_fits(log, idx, expected[idx], report):
+                    report.problems.append(
+                        Problem(
+                            "tile",
+                            str(log.dir / rel),
+                            f"replaced: its hashes match neither the tile above nor its entry "
+                            f"bundle (leaves {idx * TILE_WIDTH:,} to {idx * TILE_WIDTH + 255:,}; "
+                            "the records were checked against the bundle)",
+                        )
+                    )
+                    continue
                 report.problems.append(
                     Problem("tile", str(log.dir / rel), "its hashes do not match the tile above")
                 )
+                if level == 0:
+                    report.bad_tiles[idx] = None
             if level:
                 for j in range(w):
                     below[idx * TILE_WIDTH + j] = data[j * HS : (j + 1) * HS]
@@ -135,11 +156,112 @@ def verify_log(
             )
         )
     report.leaves = cp.size
+    check_history(log, cp, verifier or log.verifier, report)
     return report, cp
+
+
+def check_history(log: Log, cp: Checkpoint, key: Verifier, report: Report) -> None:
+    """The log must extend the last checkpoint its key signed (``keys/ledger.state``) and the
+    latest witnessed checkpoint that can be found; ``report.against`` says which one was used.
+
+    This is what catches a log rebuilt under the same key, or a checkpoint put back.
+    """
+    from jejak.ledger.state import load_state, opened, state_path, witnessed_checkpoints
+
+    where = str(state_path(log.home))
+    try:
+        state = load_state(log.home)
+        signed = opened(state.signed, key, log.origin, where)
+        current = log.checkpoint_path.read_text(encoding="utf-8")
+    except JejakError as exc:
+        report.problems.append(Problem("history", where, exc.message))
+        return
+    reader = TileReader(log.dir, cp.size)
+    if signed is not None:
+        why = _extends(reader, cp, signed)
+        if why is not None:
+            report.problems.append(
+                Problem(
+                    "rollback" if signed.size > cp.size else "fork",
+                    str(log.checkpoint_path),
+                    f"the log {why} of the checkpoint its key last signed ({where})",
+                )
+            )
+    found = witnessed_checkpoints(log.home, key, log.origin, current)
+    if not found:
+        report.against = (
+            "no witnessed checkpoint found; checked against the last checkpoint the key signed"
+            if signed is not None
+            else "no witnessed checkpoint found, and no record of what the key signed"
+        )
+        return
+    best = max(found, key=lambda w: w.checkpoint.size)
+    report.against = "checked against " + best.describe()
+    for w in sorted(found, key=lambda w: -w.checkpoint.size):
+        why = _extends(reader, cp, w.checkpoint)
+        if why is not None:
+            report.problems.append(
+                Problem(
+                    "rollback" if w.checkpoint.size > cp.size else "fork",
+                    str(log.checkpoint_path),
+                    f"the log {why} of {w.describe()}",
+                )
+            )
+            return
+
+
+def _extends(reader: TileReader, cp: Checkpoint, old: Checkpoint) -> str | None:
+    from jejak.ledger.state import extends
+
+    try:
+        return extends(reader, cp, old)
+    except VerificationError as exc:  # a damaged tile, already reported
+        return f"cannot be checked against size {old.size:,} ({exc.message})"
+
+
+def _missing_log(log: Log, key: Verifier, report: Report) -> None:
+    """No checkpoint at all: a problem when the key signed, or witnesses cosigned, a tree."""
+    from jejak.ledger.state import opened, state_path, witnessed_checkpoints
+
+    try:
+        signed = opened(load_state_note(log), key, log.origin, str(state_path(log.home)))
+        found = witnessed_checkpoints(log.home, key, log.origin, None)
+    except JejakError as exc:
+        report.problems.append(Problem("history", str(state_path(log.home)), exc.message))
+        return
+    sizes = [c.size for c in [signed, *(w.checkpoint for w in found)] if c is not None]
+    if sizes and max(sizes) > 0:
+        report.problems.append(
+            Problem(
+                "rollback",
+                str(log.checkpoint_path),
+                f"missing, but the log's key signed size {max(sizes):,} before: the log was deleted",
+            )
+        )
+
+
+def load_state_note(log: Log) -> str | None:
+    from jejak.ledger.state import load_state
+
+    return load_state(log.home).signed
 
 
 def _split(data: bytes) -> list[bytes]:
     return [data[i : i + HS] for i in range(0, len(data), HS)]
+
+
+def _bundle_fits(log: Log, idx: int, want: bytes, report: Report) -> bool:
+    """Whether full bundle ``idx`` hashes to the tree's hash ``want`` (so only its tile is wrong);
+    its leaf hashes are kept in ``report.bad_tiles`` for the store check."""
+    try:
+        entries = read_bundle(log.dir, idx, TILE_WIDTH)
+    except VerificationError:
+        return False
+    hashed = b"".join([sha256(M.LEAF_PREFIX + e).digest() for e in entries])
+    if M.root_of(_split(hashed)) != want:
+        return False
+    report.bad_tiles[idx] = hashed
+    return True
 
 
 def _check_bundle(log: Log, idx: int, width: int, tile: bytes, report: Report) -> None:
