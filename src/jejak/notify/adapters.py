@@ -119,14 +119,22 @@ class SmtpAdapter:
         starttls: bool = False,
         username: str | None = None,
         password: str | None = None,
+        recipient_domain: str | None = None,
     ) -> None:
         self.host, self.port, self.sender, self.timeout = host, port, sender, timeout
         self.starttls, self.username, self.password = starttls, username, password
+        self.recipient_domain = recipient_domain
+
+    def address(self, recipient: str) -> str:
+        """An e-mail address as is; a phone number at the e-mail-to-SMS gateway's domain."""
+        if "@" in recipient or not self.recipient_domain:
+            return recipient
+        return f"{recipient}@{self.recipient_domain}"
 
     def email(self, message: Message) -> EmailMessage:
         mail = EmailMessage()
         mail["From"] = self.sender
-        mail["To"] = message.recipient
+        mail["To"] = self.address(message.recipient)
         mail["Subject"] = message.subject
         mail["Date"] = formatdate(localtime=False)
         mail["Message-ID"] = f"<{message.key}@jejak>"
