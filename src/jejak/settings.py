@@ -116,6 +116,10 @@ class Settings(BaseSettings):
     webhook_retries: int = Field(
         3, description="Retries of one webhook POST within a drain, with exponential backoff."
     )
+    api_accepts_times: bool = Field(
+        False,
+        description="Let API clients give an action's time (`at`), to replay a past case; never in production.",
+    )
     delivery_max_attempts: int = Field(
         5,
         description="Drains that may try one message before it is marked failed with its last reason.",

@@ -27,8 +27,14 @@ State = Literal[
     "escalated",
     "closed",
 ]
+#: jejak.investigate.report.HYPOTHESES and INSUFFICIENT (a test keeps them equal)
 Hypothesis = Literal[
-    "credential_misuse", "owner_misuse", "customer_consented", "billing_error", "unexplained"
+    "external_compromise",
+    "credential_misuse",
+    "owner_misuse",
+    "customer_consented",
+    "billing_error",
+    "insufficient_evidence",
 ]
 
 # ------------------------------------------------------------------ the case object
@@ -47,6 +53,7 @@ class Investigation(_Out):
     report_sha256: str | None
     hypothesis: str | None
     operator_liable: bool | None
+    remedy: dict[str, Any] | None = None
 
 
 class Adjustment(_Out):
@@ -56,6 +63,9 @@ class Adjustment(_Out):
     state: Literal["proposed", "approved", "rejected"]
     proposed_by: str
     approved_by: list[str]
+    kind: str | None = Field(None, description="`refund`, `credit`, `compensation` or `provisional_credit`.")
+    approvers_needed: int | None = None
+    reason: str | None = None
 
 
 class Decision(_Out):
@@ -66,6 +76,9 @@ class Decision(_Out):
     unbar: bool | None = None
     reason: str
     departs_from_evidence: bool
+    justification: str | None = None
+    decided_by: str | None = None
+    countersigned_by: str | None = None
 
 
 class TimelineEntry(_Out):
@@ -77,6 +90,21 @@ class TimelineEntry(_Out):
     public: bool
     text: str | None
     ledger_index: int | None
+    payload: dict[str, Any] | None = Field(
+        None, description="The action's details (staff view only)."
+    )
+
+
+class Finding(_Out):
+    """A bar for non-payment that arrived while the case was open: lift it, and compensate."""
+
+    action_id: str
+    kind: str
+    barred_at: datetime
+    amount_due: int | None
+    required: dict[str, Any]
+    lifted_at: datetime | None
+    compensation: int | None
 
 
 class Case(_Out):
@@ -99,6 +127,12 @@ class Case(_Out):
     version: int | None = Field(
         None, description="Optimistic-lock version: send it back as `expected_version`."
     )
+    source: str | None = Field(None, description="`ingested` or `crm`.")
+    language: str | None = None
+    overdue: list[str] = Field([], description="Deadlines passed: `acknowledge`, `decide`.")
+    assignee: str | None = None
+    findings: list[Finding] = []
+    accepted_at: datetime | None = None
 
 
 class Timeline(_Out):
@@ -130,6 +164,11 @@ class _In(BaseModel):
     expected_version: int | None = Field(
         None, description="The case's `version` as last read; 409 when it has moved on."
     )
+    at: datetime | None = Field(
+        None,
+        description="When the action happened, for replaying a past case; refused (422) unless "
+        "the server allows it (`JEJAK_API_ACCEPTS_TIMES`).",
+    )
 
 
 Text = Annotated[str, Field(min_length=1, max_length=10_000)]
@@ -159,6 +198,7 @@ class ProposeAdjustment(_In):
     amount: Annotated[int, Field(gt=0, lt=10**12, description="Rupiah.")]
     charge_ids: list[Annotated[str, Field(min_length=1, max_length=200)]]
     reason: Text
+    kind: Literal["refund", "credit", "compensation"] | None = None
 
 
 class ApproveAdjustment(_In):
@@ -180,6 +220,17 @@ class Decide(_In):
     justification: Text | None = Field(
         None, description="Required when the decision departs from the evidence report's verdict."
     )
+    refund: Annotated[int, Field(ge=0, lt=10**12)] | None = None
+    compensation: Annotated[int, Field(ge=0, lt=10**12)] | None = None
+    unbar: bool | None = None
+
+
+class Countersign(_In):
+    action: Literal["countersign"]
+
+
+class Accept(_In):
+    action: Literal["accept"]
 
 
 class LiftBar(_In):
@@ -210,6 +261,8 @@ AnyAction = Annotated[
     | ApproveAdjustment
     | RejectAdjustment
     | Decide
+    | Countersign
+    | Accept
     | LiftBar
     | Escalate
     | Close
@@ -223,13 +276,18 @@ class ActionRequest(RootModel[AnyAction]):
 
     def fields(self) -> dict[str, Any]:
         """The action's own fields, as the case library takes them."""
-        return self.root.model_dump(exclude={"action", "expected_version"}, exclude_none=True)
+        return self.root.model_dump(
+            exclude={"action", "expected_version", "at"}, exclude_none=True
+        )
 
 
 class OpenCase(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     complaint_id: Annotated[str, Field(min_length=1, max_length=200)]
+    at: datetime | None = Field(
+        None, description="When the case is opened, for replays (`JEJAK_API_ACCEPTS_TIMES`)."
+    )
 
 
 class PushedComplaint(BaseModel):
@@ -246,3 +304,9 @@ class PushedComplaint(BaseModel):
     summary: Annotated[str, Field(max_length=10_000)] = ""
     disputed_charge_ids: list[Annotated[str, Field(min_length=1, max_length=200)]] = []
     disputed_amount: Annotated[int, Field(ge=0, lt=10**12)] = 0
+    language: Literal["id", "en"] | None = Field(
+        None, description="The customer's language for messages (default: the policy's)."
+    )
+    at: datetime | None = Field(
+        None, description="When the case is opened, for replays (`JEJAK_API_ACCEPTS_TIMES`)."
+    )
