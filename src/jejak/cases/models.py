@@ -335,3 +335,4 @@ class AccessLog(Base):
     case_id: Mapped[str | None] = mapped_column(String(80))
     what: Mapped[str] = mapped_column(String(80))
     via: Mapped[str] = mapped_column(String(20))  # cli | api | web
+    reason: Mapped[str | None] = mapped_column(Text)  # why (migration 0002, the web API)

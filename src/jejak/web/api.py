@@ -34,7 +34,15 @@ from jejak.auth import service as auth
 from jejak.errors import InvalidFieldError, JejakError
 from jejak.notify import service as notify
 from jejak.web.deps import CaseService, CurrentUser, require
-from jejak.web.schemas import ActionRequest, CanBar, Case, Error, OpenCase, PushedComplaint, Timeline
+from jejak.web.schemas import (
+    ActionRequest,
+    CanBar,
+    Case,
+    Error,
+    OpenCase,
+    PushedComplaint,
+    Timeline,
+)
 
 log = logging.getLogger("jejak.web")
 

@@ -31,7 +31,9 @@ from jejak.settings import settings
 log = logging.getLogger("jejak.web")
 
 
-def _error(status: int, kind: str, detail: str, headers: dict[str, str] | None = None) -> JSONResponse:
+def _error(
+    status: int, kind: str, detail: str, headers: dict[str, str] | None = None
+) -> JSONResponse:
     return JSONResponse({"error": kind, "detail": detail}, status_code=status, headers=headers)
 
 

@@ -63,7 +63,9 @@ class Adjustment(_Out):
     state: Literal["proposed", "approved", "rejected"]
     proposed_by: str
     approved_by: list[str]
-    kind: str | None = Field(None, description="`refund`, `credit`, `compensation` or `provisional_credit`.")
+    kind: str | None = Field(
+        None, description="`refund`, `credit`, `compensation` or `provisional_credit`."
+    )
     approvers_needed: int | None = None
     reason: str | None = None
 
@@ -276,9 +278,7 @@ class ActionRequest(RootModel[AnyAction]):
 
     def fields(self) -> dict[str, Any]:
         """The action's own fields, as the case library takes them."""
-        return self.root.model_dump(
-            exclude={"action", "expected_version", "at"}, exclude_none=True
-        )
+        return self.root.model_dump(exclude={"action", "expected_version", "at"}, exclude_none=True)
 
 
 class OpenCase(BaseModel):
