@@ -33,7 +33,7 @@ from fastapi import APIRouter, BackgroundTasks, Body, Query, Request, Response
 from jejak.auth import service as auth
 from jejak.errors import InvalidFieldError, JejakError
 from jejak.notify import service as notify
-from jejak.web.deps import CaseService, CurrentUser, require
+from jejak.web.deps import Biller, CaseService, Crm, Reader, Writer
 from jejak.web.schemas import (
     ActionRequest,
     CanBar,
@@ -101,11 +101,10 @@ def open_case(
     request: Request,
     response: Response,
     background: BackgroundTasks,
-    user: CurrentUser,
+    user: Writer,
     cases: CaseService,
     body: Annotated[OpenCase, Body()],
 ) -> Any:
-    require(user, "cases:write")
     case, created = cases.open_case(body.complaint_id, at=_when(request, body.at))
     response.status_code = 201 if created else 200
     _seen(request, cases, user, case, "case", f"opened the case of complaint {body.complaint_id}")
@@ -125,11 +124,10 @@ def push_complaint(
     request: Request,
     response: Response,
     background: BackgroundTasks,
-    user: CurrentUser,
+    user: Crm,
     cases: CaseService,
     body: Annotated[PushedComplaint, Body()],
 ) -> Any:
-    require(user, "complaints:push")
     complaint = body.model_dump(exclude={"at"}, exclude_none=True)
     case, created = cases.create(complaint, at=_when(request, body.at))
     response.status_code = 201 if created else 200
@@ -147,14 +145,13 @@ def get_case(
     request: Request,
     background: BackgroundTasks,
     case_id: str,
-    user: CurrentUser,
+    user: Reader,
     cases: CaseService,
     reason: Annotated[
         str | None,
         Query(max_length=500, description="Why you look (recorded); default: the case's work."),
     ] = None,
 ) -> Any:
-    require(user, "cases:read")
     case = cases.get(case_id)
     _seen(request, cases, user, case, "case", reason or f"work on case {case_id}")
     background.add_task(_drain_outboxes, request)
@@ -171,11 +168,10 @@ def act(
     request: Request,
     background: BackgroundTasks,
     case_id: str,
-    user: CurrentUser,
+    user: Writer,
     cases: CaseService,
     body: Annotated[ActionRequest, Body()],
 ) -> Any:
-    require(user, "cases:write")
     action = body.root
     case = cases.act(
         case_id,
@@ -199,10 +195,9 @@ def timeline(
     request: Request,
     background: BackgroundTasks,
     case_id: str,
-    user: CurrentUser,
+    user: Reader,
     cases: CaseService,
 ) -> Any:
-    require(user, "cases:read")
     entries = cases.timeline(case_id, customer=True)
     case = cases.get(case_id)
     _seen(request, cases, user, case, "timeline", f"the customer's view of case {case_id}")
@@ -219,13 +214,12 @@ def timeline(
 )
 def can_bar(
     request: Request,
-    user: CurrentUser,
+    user: Biller,
     cases: CaseService,
     msisdn: Annotated[str, Query(min_length=1, max_length=32, pattern=r"^[0-9]+$")],
     amount: Annotated[int, Query(ge=0, lt=10**15, description="Arrears in rupiah.")],
     at: Annotated[datetime | None, Query(description="When; default now.")] = None,
 ) -> Any:
-    require(user, "can-bar")
     if at is not None and at.tzinfo is None:
         raise InvalidFieldError("at", "give a UTC offset")
     return cases.can_bar(msisdn, amount, at)

@@ -8,9 +8,8 @@ count is read from the database on each request, so any number of workers answer
 Example::
 
     @router.get("/api/v1/things")
-    def things(user: CurrentUser, cases: CaseService) -> list[str]:
-        require(user, "cases:read")
-        ...
+    def things(user: Reader, cases: CaseService) -> list[str]:
+        ...   # user is a Principal whose token has the scope cases:read
 """
 
 from __future__ import annotations
@@ -52,6 +51,21 @@ def require(user: Principal, scope: str) -> None:
         raise ForbiddenError("token", f"this token lacks the scope {scope!r}")
 
 
+def scoped(scope: str) -> Any:
+    """A dependency giving the current user when their token has ``scope`` (else 403), resolved
+    before the request's body is read, so that a token without the scope learns nothing more."""
+
+    def dependency(user: Annotated[Principal, Depends(current_user)]) -> Principal:
+        require(user, scope)
+        return user
+
+    return Depends(dependency)
+
+
 CaseDB = Annotated[Database, Depends(get_db)]
 CurrentUser = Annotated[Principal, Depends(current_user)]
+Reader = Annotated[Principal, scoped("cases:read")]
+Writer = Annotated[Principal, scoped("cases:write")]
+Biller = Annotated[Principal, scoped("can-bar")]
+Crm = Annotated[Principal, scoped("complaints:push")]
 CaseService = Annotated[Any, Depends(get_cases)]
