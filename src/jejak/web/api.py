@@ -39,6 +39,7 @@ from jejak.web.schemas import (
     CanBar,
     Case,
     Error,
+    Instant,
     OpenCase,
     PushedComplaint,
     Timeline,
@@ -218,8 +219,8 @@ def can_bar(
     cases: CaseService,
     msisdn: Annotated[str, Query(min_length=1, max_length=32, pattern=r"^[0-9]+$")],
     amount: Annotated[int, Query(ge=0, lt=10**15, description="Arrears in rupiah.")],
-    at: Annotated[datetime | None, Query(description="When; default now.")] = None,
+    at: Annotated[
+        Instant | None, Query(description="When (with a UTC offset); default now.")
+    ] = None,
 ) -> Any:
-    if at is not None and at.tzinfo is None:
-        raise InvalidFieldError("at", "give a UTC offset")
     return cases.can_bar(msisdn, amount, at)

@@ -16,7 +16,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, RootModel
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, RootModel, model_validator
 
 State = Literal[
     "received",
@@ -160,13 +160,41 @@ class Error(BaseModel):
 # ------------------------------------------------------------------ requests
 
 
-class _In(BaseModel):
+def _instant(value: datetime) -> datetime:
+    """A moment with a UTC offset, within the years a complaint can be about."""
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError("give a UTC offset, e.g. 2017-02-06T10:12:00+07:00")
+    if not 1990 <= value.year <= 2999:
+        raise ValueError("outside the years 1990 to 2999")
+    return value
+
+
+#: a timestamp in a request: ISO 8601 with a UTC offset
+Instant = Annotated[datetime, AfterValidator(_instant)]
+
+
+class _Request(BaseModel):
+    """A request body: no unknown fields, and text that is valid Unicode (no lone surrogates)."""
+
     model_config = ConfigDict(extra="forbid")
 
+    @model_validator(mode="after")
+    def _encodable(self) -> Any:
+        for name, value in self:
+            for text in value if isinstance(value, list) else [value]:
+                if isinstance(text, str):
+                    try:
+                        text.encode("utf-8")
+                    except UnicodeEncodeError:
+                        raise ValueError(f"{name}: not valid Unicode text") from None
+        return self
+
+
+class _In(_Request):
     expected_version: int | None = Field(
         None, description="The case's `version` as last read; 409 when it has moved on."
     )
-    at: datetime | None = Field(
+    at: Instant | None = Field(
         None,
         description="When the action happened, for replaying a past case; refused (422) unless "
         "the server allows it (`JEJAK_API_ACCEPTS_TIMES`).",
@@ -281,24 +309,20 @@ class ActionRequest(RootModel[AnyAction]):
         return self.root.model_dump(exclude={"action", "expected_version", "at"}, exclude_none=True)
 
 
-class OpenCase(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class OpenCase(_Request):
     complaint_id: Annotated[str, Field(min_length=1, max_length=200)]
-    at: datetime | None = Field(
+    at: Instant | None = Field(
         None, description="When the case is opened, for replays (`JEJAK_API_ACCEPTS_TIMES`)."
     )
 
 
-class PushedComplaint(BaseModel):
+class PushedComplaint(_Request):
     """A complaint the CRM sends, in the fields of the export's ``complaints`` kind
     (operator-export.md)."""
 
-    model_config = ConfigDict(extra="forbid")
-
     complaint_id: Annotated[str, Field(min_length=1, max_length=200)]
     msisdn: Annotated[str, Field(pattern=r"^[0-9]{8,15}$")]
-    opened_at: datetime
+    opened_at: Instant
     channel: Literal["call_center", "outlet", "app", "web", "email", "social_media"]
     category: Literal["unauthorized_activation", "billing", "service", "other"]
     summary: Annotated[str, Field(max_length=10_000)] = ""
@@ -307,6 +331,6 @@ class PushedComplaint(BaseModel):
     language: Literal["id", "en"] | None = Field(
         None, description="The customer's language for messages (default: the policy's)."
     )
-    at: datetime | None = Field(
+    at: Instant | None = Field(
         None, description="When the case is opened, for replays (`JEJAK_API_ACCEPTS_TIMES`)."
     )
