@@ -281,16 +281,12 @@ mount(cases_cli.users_app, "users")
 mount(cases_cli.app)
 
 from jejak.auth import cli as auth_cli  # noqa: E402
-
-app.add_typer(auth_cli.auth_app, name="auth")
-
 from jejak.notify import cli as notify_cli  # noqa: E402
-
-app.add_typer(notify_cli.notify_app, name="notify")
-
 from jejak.web import cli as web_cli  # noqa: E402
 
-app.command("serve")(web_cli.serve)
+mount(auth_cli.app, "auth")
+mount(notify_cli.app, "notify")
+mount(web_cli.app)
 
 
 def main() -> None:

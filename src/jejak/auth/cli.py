@@ -11,14 +11,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from jejak.options import DEFAULT_HOME, Debug, Home, handles_errors
+from jejak.options import DEFAULT_HOME, Debug, HomeDir, commands, handles_errors
 
-auth_app = typer.Typer(
-    help="API tokens with scopes, passwords and second factors of staff accounts.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-)
+app = commands("API tokens with scopes, passwords and second factors of staff accounts.")
 out = Console(soft_wrap=True, highlight=False)
 
 
@@ -28,7 +23,7 @@ def _db(home: Any) -> Any:
     return Database.open(home)
 
 
-@auth_app.command("token")
+@app.command("token")
 @handles_errors
 def token(
     name: Annotated[
@@ -42,7 +37,7 @@ def token(
             "complaints:push, subscribers:read. Default: the role's scopes.",
         ),
     ] = None,
-    home: Home = DEFAULT_HOME,
+    home: HomeDir = DEFAULT_HOME,
     debug: Debug = False,
 ) -> None:
     """Issue an API token; the last line printed is the token, alone, shown this once."""
@@ -53,11 +48,11 @@ def token(
     typer.echo(clear)
 
 
-@auth_app.command("tokens")
+@app.command("tokens")
 @handles_errors
 def tokens(
     name: Annotated[str | None, typer.Argument(help="Only this account's tokens.")] = None,
-    home: Home = DEFAULT_HOME,
+    home: HomeDir = DEFAULT_HOME,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON lines.")] = False,
     debug: Debug = False,
 ) -> None:
@@ -93,11 +88,11 @@ def tokens(
     out.print(table)
 
 
-@auth_app.command("revoke")
+@app.command("revoke")
 @handles_errors
 def revoke(
     token_id: Annotated[int, typer.Argument(help="The token's id (jejak auth tokens).")],
-    home: Home = DEFAULT_HOME,
+    home: HomeDir = DEFAULT_HOME,
     debug: Debug = False,
 ) -> None:
     """Revoke an API token at once; it stays listed with the time it was revoked."""
@@ -109,11 +104,11 @@ def revoke(
     )
 
 
-@auth_app.command("password")
+@app.command("password")
 @handles_errors
 def password(
     name: Annotated[str, typer.Argument(help="The account.")],
-    home: Home = DEFAULT_HOME,
+    home: HomeDir = DEFAULT_HOME,
     debug: Debug = False,
 ) -> None:
     """Set an account's password (asked twice, never echoed; stored as an argon2id hash)."""
@@ -127,11 +122,11 @@ def password(
     out.print(f"password of {name} set")
 
 
-@auth_app.command("totp")
+@app.command("totp")
 @handles_errors
 def totp(
     name: Annotated[str, typer.Argument(help="The account.")],
-    home: Home = DEFAULT_HOME,
+    home: HomeDir = DEFAULT_HOME,
     debug: Debug = False,
 ) -> None:
     """Give an account a new TOTP second factor; prints its otpauth:// URI once."""

@@ -8,21 +8,18 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from jejak.options import DEFAULT_HOME, Debug, Home, handles_errors
+from jejak.options import DEFAULT_HOME, Debug, HomeDir, commands, handles_errors
 
-notify_app = typer.Typer(
-    help="Deliver what the cases queue: messages to customers, approved adjustments to billing.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
+app = commands(
+    "Deliver what the cases queue: messages to customers, approved adjustments to billing."
 )
 out = Console(soft_wrap=True, highlight=False)
 
 
-@notify_app.command("drain")
+@app.command("drain")
 @handles_errors
 def drain(
-    home: Home = DEFAULT_HOME,
+    home: HomeDir = DEFAULT_HOME,
     as_json: Annotated[bool, typer.Option("--json", help="Print the counts as JSON.")] = False,
     debug: Debug = False,
 ) -> None:

@@ -7,12 +7,15 @@ from typing import Annotated
 
 import typer
 
-from jejak.options import DEFAULT_HOME, Debug, Home, err, handles_errors
+from jejak.options import DEFAULT_HOME, Debug, HomeDir, commands, err, handles_errors
+
+app = commands()
 
 
+@app.command()
 @handles_errors
 def serve(
-    home: Home = DEFAULT_HOME,
+    home: HomeDir = DEFAULT_HOME,
     host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = 8000,
     workers: Annotated[
