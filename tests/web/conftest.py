@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 from jejak.auth import service as auth
 from jejak.cases import Cases
 from jejak.cases.users import add_user
+from jejak.home import Home
 from jejak.store import Store
 from jejak.web.app import create_app
 
@@ -44,54 +45,55 @@ class Api:
         return self.client.post(path, headers=self.as_(who), json=body)
 
 
+@pytest.fixture
 def pg_schema(pg_url: str) -> Iterator[tuple[str, str]]:
-    """A fresh PostgreSQL schema (SQLAlchemy URL, schema name), dropped afterwards."""
+    """A PostgreSQL schema of its own (dropped afterwards): (SQLAlchemy URL, schema)."""
     import psycopg
 
-    name = f"jejak_web_{uuid.uuid4().hex[:12]}"
+    schema = "jejak_web_" + uuid.uuid4().hex[:12]
     with psycopg.connect(pg_url, autocommit=True) as con:
-        con.execute(f'CREATE SCHEMA "{name}"')
+        con.execute(f'CREATE SCHEMA "{schema}"')
     try:
-        yield pg_url.replace("postgresql://", "postgresql+psycopg://", 1), name
+        yield pg_url.replace("postgresql://", "postgresql+psycopg://", 1), schema
     finally:
         with psycopg.connect(pg_url, autocommit=True) as con:
-            con.execute(f'DROP SCHEMA "{name}" CASCADE')
+            con.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+def _home(store: Store, monkeypatch: pytest.MonkeyPatch, database_url: str | None) -> Home:
+    monkeypatch.setenv("JEJAK_HOME", str(store.home))
+    monkeypatch.setenv("JEJAK_API_ACCEPTS_TIMES", "true")
+    if database_url:
+        monkeypatch.setenv("JEJAK_DATABASE_URL", database_url)
+    else:
+        monkeypatch.delenv("JEJAK_DATABASE_URL", raising=False)
+    return Home(store.home)
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
-def seed_cases(
+def seed_home(
     request: pytest.FixtureRequest, seed_store: Store, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[Cases]:
-    """The case library of a home holding the seed case, on SQLite or on PostgreSQL."""
-    monkeypatch.setenv("JEJAK_HOME", str(seed_store.home))
-    monkeypatch.setenv("JEJAK_API_ACCEPTS_TIMES", "true")
-    if request.param == "sqlite":
-        cases = Cases.open(seed_store.home, store=seed_store)
-        yield cases
-        cases.close()
-        return
-    pg_url = request.getfixturevalue("pg_url")
-    schemas = pg_schema(pg_url)
-    url, schema = next(schemas)
-    cases = Cases.open(seed_store.home, url=url, schema=schema, store=seed_store)
-    try:
-        yield cases
-    finally:
-        cases.close()
-        next(schemas, None)
+) -> Iterator[Home]:
+    """A Home holding the seed case, its case database on SQLite or on PostgreSQL."""
+    url = None
+    if request.param == "postgres":
+        base, schema = request.getfixturevalue("pg_schema")
+        url = f"{base}?options=-csearch_path%3D{schema}"
+    home = _home(seed_store, monkeypatch, url)
+    yield home
+    home.close()
 
 
 @pytest.fixture
-def sqlite_cases(seed_store: Store, monkeypatch: pytest.MonkeyPatch) -> Iterator[Cases]:
-    """The seed home's case library on SQLite only."""
-    monkeypatch.setenv("JEJAK_HOME", str(seed_store.home))
-    monkeypatch.setenv("JEJAK_API_ACCEPTS_TIMES", "true")
-    cases = Cases.open(seed_store.home, store=seed_store)
-    yield cases
-    cases.close()
+def sqlite_home(seed_store: Store, monkeypatch: pytest.MonkeyPatch) -> Iterator[Home]:
+    """A Home holding the seed case, its case database on SQLite."""
+    home = _home(seed_store, monkeypatch, None)
+    yield home
+    home.close()
 
 
-def make_api(cases: Cases) -> Api:
+def make_api(home: Home) -> Api:
+    cases = home.cases
     for name, role in STAFF.items():
         add_user(cases.db, name, role)
     tokens = {name: auth.issue_token(cases.db, name)[1] for name in STAFF}
@@ -100,16 +102,16 @@ def make_api(cases: Cases) -> Api:
     add_user(cases.db, "crm", "cs")
     tokens["crm"] = auth.issue_token(cases.db, "crm", ["complaints:push"])[1]
     tokens["citra-read"] = auth.issue_token(cases.db, "citra", ["cases:read"])[1]
-    return Api(TestClient(create_app(cases)), cases, tokens)
+    return Api(TestClient(create_app(home)), cases, tokens)
 
 
 @pytest.fixture
-def api(seed_cases: Cases) -> Api:
+def api(seed_home: Home) -> Api:
     """The API on the seed home (SQLite and PostgreSQL), with staff tokens."""
-    return make_api(seed_cases)
+    return make_api(seed_home)
 
 
 @pytest.fixture
-def sqlite_api(sqlite_cases: Cases) -> Api:
+def sqlite_api(sqlite_home: Home) -> Api:
     """The API on the seed home, SQLite only."""
-    return make_api(sqlite_cases)
+    return make_api(sqlite_home)

@@ -14,8 +14,8 @@ from hypothesis import HealthCheck, given, settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from jejak.auth import service as auth
-from jejak.cases import Cases
 from jejak.cases.users import add_user
+from jejak.home import Home
 from jejak.web.app import create_app
 
 #: examples per operation: enough to reach every status each can give, small enough for CI
@@ -29,14 +29,15 @@ def openapi_app(_seed_home: Path, tmp_path_factory: pytest.TempPathFactory) -> I
     shutil.copytree(_seed_home, home)
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("JEJAK_HOME", str(home))
-        cases = Cases.open(home)
+        owner = Home(home)
+        cases = owner.cases
         add_user(cases.db, "sari", "supervisor")
         TOKEN["sari"] = auth.issue_token(
             cases.db, "sari", ["cases:read", "cases:write", "can-bar", "complaints:push"]
         )[1]
         cases.open_case("TCK-2017-0206-0001", at="2017-02-06T10:15:00+07:00")
-        yield create_app(cases)
-        cases.close()
+        yield create_app(owner)
+        owner.close()
 
 
 @pytest.fixture(scope="module")

@@ -17,6 +17,7 @@ from typing import Any
 
 from jejak.cases import Cases
 from jejak.cases.db import Database
+from jejak.home import Home
 from jejak.settings import Settings, settings
 
 
@@ -24,6 +25,7 @@ from jejak.settings import Settings, settings
 class Services:
     cases: Cases
     conf: Settings
+    home_obj: Any = None  # the Home that owns the cases, when the app made it
 
     @property
     def db(self) -> Database:
@@ -37,12 +39,7 @@ class Services:
     def from_source(cls, source: Any = None) -> Services:
         if isinstance(source, Cases):
             return cls(source, settings())
-        if source is not None and isinstance(getattr(source, "cases", None), Cases):
-            return cls(source.cases, getattr(source, "settings", None) or settings())
-        if isinstance(source, str | os.PathLike):
-            conf = settings().model_copy(update={"home": Path(source)})
-        elif isinstance(source, Settings):
-            conf = source
-        else:
-            conf = settings()
-        return cls(Cases.open(conf.home, url=conf.database_url), conf)
+        if isinstance(source, Home):
+            return cls(source.cases, source.settings)
+        home = Home(Path(source) if isinstance(source, os.PathLike) else source)
+        return cls(home.cases, home.settings, home)
