@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pyotp
 import pytest
-from jejak.cases.db import Database
-from jejak.cases.models import ApiToken, LedgerOutbox
-from jejak.cases.users import add_user, disable_user
 from sqlalchemy import select
 
 from jejak.auth import service as auth
+from jejak.cases.db import Database
+from jejak.cases.models import ApiToken, LedgerOutbox
+from jejak.cases.users import add_user, disable_user
 from jejak.errors import AuthError, UsageError
 
 

@@ -7,10 +7,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from jejak.cases.db import Database
-from jejak.cases.models import Adjustment, BillingOutbox, Case, Notification
 from sqlalchemy import select
 
+from jejak.cases.db import Database
+from jejak.cases.models import Adjustment, BillingOutbox, Case, Notification
 from jejak.notify import service as notify
 from jejak.notify.adapters import FileAdapter, SmtpAdapter, WebhookAdapter
 from jejak.settings import Settings

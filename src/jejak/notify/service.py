@@ -196,20 +196,22 @@ def _drain(
     for row_id, seen in due:
         at = now or datetime.now(UTC)
         with db.write() as s:
-            claimed = s.execute(
+            result_ = s.execute(
                 update(table)
                 .where(table.id == row_id, table.state == "queued", table.attempts == seen)
                 .values(attempts=seen + 1, next_attempt_at=at + LEASE)
-            ).rowcount
+            )
+            claimed = getattr(result_, "rowcount", 0)
             if claimed != 1:
                 continue  # another drain has it
             message = to_message(s.get(table, row_id))
+        reason: str | None = None
+        permanent = False
         try:
             adapter.send(message)
+            ok = True
         except DeliveryError as exc:
             ok, reason, permanent = False, str(exc), exc.permanent
-        else:
-            ok, reason, permanent = True, None, False
         done = now or datetime.now(UTC)
         with db.write() as s:
             s.add(

@@ -94,8 +94,8 @@ def _seen(
     "/cases",
     response_model=Case,
     status_code=201,
-    responses={200: {"model": Case, "description": "The case existed already."}}
-    | _errors(401, 403, 404, 422),
+    responses=_errors(401, 403, 404, 422)
+    | {200: {"model": Case, "description": "The case existed already."}},
     summary="Open the case of an ingested complaint",
 )
 def open_case(
@@ -117,8 +117,8 @@ def open_case(
     "/complaints",
     response_model=Case,
     status_code=201,
-    responses={200: {"model": Case, "description": "The complaint's case existed already."}}
-    | _errors(401, 403, 422),
+    responses=_errors(401, 403, 422)
+    | {200: {"model": Case, "description": "The complaint's case existed already."}},
     summary="The CRM pushes a complaint: its case, opened now if new",
 )
 def push_complaint(
