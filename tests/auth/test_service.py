@@ -111,3 +111,24 @@ def test_every_access_is_recorded_with_its_reason_and_queued_for_the_log(
     assert [tuple(q) for q in queued] == [("access", aid)]
     with pytest.raises(UsageError):
         auth.record_access(staff_db, who, "6281100000001", "  ", what="case", via="api")
+
+
+def test_repeated_failures_lock_the_account_out_for_everyone(staff_db: Database) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    auth.set_password(staff_db, "citra", "kata sandi yang panjang")
+    t0 = datetime(2017, 2, 6, 9, 0, tzinfo=UTC)
+    for i in range(auth.LOCKOUT_FAILURES):
+        with pytest.raises(AuthError, match="wrong name or password"):
+            auth.sign_in(staff_db, "citra", f"tebakan {i}", None, at=t0 + timedelta(seconds=i))
+    # locked: even the right password is refused, by any process reading this database
+    with pytest.raises(AuthError, match="locked until"):
+        auth.sign_in(
+            staff_db, "citra", "kata sandi yang panjang", None, at=t0 + timedelta(minutes=1)
+        )
+    # another account is not affected
+    auth.set_password(staff_db, "sari", "kata sandi yang panjang")
+    assert auth.sign_in(staff_db, "sari", "kata sandi yang panjang", None, at=t0).name == "sari"
+    # once the window has passed since the last failure, the right password works again
+    later = t0 + auth.LOCKOUT_WINDOW + timedelta(seconds=auth.LOCKOUT_FAILURES)
+    assert auth.sign_in(staff_db, "citra", "kata sandi yang panjang", None, at=later).role == "cs"

@@ -28,7 +28,7 @@ from __future__ import annotations
 import hmac
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
@@ -41,7 +41,7 @@ from jejak.auth.credentials import (
     verify_totp,
 )
 from jejak.cases.db import Database
-from jejak.cases.models import AccessLog, ApiToken, LedgerOutbox, User
+from jejak.cases.models import AccessLog, ApiToken, LedgerOutbox, SignInAttempt, User
 from jejak.cases.users import token_hash
 from jejak.errors import AuthError, NotFoundError, UsageError
 
@@ -55,6 +55,10 @@ ROLE_SCOPES: dict[str, frozenset[str]] = {
 }
 #: the password length below which :func:`set_password` refuses (NIST SP 800-63B §5.1.1.2)
 MIN_PASSWORD = 12
+#: failed sign-ins of one account within :data:`LOCKOUT_WINDOW` after which it is locked out
+#: until the window has passed since the last failure (NIST SP 800-63B §5.2.2: at most 100)
+LOCKOUT_FAILURES = 5
+LOCKOUT_WINDOW = timedelta(minutes=15)
 
 
 @dataclass(frozen=True)
@@ -193,20 +197,47 @@ def enroll_totp(db: Database, name: str) -> str:
     return secret
 
 
-def sign_in(db: Database, name: str, password: str, code: str | None) -> Principal:
+def sign_in(
+    db: Database, name: str, password: str, code: str | None, *, at: datetime | None = None
+) -> Principal:
     """Check a password and (for an account with a second factor) a TOTP code; a hash with
     outdated parameters is replaced. :class:`AuthError` on any failure, saying no more than
-    that it failed."""
+    that it failed. Every attempt is counted in the database; after :data:`LOCKOUT_FAILURES`
+    failures within :data:`LOCKOUT_WINDOW` the account is locked out (even the right password
+    is refused) until the window has passed since the last failure."""
+    when = _now(at)
+    with db.read() as s:
+        failures = list(
+            s.scalars(
+                select(SignInAttempt.at)
+                .where(
+                    SignInAttempt.user_name == name,
+                    SignInAttempt.ok.is_(False),
+                    SignInAttempt.at > when - LOCKOUT_WINDOW,
+                )
+                .order_by(SignInAttempt.at)
+            )
+        )
+    if len(failures) >= LOCKOUT_FAILURES:
+        until = failures[-1] + LOCKOUT_WINDOW
+        raise AuthError("sign-in", f"too many failed attempts: locked until {until:%H:%M} UTC")
+    refusal: str | None = None
+    principal: Principal | None = None
     with db.write() as s:
         user = s.scalar(select(User).where(User.name == name))
         ok, fresh = verify_password(user.password_hash if user else None, password)
         if user is None or not ok or user.disabled:
-            raise AuthError("sign-in", "wrong name or password")
-        if user.totp_secret and not verify_totp(user.totp_secret, code or ""):
-            raise AuthError("sign-in", "wrong or missing second-factor code")
-        if fresh:
-            user.password_hash = fresh
-        return Principal(user.name, user.role, ROLE_SCOPES.get(user.role, frozenset()))
+            refusal = "wrong name or password"
+        elif user.totp_secret and not verify_totp(user.totp_secret, code or ""):
+            refusal = "wrong or missing second-factor code"
+        else:
+            if fresh:
+                user.password_hash = fresh
+            principal = Principal(user.name, user.role, ROLE_SCOPES.get(user.role, frozenset()))
+        s.add(SignInAttempt(user_name=name[:120], at=when, ok=principal is not None))
+    if principal is None:
+        raise AuthError("sign-in", refusal or "refused")
+    return principal
 
 
 # ------------------------------------------------------------------ access to subscriber data
