@@ -19,6 +19,7 @@ import pytest
 from jejak.auth import service as auth
 from jejak.cases.db import Database
 from jejak.cases.users import add_user
+from jejak.home import Home
 from jejak.store import Store
 
 REPO = Path(__file__).resolve().parents[2]
@@ -108,3 +109,13 @@ def test_two_workers_share_everything_through_the_database(
         refused = [c.get(f"/api/v1/cases/{cid}", headers=dewi).status_code for _ in range(8)]
         assert refused == [401] * 8
     db.dispose()
+
+    # both workers appended to one transparency log: it verifies, and names every action
+    owner = Home(home)
+    try:
+        report = owner.verify()
+        logged = {n["seq"] for n in report.named if n.get("case_id") == cid and "seq" in n}
+    finally:
+        owner.close()
+    assert report.ok, [str(p) for p in report.problems]
+    assert {e["seq"] for e in timeline} <= logged
