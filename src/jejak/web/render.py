@@ -27,7 +27,7 @@ from typing import Any
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import ChainableUndefined, Environment, FileSystemLoader, select_autoescape
 
 from jejak.web import i18n
 
@@ -60,7 +60,7 @@ def _env() -> Environment:
     env = Environment(
         loader=FileSystemLoader(str(TEMPLATES)),
         autoescape=select_autoescape(default=True, default_for_string=True),
-        undefined=StrictUndefined,
+        undefined=ChainableUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
     )
@@ -131,3 +131,14 @@ def respond(request: Request, template: str, data: dict[str, Any], status: int =
 
 def dumps(data: Any) -> str:
     return json.dumps(_plain(data), ensure_ascii=False, sort_keys=True)
+
+
+def pages(request: Request, page: int, pages: int) -> dict[str, str]:
+    """The query strings of the previous and next page of a paged list."""
+    from urllib.parse import urlencode
+
+    q = [(k, v) for k, v in request.query_params.multi_items() if k not in ("page", "lang")]
+    return {
+        "prev_query": urlencode([*q, ("page", str(max(1, page - 1)))]),
+        "next_query": urlencode([*q, ("page", str(min(pages, page + 1)))]),
+    }
