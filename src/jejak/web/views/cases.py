@@ -180,7 +180,7 @@ def _charts(cases: Cases, case: dict[str, Any], lang: str) -> dict[str, Any]:
     return {
         "timeline": timeline_svg(report, lang),
         "graph": graph_svg(report, lang),
-        "verdict": report.verdict.reason if report.verdict else None,
+        "verdict": report.verdict.reason(lang) if report.verdict else None,
     }
 
 
