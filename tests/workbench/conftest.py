@@ -19,7 +19,7 @@ from jejak.cases.service import Cases
 from jejak.cases.users import add_user
 from jejak.detect import detect
 from jejak.store import Store
-from jejak.web.workbench import install
+from jejak.web.app import create_app
 
 SEED_COMPLAINT = "TCK-2017-0206-0001"
 SEED_CASE = "CASE-" + SEED_COMPLAINT
@@ -71,9 +71,9 @@ def workbench_home(_workbench_home: Home, tmp_path: Path) -> Home:
 
 @pytest.fixture
 def app(workbench_home: Home) -> Iterator[FastAPI]:
-    cases = Cases.open(workbench_home.path)
-    yield install(FastAPI(), cases)
-    cases.close()
+    app = create_app(workbench_home.path)
+    yield app
+    app.state.cases.close()
 
 
 @pytest.fixture

@@ -1,8 +1,8 @@
 """The web application: :func:`create_app` assembles it from a home (or settings).
 
-The JSON API of ``shared/spec/outputs.md`` 1.1 lives in :mod:`jejak.web.api`; the staff pages
-will sit beside it (``web/pages.py`` with ``web/templates/``) on the same dependencies
-(:mod:`jejak.web.deps`). Every error the library raises on purpose is a
+The JSON API of ``shared/spec/outputs.md`` 1.1 lives in :mod:`jejak.web.api`; the staff
+workbench (:mod:`jejak.web.workbench`: ``web/views/`` with ``web/templates/``) sits beside it on
+the same case library, with its own sign-in sessions instead of tokens. Every error the library raises on purpose is a
 :class:`jejak.errors.JejakError` and becomes, here and only here, its ``http_status`` with the
 body ``{"error": kind, "detail": one line}``; request validation failures are the same shape
 with 422. Anything else is a bug: a 500 without details (the traceback goes to the log).
@@ -92,6 +92,9 @@ def create_app(source: Any = None) -> FastAPI:
     from jejak.web.api import router
 
     app.include_router(router)
+    from jejak.web.workbench import install
+
+    install(app, services.cases)
     return app
 
 

@@ -70,11 +70,17 @@ def install(app: FastAPI, cases: Cases) -> FastAPI:
     for r in ROUTERS:
         app.include_router(r)
 
+    # the API's error handlers (jejak.web.app) answer API and JSON requests; pages get a page
+    api_jejak = app.exception_handlers.get(JejakError)
+    api_http = app.exception_handlers.get(StarletteHTTPException)
+
     @app.exception_handler(JejakError)
     async def jejak_error(request: Request, exc: JejakError) -> Response:
         if isinstance(exc, SignInRequired) and not _is_api(request):
             return RedirectResponse(sign_in_url(request), status_code=303)
         if _is_api(request):
+            if api_jejak is not None:
+                return await api_jejak(request, exc)  # type: ignore[no-any-return]
             return JSONResponse(
                 {"error": type(exc).__name__, "detail": str(exc)}, status_code=exc.http_status
             )
@@ -82,6 +88,8 @@ def install(app: FastAPI, cases: Cases) -> FastAPI:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if _is_api(request) and api_http is not None:
+            return await api_http(request, exc)  # type: ignore[no-any-return]
         return _error(request, exc.status_code, str(exc.detail))
 
     @app.middleware("http")

@@ -21,7 +21,7 @@ from pathlib import Path
 import pyotp
 import pytest
 
-from tests.web.conftest import PASSWORD, SEED_CASE, Home
+from tests.workbench.conftest import PASSWORD, SEED_CASE, Home
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = [
@@ -56,7 +56,7 @@ def server(workbench_home: Home) -> Iterator[str]:
     port = free_port()
     env = {**os.environ, "PYTHONPATH": f"{REPO / 'src'}{os.pathsep}{REPO}"}
     proc = subprocess.Popen(
-        [sys.executable, str(REPO / "tests" / "web" / "serve.py"), str(workbench_home.path), str(port)],
+        [sys.executable, str(REPO / "tests" / "workbench" / "serve.py"), str(workbench_home.path), str(port)],
         env=env,
     )
     deadline = time.monotonic() + 60
@@ -209,7 +209,7 @@ HOSTILE = [
 
 def test_hostile_export_text_is_inert_on_every_page(browser, tmp_path: Path, seed_dir: Path) -> None:
     """An outlet name, a person, a package and a complaint summary carrying markup and escapes."""
-    from tests.web.conftest import make_home
+    from tests.workbench.conftest import make_home
 
     src = tmp_path / "export"
     shutil.copytree(seed_dir, src)
@@ -229,7 +229,7 @@ def test_hostile_export_text_is_inert_on_every_page(browser, tmp_path: Path, see
     home = make_home(tmp_path / "home", src)
     port = free_port()
     env = {**os.environ, "PYTHONPATH": f"{REPO / 'src'}{os.pathsep}{REPO}"}
-    proc = subprocess.Popen([sys.executable, str(REPO / "tests" / "web" / "serve.py"), str(home.path), str(port)], env=env)
+    proc = subprocess.Popen([sys.executable, str(REPO / "tests" / "workbench" / "serve.py"), str(home.path), str(port)], env=env)
     try:
         for _ in range(300):
             try:

@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 from jejak.cases.models import ROLES
 from jejak.cases.permissions import VIEWS, can_view
 from jejak.web.security import CSP, MAX_FAILURES
-from tests.web.conftest import PASSWORD, SEED_CASE, STAFF, Home, csrf_of, sign_in
+from tests.workbench.conftest import PASSWORD, SEED_CASE, STAFF, Home, csrf_of, sign_in
 
 #: every page route (GET) and the view of the permissions table that guards it
 PAGES = [
@@ -113,13 +113,10 @@ def test_failed_sign_ins_lock_the_account(client: TestClient, workbench_home: Ho
 
 
 def test_sessions_live_in_the_database_so_another_app_sees_them(workbench_home: Home, client: TestClient) -> None:
-    from fastapi import FastAPI
-
-    from jejak.cases.service import Cases
-    from jejak.web.workbench import install
+    from jejak.web.app import create_app
 
     sign_in(client, workbench_home, "sari")
-    other = TestClient(install(FastAPI(), Cases.open(workbench_home.path)), base_url="https://testserver")
+    other = TestClient(create_app(workbench_home.path), base_url="https://testserver")
     other.cookies.set("__Host-jejak", client.cookies["__Host-jejak"])
     assert other.get("/alerts", follow_redirects=False).status_code == 200
 
