@@ -33,6 +33,7 @@ BENCHMARKS: dict[str, tuple[str, list[str], list[str]]] = {
     "ledger": ("bench_ledger.py", [], ["--quick"]),
     "evidence": ("bench_evidence.py", [], ["--quick"]),
     "cases": ("bench_cases.py", [], ["--quick"]),
+    "web": ("bench_web.py", [], ["--quick"]),
 }
 
 

@@ -38,7 +38,9 @@ WIDTHS = {"desk": 1280, "phone": 390}
 if not Path(CHROMIUM).exists():
     if os.environ.get("CI") == "true":
         raise RuntimeError(f"{CHROMIUM} is missing: under CI=true the browser tests must run")
-    pytest.skip(f"no browser at {CHROMIUM}: install Debian's chromium to run these", allow_module_level=True)
+    pytest.skip(
+        f"no browser at {CHROMIUM}: install Debian's chromium to run these", allow_module_level=True
+    )
 
 playwright = pytest.importorskip("playwright.sync_api")
 pytestmark = pytest.mark.slow
@@ -56,7 +58,12 @@ def server(workbench_home: Home) -> Iterator[str]:
     port = free_port()
     env = {**os.environ, "PYTHONPATH": f"{REPO / 'src'}{os.pathsep}{REPO}"}
     proc = subprocess.Popen(
-        [sys.executable, str(REPO / "tests" / "workbench" / "serve.py"), str(workbench_home.path), str(port)],
+        [
+            sys.executable,
+            str(REPO / "tests" / "workbench" / "serve.py"),
+            str(workbench_home.path),
+            str(port),
+        ],
         env=env,
     )
     deadline = time.monotonic() + 60
@@ -104,7 +111,9 @@ def snap(page, shots: Path, name: str) -> None:
     page.screenshot(path=str(shots / f"{name}.png"), full_page=False)
 
 
-def test_the_seed_dispute_from_sign_in_to_approval(browser, server: str, workbench_home: Home, shots: Path) -> None:
+def test_the_seed_dispute_from_sign_in_to_approval(
+    browser, server: str, workbench_home: Home, shots: Path
+) -> None:
     base = server
     errors: list[str] = []
     # an investigator triages an alert
@@ -173,7 +182,7 @@ def test_the_seed_dispute_from_sign_in_to_approval(browser, server: str, workben
     page.click("text=Approve")
     page.wait_for_load_state()
     case = page.request.get(f"{base}/cases/{SEED_CASE}.json").json()
-    approved = [a for a in case["adjustments"] if a["adjustment_id"] == adj][0]
+    approved = next(a for a in case["adjustments"] if a["adjustment_id"] == adj)
     assert approved["state"] == "approved" and approved["approved_by"] == ["joko"]
 
     # screenshots of each page, both languages, desk and phone
@@ -207,14 +216,21 @@ HOSTILE = [
 ]
 
 
-def test_hostile_export_text_is_inert_on_every_page(browser, tmp_path: Path, seed_dir: Path) -> None:
+def test_hostile_export_text_is_inert_on_every_page(
+    browser, tmp_path: Path, seed_dir: Path
+) -> None:
     """An outlet name, a person, a package and a complaint summary carrying markup and escapes."""
     from tests.workbench.conftest import make_home
 
     src = tmp_path / "export"
     shutil.copytree(seed_dir, src)
     payload = " ".join(HOSTILE).replace(",", " ").replace("\n", " ")
-    for name, column in (("outlets.csv", "name"), ("agents.csv", "person"), ("complaints.csv", "summary"), ("outlets.csv", "city")):
+    for name, column in (
+        ("outlets.csv", "name"),
+        ("agents.csv", "person"),
+        ("complaints.csv", "summary"),
+        ("outlets.csv", "city"),
+    ):
         path = src / name
         lines = path.read_text(encoding="utf-8").splitlines()
         head = lines[0].split(",")
@@ -229,7 +245,10 @@ def test_hostile_export_text_is_inert_on_every_page(browser, tmp_path: Path, see
     home = make_home(tmp_path / "home", src)
     port = free_port()
     env = {**os.environ, "PYTHONPATH": f"{REPO / 'src'}{os.pathsep}{REPO}"}
-    proc = subprocess.Popen([sys.executable, str(REPO / "tests" / "workbench" / "serve.py"), str(home.path), str(port)], env=env)
+    proc = subprocess.Popen(
+        [sys.executable, str(REPO / "tests" / "workbench" / "serve.py"), str(home.path), str(port)],
+        env=env,
+    )
     try:
         for _ in range(300):
             try:
@@ -244,11 +263,21 @@ def test_hostile_export_text_is_inert_on_every_page(browser, tmp_path: Path, see
         page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
         sign_in(page, base, home, "joko")
         shown: list[str] = []
-        for path in ("/alerts?status=all", "/cases", f"/cases/{SEED_CASE}", "/entities/outlet/SRG", "/entities/user/16009051", "/audit"):
+        for path in (
+            "/alerts?status=all",
+            "/cases",
+            f"/cases/{SEED_CASE}",
+            "/entities/outlet/SRG",
+            "/entities/user/16009051",
+            "/audit",
+        ):
             page.goto(base + path)
             assert page.evaluate("window.__pwned") is None, path
             assert page.locator("img[src=x]").count() == 0, path
-            assert page.evaluate("document.querySelectorAll('[onerror], script:not([src])').length") == 0, path
+            assert (
+                page.evaluate("document.querySelectorAll('[onerror], script:not([src])').length")
+                == 0
+            ), path
             assert page.locator("a[href^='javascript']").count() == 0, path
             if "evil" in page.content():
                 shown.append(path.split("?")[0])

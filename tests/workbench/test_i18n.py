@@ -25,7 +25,10 @@ def extracted() -> set[str]:
     for path in sorted((WEB / "templates").glob("*.html")):
         with open(path, "rb") as fh:
             for _, msg, _, _ in babel_extract.extract(
-                "jinja2", fh, keywords=KEYWORDS, options={"trim_blocks": "True", "lstrip_blocks": "True"}
+                "jinja2",
+                fh,
+                keywords=KEYWORDS,
+                options={"trim_blocks": "True", "lstrip_blocks": "True"},
             ):
                 ids.add(msg[0] if isinstance(msg, tuple) else msg)
     for path in sorted(WEB.rglob("*.py")):
@@ -43,7 +46,11 @@ def test_every_page_text_is_in_the_catalog(lang: str) -> None:
     missing = sorted(extracted() - ids)
     assert not missing, f"run `make locale` and translate: {missing[:10]}"
     if lang == "id":
-        empty = [m.id for m in cat if m.id and not (m.string[0] if isinstance(m.string, tuple) else m.string)]
+        empty = [
+            m.id
+            for m in cat
+            if m.id and not (m.string[0] if isinstance(m.string, tuple) else m.string)
+        ]
         assert not empty, f"untranslated into Indonesian: {empty[:10]}"
 
 

@@ -43,16 +43,23 @@ def test_every_page_route_is_in_the_matrix(app) -> None:
     routes = {
         getattr(r, "path", "")
         for r in app.routes
-        if "GET" in (getattr(r, "methods", None) or ()) and getattr(r, "path", "").startswith(("/alerts", "/cases", "/approvals", "/entities", "/audit"))
+        if "GET" in (getattr(r, "methods", None) or ())
+        and getattr(r, "path", "").startswith(
+            ("/alerts", "/cases", "/approvals", "/entities", "/audit")
+        )
     }
-    covered = {re.sub(r"CASE-[^/.]+|16009051|SRG|6281100000001|export\.csv", "X", p) for p, _ in PAGES}
+    covered = {
+        re.sub(r"CASE-[^/.]+|16009051|SRG|6281100000001|export\.csv", "X", p) for p, _ in PAGES
+    }
     normal = {re.sub(r"\{[^}]+\}", "X", r) for r in routes}
     normal = {r.replace("export.X", "X") for r in normal}
     assert normal <= covered | {"/alerts/X", "/alerts/X.json"}, normal - covered
 
 
 @pytest.mark.parametrize("role", ROLES)
-def test_each_role_gets_exactly_what_the_table_allows(client: TestClient, workbench_home: Home, role: str) -> None:
+def test_each_role_gets_exactly_what_the_table_allows(
+    client: TestClient, workbench_home: Home, role: str
+) -> None:
     sign_in(client, workbench_home, NAME_OF[role])
     for path, view in PAGES:
         r = client.get(path)
@@ -76,15 +83,24 @@ def test_views_table_names_only_known_roles() -> None:
         assert set(roles) <= set(ROLES)
 
 
-def test_sign_in_needs_password_and_totp_and_rotates_the_session(client: TestClient, workbench_home: Home) -> None:
+def test_sign_in_needs_password_and_totp_and_rotates_the_session(
+    client: TestClient, workbench_home: Home
+) -> None:
     page = client.get("/signin")
     anon = client.cookies.get("__Host-jejak")
     token = csrf_of(page.text)
-    bad = client.post("/signin", data={"csrf": token, "name": "rina", "password": PASSWORD, "code": "000000"})
+    bad = client.post(
+        "/signin", data={"csrf": token, "name": "rina", "password": PASSWORD, "code": "000000"}
+    )
     assert bad.status_code == 401
     good = client.post(
         "/signin",
-        data={"csrf": token, "name": "rina", "password": PASSWORD, "code": pyotp.TOTP(workbench_home.totp["rina"]).now()},
+        data={
+            "csrf": token,
+            "name": "rina",
+            "password": PASSWORD,
+            "code": pyotp.TOTP(workbench_home.totp["rina"]).now(),
+        },
     )
     assert good.status_code == 303
     cookie = good.headers["set-cookie"]
@@ -97,22 +113,30 @@ def test_a_form_without_the_csrf_token_is_refused(client: TestClient, workbench_
     sign_in(client, workbench_home, "sari")
     r = client.post("/alerts/triage", data={"reason": "benign", "alert_id": "AL-x"})
     assert r.status_code == 403
-    r = client.post("/alerts/triage", data={"reason": "benign", "alert_id": "AL-x", "csrf": "forged"})
+    r = client.post(
+        "/alerts/triage", data={"reason": "benign", "alert_id": "AL-x", "csrf": "forged"}
+    )
     assert r.status_code == 403
 
 
 def test_failed_sign_ins_lock_the_account(client: TestClient, workbench_home: Home) -> None:
     token = csrf_of(client.get("/signin").text)
     for _ in range(MAX_FAILURES):
-        r = client.post("/signin", data={"csrf": token, "name": "joko", "password": "wrong", "code": "123456"})
+        r = client.post(
+            "/signin", data={"csrf": token, "name": "joko", "password": "wrong", "code": "123456"}
+        )
         token = csrf_of(r.text)
     assert r.status_code == 429
     code = pyotp.TOTP(workbench_home.totp["joko"]).now()
-    r = client.post("/signin", data={"csrf": token, "name": "joko", "password": PASSWORD, "code": code})
+    r = client.post(
+        "/signin", data={"csrf": token, "name": "joko", "password": PASSWORD, "code": code}
+    )
     assert r.status_code == 429, "a locked account stays locked even with the right password"
 
 
-def test_sessions_live_in_the_database_so_another_app_sees_them(workbench_home: Home, client: TestClient) -> None:
+def test_sessions_live_in_the_database_so_another_app_sees_them(
+    workbench_home: Home, client: TestClient
+) -> None:
     from jejak.web.app import create_app
 
     sign_in(client, workbench_home, "sari")
@@ -134,11 +158,16 @@ def test_triage_in_bulk_is_stored_and_logged(client: TestClient, workbench_home:
     token = sign_in(client, workbench_home, "sari")
     alerts = client.get("/alerts.json").json()["alerts"]
     ids = [a["alert_id"] for a in alerts[:3]]
-    r = client.post("/alerts/triage", data={"csrf": token, "reason": "true_positive", "alert_id": ids})
+    r = client.post(
+        "/alerts/triage", data={"csrf": token, "reason": "true_positive", "alert_id": ids}
+    )
     assert r.status_code == 303
     triaged = client.get("/alerts.json?status=triaged").json()
     assert {a["alert_id"] for a in triaged["alerts"]} == set(ids)
-    assert all(a["triage"]["reason"] == "true_positive" and a["triage"]["by"] == "sari" for a in triaged["alerts"])
+    assert all(
+        a["triage"]["reason"] == "true_positive" and a["triage"]["by"] == "sari"
+        for a in triaged["alerts"]
+    )
     appends = json.loads((workbench_home.path / "ledger" / "appends.json").read_text())["appends"]
     assert any(a.get("source") == "triage" and a["count"] == 3 for a in appends)
     r = client.post("/alerts/triage", data={"csrf": token, "reason": "maybe", "alert_id": ids})
@@ -148,13 +177,21 @@ def test_triage_in_bulk_is_stored_and_logged(client: TestClient, workbench_home:
 def test_link_an_alert_to_a_case(client: TestClient, workbench_home: Home) -> None:
     token = sign_in(client, workbench_home, "sari")
     a = client.get("/alerts.json").json()["alerts"][0]["alert_id"]
-    assert client.post(f"/alerts/{a}/link", data={"csrf": token, "case_id": "CASE-nope"}).status_code == 404
-    assert client.post(f"/alerts/{a}/link", data={"csrf": token, "case_id": SEED_CASE}).status_code == 303
+    assert (
+        client.post(f"/alerts/{a}/link", data={"csrf": token, "case_id": "CASE-nope"}).status_code
+        == 404
+    )
+    assert (
+        client.post(f"/alerts/{a}/link", data={"csrf": token, "case_id": SEED_CASE}).status_code
+        == 303
+    )
     assert SEED_CASE in client.get(f"/alerts/{a}.json").text
 
 
 @pytest.mark.parametrize("fmt", ["csv", "jsonl", "parquet"])
-def test_alerts_download(client: TestClient, workbench_home: Home, fmt: str, tmp_path: Path) -> None:
+def test_alerts_download(
+    client: TestClient, workbench_home: Home, fmt: str, tmp_path: Path
+) -> None:
     sign_in(client, workbench_home, "sari")
     total = client.get("/alerts.json?status=all").json()["total"]
     r = client.get(f"/alerts/export.{fmt}?status=all")
@@ -168,7 +205,9 @@ def test_alerts_download(client: TestClient, workbench_home: Home, fmt: str, tmp
         assert len(r.text.splitlines()) == total + 1
 
 
-def test_the_case_page_offers_exactly_the_roles_actions(client: TestClient, workbench_home: Home) -> None:
+def test_the_case_page_offers_exactly_the_roles_actions(
+    client: TestClient, workbench_home: Home
+) -> None:
     from jejak.cases.permissions import allowed
 
     sign_in(client, workbench_home, "rina")
@@ -179,12 +218,22 @@ def test_the_case_page_offers_exactly_the_roles_actions(client: TestClient, work
     assert "<svg" in page  # the report's timeline chart and graph
 
 
-def test_subscriber_records_need_a_recorded_reason(client: TestClient, workbench_home: Home) -> None:
+def test_subscriber_records_need_a_recorded_reason(
+    client: TestClient, workbench_home: Home
+) -> None:
     token = sign_in(client, workbench_home, "rina")
     r = client.get("/entities/subscriber/6281100000001")
     assert r.status_code == 200 and "EV0000170" not in r.text
-    assert client.post("/entities/subscriber/6281100000001", data={"csrf": token, "reason": " "}).status_code == 400
-    r = client.post("/entities/subscriber/6281100000001", data={"csrf": token, "reason": "customer called about TCK-2017-0206-0001"})
+    assert (
+        client.post(
+            "/entities/subscriber/6281100000001", data={"csrf": token, "reason": " "}
+        ).status_code
+        == 400
+    )
+    r = client.post(
+        "/entities/subscriber/6281100000001",
+        data={"csrf": token, "reason": "customer called about TCK-2017-0206-0001"},
+    )
     assert r.status_code == 200 and "EV0000170" in r.text
     from jejak.cases.service import Cases
 
@@ -196,13 +245,21 @@ def test_the_log_is_served_at_tlog_tiles_paths(client: TestClient, workbench_hom
     from jejak.ledger import Log
 
     cp = client.get("/log/checkpoint")
-    assert cp.status_code == 200 and cp.text == (workbench_home.path / "ledger" / "checkpoint").read_text()
+    assert (
+        cp.status_code == 200
+        and cp.text == (workbench_home.path / "ledger" / "checkpoint").read_text()
+    )
     log = Log(workbench_home.path)
     tile = client.get("/log/tile/0/000")
     assert tile.status_code == 200 and tile.content[:32] == log.leaf_hash(0)
     assert "immutable" in tile.headers["cache-control"]
     assert client.get("/log/tile/entries/000").status_code == 200
-    for bad in ("/log/tile/0/../../keys/ledger.key", "/log/tile/0/1234", "/log/tile/x/000", "/log/tile/0/000.p/0"):
+    for bad in (
+        "/log/tile/0/../../keys/ledger.key",
+        "/log/tile/0/1234",
+        "/log/tile/x/000",
+        "/log/tile/0/000.p/0",
+    ):
         assert client.get(bad).status_code == 404, bad
 
 

@@ -221,7 +221,8 @@ def _lit(path: Path) -> str:
 
 
 def _where(f: Filters, st: dict[str, dict[str, Any]]) -> tuple[str, list[Any]]:
-    conds, params = ["TRUE"], []
+    conds: list[str] = ["TRUE"]
+    params: list[Any] = []
     for col, value in (
         ("rule", f.rule),
         ("severity", f.severity),

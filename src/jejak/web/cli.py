@@ -1,4 +1,4 @@
-"""``jejak serve``: the API (and, later, the staff pages) under uvicorn."""
+"""``jejak serve``: the API and the staff workbench under uvicorn."""
 
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ def serve(
     ] = 1,
     debug: Debug = False,
 ) -> None:
-    """Serve the JSON API (OpenAPI at /openapi.json) until stopped."""
+    """Serve the staff workbench and the JSON API (OpenAPI at /openapi.json) until stopped."""
     import uvicorn
 
     from jejak.cases.db import Database

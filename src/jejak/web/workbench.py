@@ -14,6 +14,7 @@ Example::
 
 from __future__ import annotations
 
+import inspect
 from pathlib import Path
 from typing import Any
 
@@ -60,6 +61,13 @@ def _error(request: Request, status: int, detail: str) -> Response:
     return render.html(request, "error.html", data, status)
 
 
+async def _call(handler: Any, request: Request, exc: Exception) -> Response:
+    result = handler(request, exc)
+    if inspect.isawaitable(result):
+        result = await result
+    return result  # type: ignore[no-any-return]
+
+
 def install(app: FastAPI, cases: Cases) -> FastAPI:
     """Add the workbench to ``app`` (see the module's docstring)."""
     app.state.cases = cases
@@ -80,7 +88,7 @@ def install(app: FastAPI, cases: Cases) -> FastAPI:
             return RedirectResponse(sign_in_url(request), status_code=303)
         if _is_api(request):
             if api_jejak is not None:
-                return await api_jejak(request, exc)  # type: ignore[no-any-return]
+                return await _call(api_jejak, request, exc)
             return JSONResponse(
                 {"error": type(exc).__name__, "detail": str(exc)}, status_code=exc.http_status
             )
@@ -89,7 +97,7 @@ def install(app: FastAPI, cases: Cases) -> FastAPI:
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         if _is_api(request) and api_http is not None:
-            return await api_http(request, exc)  # type: ignore[no-any-return]
+            return await _call(api_http, request, exc)
         return _error(request, exc.status_code, str(exc.detail))
 
     @app.middleware("http")

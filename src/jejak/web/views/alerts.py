@@ -21,7 +21,10 @@ PAGE = 50
 
 
 def _store(request: Request) -> Store:
-    return Store(request.app.state.home)
+    # the case library's store: one DuckDB connection per worker, rebuilt when an ingest
+    # changes the manifest, so every worker reads what any process wrote
+    store: Store = request.app.state.cases.store
+    return store
 
 
 def _date(value: str | None, name: str) -> date | None:

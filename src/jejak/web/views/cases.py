@@ -8,6 +8,8 @@ A deadline clock counts working days (Monday to Friday, neither a public nor a j
 
 from __future__ import annotations
 
+import contextlib
+import json
 from datetime import date, datetime, timedelta
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
@@ -21,6 +23,7 @@ from jejak.cases.models import Adjustment, Case, User
 from jejak.cases.service import Cases
 from jejak.cases.workdays import is_working_day
 from jejak.errors import InvalidFieldError, JejakError, UsageError
+from jejak.fsio import write_atomic
 from jejak.store import Store
 from jejak.web import render
 from jejak.web.guard import staff
@@ -110,9 +113,10 @@ def listing(request: Request, user: Annotated[User, Depends(staff("cases"))]) ->
     if state and state not in permissions.STATES:
         raise UsageError("state", f"one of {', '.join(permissions.STATES)}")
     owner, category, due = q.get("owner") or None, q.get("category") or None, q.get("clock") or None
-    cats = _categories(Store(cases.home))
+    cats = _categories(cases.store)
     rows = []
-    for c in cases.list(state=state):
+    every = cases.list(state=state)
+    for c in every:
         c["category"] = cats.get(c["complaint_id"])
         c["clock"] = clock(c, cases.policy.timezone)
         if owner and c["assignee"] != owner:
@@ -128,7 +132,7 @@ def listing(request: Request, user: Annotated[User, Depends(staff("cases"))]) ->
         "filters": {k: v for k, v in q.items() if k != "lang"},
         "states": list(permissions.STATES),
         "categories": sorted({v for v in cats.values() if v}),
-        "owners": sorted({c["assignee"] for c in cases.list() if c["assignee"]}),
+        "owners": sorted({c["assignee"] for c in every if c["assignee"]}),
         "clocks": ["overdue", "due_soon", "on_time"],
         "timezone": cases.policy.timezone,
     }
@@ -169,19 +173,41 @@ def approvals(request: Request, user: Annotated[User, Depends(staff("approvals")
 
 
 def _charts(cases: Cases, case: dict[str, Any], lang: str) -> dict[str, Any]:
-    """The evidence report's timeline chart and entity graph, drawn by investigate's renderer."""
+    """The evidence report's timeline chart and entity graph, drawn by investigate's renderer.
+
+    Drawn once per case, language and state of the store, and kept on disk under
+    ``<home>/investigate/charts/`` (written atomically), where every worker finds them.
+    """
+    from markupsafe import Markup
+
     from jejak.investigate import investigate
     from jejak.investigate.render_html import graph_svg, timeline_svg
 
+    store: Store = cases.store
+    batches = len(store.manifest().get("batches", [])) if store.exists else 0
+    key = f"{case['investigation'].get('report_sha256') or case['case_id']}-{batches}-{lang}"
+    path = cases.home / "investigate" / "charts" / f"{key}.json"
     try:
-        report = investigate(Store(cases.home), case["msisdn"], complaint_id=case["complaint_id"])
+        kept = json.loads(path.read_text(encoding="utf-8"))
+        return {
+            "timeline": Markup(kept["timeline"]),
+            "graph": Markup(kept["graph"]),
+            "verdict": kept["verdict"],
+        }
+    except (FileNotFoundError, ValueError, KeyError):
+        pass
+    try:
+        report = investigate(store, case["msisdn"], complaint_id=case["complaint_id"])
     except JejakError:
         return {"timeline": "", "graph": "", "verdict": None}
-    return {
-        "timeline": timeline_svg(report, lang),
-        "graph": graph_svg(report, lang),
+    charts = {
+        "timeline": str(timeline_svg(report, lang)),
+        "graph": str(graph_svg(report, lang)),
         "verdict": report.verdict.reason(lang) if report.verdict else None,
     }
+    with contextlib.suppress(OSError):  # a cache: another worker may be writing it too
+        write_atomic(path, json.dumps(charts).encode(), sync_folder=False, mkdir=True)
+    return {**charts, "timeline": Markup(charts["timeline"]), "graph": Markup(charts["graph"])}
 
 
 @router.get("/cases/{case_id}")

@@ -12,7 +12,6 @@ from jejak.auth.service import Principal, record_access
 from jejak.cases.models import User
 from jejak.errors import UsageError
 from jejak.investigate import entities
-from jejak.store import Store
 from jejak.web import render
 from jejak.web.guard import staff
 
@@ -25,7 +24,7 @@ def user_id(
     request: Request, agent_id: str, user: Annotated[User, Depends(staff("entities"))]
 ) -> Response:
     agent_id = agent_id.removesuffix(".json")
-    store = Store(request.app.state.home)
+    store = request.app.state.cases.store
     data = entities.user_id(store, agent_id)
     zones = {
         r["outlet_id"]: r["timezone"] for r in store.sql("SELECT outlet_id, timezone FROM outlets")
@@ -45,7 +44,7 @@ def outlet(
         day = date.fromisoformat(until) if until else None
     except ValueError:
         raise UsageError("until", "a date, YYYY-MM-DD") from None
-    data = entities.outlet(Store(request.app.state.home), outlet_id, until=day)
+    data = entities.outlet(request.app.state.cases.store, outlet_id, until=day)
     return render.respond(request, "outlet.html", data)
 
 
@@ -71,7 +70,7 @@ def subscriber(
 
     if not reason.strip():
         raise UsageError("reason", "say why you open this subscriber's records")
-    store = Store(request.app.state.home)
+    store = request.app.state.cases.store
     case = gather(store, msisdn)  # NotFoundError for an unknown number, before recording
     cases = request.app.state.cases
     record_access(
