@@ -4,7 +4,9 @@ Builds (once, under ``--work``) a store of ``--rows`` synthetic provisioning row
 case (``bench_investigate.build``), opens the seed complaint's case, makes one account per session
 (password + TOTP) and an API token, starts ``jejak``'s application as a separate uvicorn process on
 loopback, signs every session in (not timed), and then, for ``--seconds``, has ``--sessions``
-concurrent sessions each request one page or API call after another (no think time):
+concurrent sessions each request one page or API call after another, pausing ``--think``
+seconds on average between two (uniformly 0.5 to 1.5 times it; 0 for a closed loop with no
+pause, which measures throughput rather than what a person waits):
 
 - pages: the alert queue (filtered), the case list, the seed case's page (with its evidence
   charts), an outlet's roster, a user ID's page, the approvals queue;
@@ -137,6 +139,7 @@ async def session(
     out: dict[str, list[float]],
     errors: list[str],
     seed: int,
+    think: float = 0.0,
 ) -> None:
     rng = random.Random(seed)
     async with httpx.AsyncClient(base_url=base, timeout=30) as client:
@@ -161,10 +164,12 @@ async def session(
                 errors.append(f"{path}: {r.status_code}")
             out.setdefault(kind, []).append(dt)
             out.setdefault(path.split("?")[0], []).append(dt)
+            if think:
+                await asyncio.sleep(think * rng.uniform(0.5, 1.5))
 
 
 async def run(
-    base: str, accounts: dict[str, str], token: str, seconds: float
+    base: str, accounts: dict[str, str], token: str, seconds: float, think: float
 ) -> tuple[dict[str, list[float]], list[str], float]:
     async with httpx.AsyncClient(base_url=base, timeout=60) as client:
         cookies = [await sign_in(client, n, s) for n, s in accounts.items()]
@@ -173,7 +178,7 @@ async def run(
     t0 = time.perf_counter()
     until = t0 + seconds
     await asyncio.gather(
-        *[session(base, c, token, until, out, errors, i) for i, c in enumerate(cookies)]
+        *[session(base, c, token, until, out, errors, i, think) for i, c in enumerate(cookies)]
     )
     return out, errors, time.perf_counter() - t0
 
@@ -186,6 +191,9 @@ def main() -> None:
     ap.add_argument("--sessions", type=int, default=100, help="concurrent staff sessions")
     ap.add_argument("--seconds", type=float, default=60, help="how long the load runs")
     ap.add_argument("--workers", type=int, default=2, help="uvicorn worker processes")
+    ap.add_argument(
+        "--think", type=float, default=2.0, help="mean seconds between two requests of a session"
+    )
     ap.add_argument("--work", type=Path, default=HERE / "data")
     ap.add_argument("--quick", action="store_true", help="200 k rows, 20 sessions, 10 s")
     ap.add_argument("--out", type=Path, default=HERE / "out" / "web.json")
@@ -199,7 +207,9 @@ def main() -> None:
     port = free_port()
     proc = serve(home, port, a.workers)
     try:
-        out, errors, took = asyncio.run(run(f"http://127.0.0.1:{port}", accounts, token, a.seconds))
+        out, errors, took = asyncio.run(
+            run(f"http://127.0.0.1:{port}", accounts, token, a.seconds, a.think)
+        )
     finally:
         proc.terminate()
         proc.wait(30)
@@ -219,6 +229,7 @@ def main() -> None:
         "sessions": a.sessions,
         "seconds": round(took, 1),
         "workers": a.workers,
+        "think_s": a.think,
         "requests": sum(len(t) for k, t in out.items() if k in ("page", "api")),
         "errors": len(errors),
         "first_errors": errors[:5],

@@ -40,7 +40,7 @@ Progress = Callable[[str, int, int], None]
 MARKER = "demo.json"
 EXPORT = "demo-export"
 #: what the demo writes under its home, removed before a rebuild
-BUILT = (EXPORT, "store", "alerts", "reports")
+BUILT = (EXPORT, "store", "alerts", "reports", "cases")
 DAYS = 30
 
 

@@ -31,7 +31,8 @@ from fastapi.responses import PlainTextResponse, Response
 from jejak.errors import LedgerError, NotFoundError
 from jejak.ledger.tiles import entries_path, parse_tile_path, tile_path
 
-router = APIRouter(prefix="/log", tags=["transparency log (C2SP tlog-tiles)"])
+# the C2SP protocol, not part of the JSON API: kept out of the OpenAPI document
+router = APIRouter(prefix="/log", include_in_schema=False)
 
 IMMUTABLE = "public, max-age=31536000, immutable"
 
