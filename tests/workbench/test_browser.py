@@ -107,8 +107,17 @@ def sign_in(page, base: str, home: Home, name: str) -> None:
 
 
 def snap(page, shots: Path, name: str) -> None:
+    """A screenshot of the viewport; with Pillow, reduced to a 128-colour palette (a few dozen KB)."""
     shots.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(shots / f"{name}.png"), full_page=False)
+    path = shots / f"{name}.png"
+    page.screenshot(path=str(path), full_page=False)
+    try:
+        from PIL import Image
+    except ImportError:
+        return
+    with Image.open(path) as img:
+        small = img.convert("RGB").quantize(colors=128)
+    small.save(path, optimize=True)
 
 
 def test_the_seed_dispute_from_sign_in_to_approval(

@@ -155,13 +155,17 @@ def _known(store: Store, alert_ids: list[str]) -> None:
     path = alerts_dir(store) / ALERTS_FILE
     if not path.exists():
         raise NotFoundError("alerts", "detection has not run yet")
-    found = {
-        r[0]
-        for r in duckdb.sql(
-            f"SELECT alert_id FROM read_parquet({_lit(path)}) WHERE list_contains(?, alert_id)",
-            params=[alert_ids],
-        ).fetchall()
-    }
+    con = duckdb.connect()
+    try:
+        found = {
+            r[0]
+            for r in con.execute(
+                f"SELECT alert_id FROM read_parquet({_lit(path)}) WHERE list_contains(?, alert_id)",
+                [alert_ids],
+            ).fetchall()
+        }
+    finally:
+        con.close()
     missing = [a for a in alert_ids if a not in found]
     if missing:
         raise NotFoundError(missing[0], "no such alert in the latest detection run")

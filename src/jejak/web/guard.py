@@ -43,7 +43,7 @@ class CsrfError(JejakError):
 
 
 def sessions(request: Request) -> SessionStore:
-    return request.app.state.web_sessions  # type: ignore[no-any-return]
+    return request.app.state.web_sessions
 
 
 def begin(request: Request) -> Current | None:

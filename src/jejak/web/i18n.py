@@ -59,7 +59,7 @@ def negotiate(query: str | None, cookie: str | None, accept: str | None) -> str:
     """The language of a request: ``?lang=``, then the cookie, then Accept-Language, then ``id``."""
     for choice in (query, cookie):
         if choice in LANGS:
-            return choice  # type: ignore[return-value]
+            return choice
     best, best_q = None, -1.0
     for part in (accept or "").split(","):
         tag, _, params = part.strip().partition(";")

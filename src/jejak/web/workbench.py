@@ -65,7 +65,7 @@ async def _call(handler: Any, request: Request, exc: Exception) -> Response:
     result = handler(request, exc)
     if inspect.isawaitable(result):
         result = await result
-    return result  # type: ignore[no-any-return]
+    return result
 
 
 def install(app: FastAPI, cases: Cases) -> FastAPI:
