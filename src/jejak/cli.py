@@ -269,7 +269,9 @@ def demo(
                 soft_wrap=True,
             )
     else:
-        console.print("Demo accounts were made by an earlier run (their passwords were shown then).")
+        console.print(
+            "Demo accounts were made by an earlier run (their passwords were shown then)."
+        )
 
 
 # ------------------------------------------------------------------ the other parts

@@ -14,11 +14,9 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+import jejak
 from jejak.auth.service import enroll_totp, set_password
-from jejak.cases.service import Cases
 from jejak.cases.users import add_user
-from jejak.detect import detect
-from jejak.store import Store
 from jejak.web.app import create_app
 
 SEED_COMPLAINT = "TCK-2017-0206-0001"
@@ -36,41 +34,41 @@ STAFF = {
 
 
 @dataclass
-class Home:
+class WorkbenchHome:
     path: Path
     totp: dict[str, str]
 
 
-def make_home(home: Path, seed_dir: Path) -> Home:
-    store = Store(home)
-    store.ingest([seed_dir])
-    detect(store, save=True)
-    cases = Cases.open(home)
+def make_home(home: Path, seed_dir: Path) -> WorkbenchHome:
+    h = jejak.Home(home)
+    h.ingest([seed_dir])
+    h.refresh_alerts()
+    cases = h.cases
     cases.open_case(SEED_COMPLAINT)
     totp = {}
     for name, role in STAFF.items():
         add_user(cases.db, name, role)
         set_password(cases.db, name, PASSWORD)
         totp[name] = enroll_totp(cases.db, name)
-    cases.close()
-    return Home(home, totp)
+    h.close()
+    return WorkbenchHome(home, totp)
 
 
 @pytest.fixture(scope="session")
-def _workbench_home(tmp_path_factory: pytest.TempPathFactory, seed_dir: Path) -> Home:
+def _workbench_home(tmp_path_factory: pytest.TempPathFactory, seed_dir: Path) -> WorkbenchHome:
     return make_home(tmp_path_factory.mktemp("workbench") / "home", seed_dir)
 
 
 @pytest.fixture
-def workbench_home(_workbench_home: Home, tmp_path: Path) -> Home:
+def workbench_home(_workbench_home: WorkbenchHome, tmp_path: Path) -> WorkbenchHome:
     """A private copy of a home with the seed case detected, its case opened, and the staff."""
     home = tmp_path / "home"
     shutil.copytree(_workbench_home.path, home)
-    return Home(home, _workbench_home.totp)
+    return WorkbenchHome(home, _workbench_home.totp)
 
 
 @pytest.fixture
-def app(workbench_home: Home) -> Iterator[FastAPI]:
+def app(workbench_home: WorkbenchHome) -> Iterator[FastAPI]:
     app = create_app(workbench_home.path)
     yield app
     app.state.cases.close()
@@ -88,7 +86,7 @@ def csrf_of(html: str) -> str:
     return m.group(1)
 
 
-def sign_in(client: TestClient, home: Home, name: str) -> str:
+def sign_in(client: TestClient, home: WorkbenchHome, name: str) -> str:
     """Sign ``name`` in through the form; returns the CSRF token of the new session."""
     page = client.get("/signin")
     assert page.status_code == 200, page.text

@@ -21,7 +21,7 @@ from pathlib import Path
 import pyotp
 import pytest
 
-from tests.workbench.conftest import PASSWORD, SEED_CASE, Home
+from tests.workbench.conftest import PASSWORD, SEED_CASE, WorkbenchHome
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = [
@@ -53,7 +53,7 @@ def free_port() -> int:
 
 
 @pytest.fixture
-def server(workbench_home: Home) -> Iterator[str]:
+def server(workbench_home: WorkbenchHome) -> Iterator[str]:
     """``jejak``'s workbench as a separate process on loopback; its base URL."""
     port = free_port()
     env = {**os.environ, "PYTHONPATH": f"{REPO / 'src'}{os.pathsep}{REPO}"}
@@ -96,7 +96,7 @@ def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return Path(folder) if folder else tmp_path_factory.mktemp("screenshots")
 
 
-def sign_in(page, base: str, home: Home, name: str) -> None:
+def sign_in(page, base: str, home: WorkbenchHome, name: str) -> None:
     page.goto(f"{base}/signin")
     page.fill("input[name=name]", name)
     page.fill("input[name=password]", PASSWORD)
@@ -121,7 +121,7 @@ def snap(page, shots: Path, name: str) -> None:
 
 
 def test_the_seed_dispute_from_sign_in_to_approval(
-    browser, server: str, workbench_home: Home, shots: Path
+    browser, server: str, workbench_home: WorkbenchHome, shots: Path
 ) -> None:
     base = server
     errors: list[str] = []

@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 from jejak.cases.models import ROLES
 from jejak.cases.permissions import VIEWS, can_view
 from jejak.web.security import CSP, MAX_FAILURES
-from tests.workbench.conftest import PASSWORD, SEED_CASE, STAFF, Home, csrf_of, sign_in
+from tests.workbench.conftest import PASSWORD, SEED_CASE, STAFF, WorkbenchHome, csrf_of, sign_in
 
 #: every page route (GET) and the view of the permissions table that guards it
 PAGES = [
@@ -58,7 +58,7 @@ def test_every_page_route_is_in_the_matrix(app) -> None:
 
 @pytest.mark.parametrize("role", ROLES)
 def test_each_role_gets_exactly_what_the_table_allows(
-    client: TestClient, workbench_home: Home, role: str
+    client: TestClient, workbench_home: WorkbenchHome, role: str
 ) -> None:
     sign_in(client, workbench_home, NAME_OF[role])
     for path, view in PAGES:
@@ -84,7 +84,7 @@ def test_views_table_names_only_known_roles() -> None:
 
 
 def test_sign_in_needs_password_and_totp_and_rotates_the_session(
-    client: TestClient, workbench_home: Home
+    client: TestClient, workbench_home: WorkbenchHome
 ) -> None:
     page = client.get("/signin")
     anon = client.cookies.get("__Host-jejak")
@@ -109,7 +109,7 @@ def test_sign_in_needs_password_and_totp_and_rotates_the_session(
     assert client.cookies.get("__Host-jejak") != anon
 
 
-def test_a_form_without_the_csrf_token_is_refused(client: TestClient, workbench_home: Home) -> None:
+def test_a_form_without_the_csrf_token_is_refused(client: TestClient, workbench_home: WorkbenchHome) -> None:
     sign_in(client, workbench_home, "sari")
     r = client.post("/alerts/triage", data={"reason": "benign", "alert_id": "AL-x"})
     assert r.status_code == 403
@@ -119,7 +119,7 @@ def test_a_form_without_the_csrf_token_is_refused(client: TestClient, workbench_
     assert r.status_code == 403
 
 
-def test_failed_sign_ins_lock_the_account(client: TestClient, workbench_home: Home) -> None:
+def test_failed_sign_ins_lock_the_account(client: TestClient, workbench_home: WorkbenchHome) -> None:
     token = csrf_of(client.get("/signin").text)
     for _ in range(MAX_FAILURES):
         r = client.post(
@@ -135,7 +135,7 @@ def test_failed_sign_ins_lock_the_account(client: TestClient, workbench_home: Ho
 
 
 def test_sessions_live_in_the_database_so_another_app_sees_them(
-    workbench_home: Home, client: TestClient
+    workbench_home: WorkbenchHome, client: TestClient
 ) -> None:
     from jejak.web.app import create_app
 
@@ -154,7 +154,7 @@ def test_security_headers_on_every_page(client: TestClient) -> None:
     assert "<script>" not in r.text and "style=" not in r.text
 
 
-def test_triage_in_bulk_is_stored_and_logged(client: TestClient, workbench_home: Home) -> None:
+def test_triage_in_bulk_is_stored_and_logged(client: TestClient, workbench_home: WorkbenchHome) -> None:
     token = sign_in(client, workbench_home, "sari")
     alerts = client.get("/alerts.json").json()["alerts"]
     ids = [a["alert_id"] for a in alerts[:3]]
@@ -174,7 +174,7 @@ def test_triage_in_bulk_is_stored_and_logged(client: TestClient, workbench_home:
     assert r.status_code == 400
 
 
-def test_link_an_alert_to_a_case(client: TestClient, workbench_home: Home) -> None:
+def test_link_an_alert_to_a_case(client: TestClient, workbench_home: WorkbenchHome) -> None:
     token = sign_in(client, workbench_home, "sari")
     a = client.get("/alerts.json").json()["alerts"][0]["alert_id"]
     assert (
@@ -190,7 +190,7 @@ def test_link_an_alert_to_a_case(client: TestClient, workbench_home: Home) -> No
 
 @pytest.mark.parametrize("fmt", ["csv", "jsonl", "parquet"])
 def test_alerts_download(
-    client: TestClient, workbench_home: Home, fmt: str, tmp_path: Path
+    client: TestClient, workbench_home: WorkbenchHome, fmt: str, tmp_path: Path
 ) -> None:
     sign_in(client, workbench_home, "sari")
     total = client.get("/alerts.json?status=all").json()["total"]
@@ -206,7 +206,7 @@ def test_alerts_download(
 
 
 def test_the_case_page_offers_exactly_the_roles_actions(
-    client: TestClient, workbench_home: Home
+    client: TestClient, workbench_home: WorkbenchHome
 ) -> None:
     from jejak.cases.permissions import allowed
 
@@ -219,7 +219,7 @@ def test_the_case_page_offers_exactly_the_roles_actions(
 
 
 def test_subscriber_records_need_a_recorded_reason(
-    client: TestClient, workbench_home: Home
+    client: TestClient, workbench_home: WorkbenchHome
 ) -> None:
     token = sign_in(client, workbench_home, "rina")
     r = client.get("/entities/subscriber/6281100000001")
@@ -241,7 +241,7 @@ def test_subscriber_records_need_a_recorded_reason(
     assert any(x["user"] == "rina" and x["what"] == "chronology" for x in log)
 
 
-def test_the_log_is_served_at_tlog_tiles_paths(client: TestClient, workbench_home: Home) -> None:
+def test_the_log_is_served_at_tlog_tiles_paths(client: TestClient, workbench_home: WorkbenchHome) -> None:
     from jejak.ledger import Log
 
     cp = client.get("/log/checkpoint")
@@ -263,7 +263,7 @@ def test_the_log_is_served_at_tlog_tiles_paths(client: TestClient, workbench_hom
         assert client.get(bad).status_code == 404, bad
 
 
-def test_pages_speak_both_languages(client: TestClient, workbench_home: Home) -> None:
+def test_pages_speak_both_languages(client: TestClient, workbench_home: WorkbenchHome) -> None:
     sign_in(client, workbench_home, "sari")
     assert "Antrean peringatan" in client.get("/alerts?lang=id").text
     assert "Alert queue" in client.get("/alerts?lang=en").text

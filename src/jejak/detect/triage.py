@@ -2,9 +2,9 @@
 
 Triage is a decision about an alert — ``true_positive``, ``benign`` or ``duplicate`` — with the
 person who made it, when, and an optional note; a link ties an alert to a case. Both are lines
-of ``<home>/alerts/triage.jsonl``: appended (one ``write`` per batch, so concurrent workers do
-not interleave), never edited, the latest line about an alert wins, and each line is committed
-to the transparency log like a suppression (:mod:`jejak.ledger.lines`, source ``triage``), so
+of ``<home>/alerts/triage.jsonl``: appended under the store's writer lock, never edited, the
+latest line about an alert wins, and each line is committed to the transparency log like a
+suppression (:data:`LINE_SOURCE`, source ``triage``, registered by :class:`jejak.Home`), so
 ``jejak ledger verify`` names a decision that was edited or removed.
 
 The queue is one DuckDB query over ``alerts/alerts.parquet`` (the latest ``detect`` run), so it
@@ -21,7 +21,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -31,9 +31,11 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from jejak.detect.alerts import ALERTS_FILE, alerts_dir
+from jejak import fsio
+from jejak.audit.lines import LineSource
+from jejak.detect.alerts import ALERTS_DIR, ALERTS_FILE, alerts_dir
 from jejak.detect.pack import SEVERITIES
-from jejak.errors import NotFoundError, UsageError
+from jejak.errors import NotFoundError, StoreLockedError, UsageError
 from jejak.schema import KINDS
 from jejak.store import Store
 
@@ -54,6 +56,8 @@ SORTS = {
     "msisdn": "msisdn",
 }
 TRIAGE_FILE = "triage.jsonl"
+#: the triage file as a line source of the transparency log (the name is in the log)
+LINE_SOURCE = LineSource("triage", Path(ALERTS_DIR) / TRIAGE_FILE)
 MAX_BATCH = 500
 COLUMNS = (
     "alert_id",
@@ -136,19 +140,24 @@ def state(store: Store) -> dict[str, dict[str, Any]]:
     return out
 
 
-def _append(store: Store, lines: list[dict[str, Any]]) -> None:
+def _append(store: Store, lines: list[dict[str, Any]], *, wait: float = 10.0) -> None:
+    """Append under the store's one-writer lock, then run its commit hooks, which commit the
+    lines to the log (``jejak.Home`` registers :data:`LINE_SOURCE`). Another writer (an ingest,
+    a second worker's triage) is waited for, up to ``wait`` seconds."""
     folder = alerts_dir(store)
     folder.mkdir(parents=True, exist_ok=True)
-    data = "".join(json.dumps(x, sort_keys=True, ensure_ascii=False) + "\n" for x in lines)
-    fd = os.open(triage_path(store), os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-    try:
-        os.write(fd, data.encode("utf-8"))  # one write: concurrent appends never interleave
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    from jejak.ledger.lines import TRIAGE, commit_lines
-
-    commit_lines(store.home, TRIAGE)
+    text = "\n".join(json.dumps(x, sort_keys=True, ensure_ascii=False) for x in lines)
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            with store.writer():
+                fsio.append_line(triage_path(store), text)
+                store.run_commit_hooks()
+            return
+        except StoreLockedError:
+            if time.monotonic() >= deadline:
+                raise
+            time.sleep(0.05)
 
 
 def _known(store: Store, alert_ids: list[str]) -> None:
