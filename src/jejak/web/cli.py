@@ -26,7 +26,7 @@ def serve(
     ] = 1,
     debug: Debug = False,
 ) -> None:
-    """Serve the staff workbench and the JSON API (OpenAPI at /openapi.json) until stopped."""
+    """Serve the staff workbench and the API (OpenAPI at /openapi.json) until stopped."""
     import uvicorn
 
     from jejak.cases.db import Database
