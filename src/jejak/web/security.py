@@ -8,9 +8,8 @@
 - **CSRF**: every form carries the session's token in a hidden ``csrf`` field (htmx sends it as
   the ``X-CSRF-Token`` header); a state-changing request whose token does not match the session's
   is refused with 403 before it reaches a view (synchronizer-token pattern, OWASP CSRF cheat sheet).
-- **Throttling** (:class:`Throttle`): ``MAX_FAILURES`` wrong passwords or TOTP codes within
-  ``WINDOW`` for one account, or ``MAX_FAILURES_ADDRESS`` from one address, lock sign-in for that
-  account or address for ``LOCKOUT`` (NIST SP 800-63B §5.2.2 asks for a limit on failed attempts).
+- **Throttling** is :func:`jejak.auth.service.sign_in`'s: failed attempts are counted in the
+  database and lock the account out (NIST SP 800-63B §5.2.2).
 - **Headers** (:class:`SecurityHeaders`): a Content-Security-Policy with no ``unsafe-inline`` and
   no ``unsafe-eval`` (so nothing inline runs, even if an export smuggled markup past escaping),
   ``frame-ancestors 'none'``, ``nosniff``, ``no-referrer``, and ``no-store`` on every page.
@@ -28,14 +27,11 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
-
-from jejak.web.models import SignInAttempt, WebSession
+from jejak.web.models import WebSession
 
 if TYPE_CHECKING:
     from jejak.cases.db import Database
@@ -45,10 +41,6 @@ IDLE = timedelta(minutes=30)
 LIFETIME = timedelta(hours=12)
 #: a session that has not finished signing in lives this long
 PENDING = timedelta(minutes=10)
-MAX_FAILURES = 5
-MAX_FAILURES_ADDRESS = 20
-WINDOW = timedelta(minutes=15)
-LOCKOUT = timedelta(minutes=15)
 
 CSP = "; ".join(
     [
@@ -192,64 +184,6 @@ def csrf_ok(current: Current | None, presented: str | None) -> bool:
     if current is None or not presented:
         return False
     return hmac.compare_digest(current.csrf.encode(), presented.encode())
-
-
-class Throttle:
-    """Failed sign-in steps and lock-outs, per account and per address, in the database."""
-
-    def __init__(self, db: Database) -> None:
-        self.db = db
-
-    @staticmethod
-    def keys(user_name: str | None, address: str | None) -> list[str]:
-        keys = []
-        if user_name:
-            keys.append("user:" + user_name.strip().lower()[:200])
-        if address:
-            keys.append("ip:" + address)
-        return keys
-
-    def locked_until(self, keys: Iterable[str], *, at: datetime | None = None) -> datetime | None:
-        """When the latest lock on any of ``keys`` ends, if one is in force."""
-        t = at or now()
-        keys = list(keys)
-        if not keys:
-            return None
-        with self.db.read() as db:
-            rows = db.scalars(select(SignInAttempt).where(SignInAttempt.key.in_(keys))).all()
-        ends = [u for r in rows if (u := _aware(r.locked_until)) is not None and u > t]
-        return max(ends) if ends else None
-
-    def fail(self, keys: Iterable[str], *, at: datetime | None = None) -> datetime | None:
-        """Count one failure on each key; the lock-out it earns, if any."""
-        t = at or now()
-        locked: datetime | None = None
-        with self.db.write() as db:
-            for key in keys:
-                limit = MAX_FAILURES_ADDRESS if key.startswith("ip:") else MAX_FAILURES
-                row = db.get(SignInAttempt, key, with_for_update=True)
-                if row is None:
-                    row = SignInAttempt(key=key, failures=0, window_start=t)
-                    db.add(row)
-                start = _aware(row.window_start)
-                assert start is not None
-                if t - start >= WINDOW:
-                    row.failures, row.window_start = 0, t
-                row.failures = (row.failures or 0) + 1
-                if row.failures >= limit:
-                    row.locked_until = t + LOCKOUT
-                    row.failures, row.window_start = 0, t
-                    locked = max(locked or t, row.locked_until)
-        return locked
-
-    def succeed(self, keys: Iterable[str]) -> None:
-        """A right answer clears the account's count (an address's count stays)."""
-        with self.db.write() as db:
-            for key in keys:
-                if key.startswith("user:"):
-                    row = db.get(SignInAttempt, key)
-                    if row is not None and row.locked_until is None:
-                        row.failures = 0
 
 
 class SecurityHeaders:

@@ -1,8 +1,8 @@
 """Sign-in (name, password and TOTP code on one form), sign-out, and the language switch.
 
-Every failed attempt counts against the account and the address (:class:`jejak.web.security.Throttle`);
-a locked account is refused without checking the password, with the same message whether or not
-the account exists. A successful sign-in replaces the session id.
+Every failed attempt counts against the account (:func:`jejak.auth.service.sign_in`, in the
+database); a locked account is refused even with the right password. A successful sign-in
+replaces the session id.
 """
 
 from __future__ import annotations
@@ -17,9 +17,11 @@ from jejak.cases.models import User
 from jejak.errors import AuthError
 from jejak.web import i18n, render
 from jejak.web.guard import begin, check_csrf, sessions, staff
-from jejak.web.security import COOKIE, IDLE, LIFETIME, Throttle
+from jejak.web.security import COOKIE, IDLE, LIFETIME
 
 router = APIRouter(include_in_schema=False)
+#: how jejak.auth says an account is locked out
+LOCKED = "too many failed attempts"
 
 
 def set_session_cookie(response: Response, raw: str, *, signed_in: bool) -> None:
@@ -78,10 +80,6 @@ async def signin(
     await check_csrf(request, current)
     assert current is not None
     _ = i18n.gettext_for(request.state.lang)
-    throttle = Throttle(request.app.state.cases.db)
-    keys = Throttle.keys(name, _address(request))
-    if throttle.locked_until(keys) is not None:
-        return _form(request, _("Too many failed attempts. Sign-in is locked for a while."), 429)
     db = request.app.state.cases.db
     try:
         who = sign_in(db, name.strip(), password, code.strip() or None)
@@ -92,14 +90,12 @@ async def signin(
         if user is None or not user.totp_secret:
             # staff must have a second factor: an account without one cannot use the workbench
             raise AuthError("sign-in", "no second factor enrolled")
-    except AuthError:
-        locked = throttle.fail(keys)
-        if locked is not None:
+    except AuthError as exc:
+        if LOCKED in str(exc):
             return _form(
                 request, _("Too many failed attempts. Sign-in is locked for a while."), 429
             )
         return _form(request, _("Wrong name, password or code."), 401)
-    throttle.succeed(keys)
     fresh = sessions(request).advance(
         current, user_name=who.name, stage="signed_in", address=_address(request)
     )

@@ -1,8 +1,8 @@
-"""web_sessions and sign_in_attempts: the workbench's sessions and sign-in throttling
-(jejak.web.models), in the database so that every worker shares them
+"""web_sessions: the workbench's sign-in sessions (jejak.web.models), in the database so that
+every worker shares them
 
-Revision ID: 0003
-Revises: 0002
+Revision ID: 0004
+Revises: 0003
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from alembic import op
 
 from jejak.cases.models import UTCDateTime
 
-revision = "0003"
-down_revision = "0002"
+revision = "0004"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 
@@ -33,16 +33,7 @@ def upgrade() -> None:
         sa.Column("address", sa.String(64), nullable=True),
         sa.PrimaryKeyConstraint("id_hash", name=op.f("pk_web_sessions")),
     )
-    op.create_table(
-        "sign_in_attempts",
-        sa.Column("key", sa.String(260), nullable=False),
-        sa.Column("failures", sa.Integer(), nullable=False),
-        sa.Column("window_start", UTCDateTime(), nullable=False),
-        sa.Column("locked_until", UTCDateTime(), nullable=True),
-        sa.PrimaryKeyConstraint("key", name=op.f("pk_sign_in_attempts")),
-    )
 
 
 def downgrade() -> None:
-    op.drop_table("sign_in_attempts")
     op.drop_table("web_sessions")
