@@ -225,32 +225,44 @@ HOSTILE = [
 ]
 
 
+#: the free-text fields of the export format (identifiers and references are checked by ingest)
+TEXT_FIELDS = {
+    "outlets.csv": ("name", "region", "city"),
+    "agents.csv": ("person",),
+    "subscribers.csv": ("home_region",),
+    "packages.csv": ("name",),
+    "consents.csv": ("evidence",),
+    "charges.csv": ("description",),
+    "notifications.csv": ("text",),
+    "complaints.csv": ("summary",),
+    "locations.csv": ("region", "city"),
+}
+
+
 def test_hostile_export_text_is_inert_on_every_page(
     browser, tmp_path: Path, seed_dir: Path
 ) -> None:
-    """An outlet name, a person, a package and a complaint summary carrying markup and escapes."""
+    """Every free-text field of the export (names, places, descriptions, texts, summaries) carries
+    markup, a javascript: link, ANSI escapes and a right-to-left override."""
+    import csv
+
     from tests.workbench.conftest import make_home
 
     src = tmp_path / "export"
     shutil.copytree(seed_dir, src)
-    payload = " ".join(HOSTILE).replace(",", " ").replace("\n", " ")
-    for name, column in (
-        ("outlets.csv", "name"),
-        ("agents.csv", "person"),
-        ("complaints.csv", "summary"),
-        ("outlets.csv", "city"),
-    ):
+    payload = " ".join(HOSTILE)
+    for name, columns in TEXT_FIELDS.items():
         path = src / name
-        lines = path.read_text(encoding="utf-8").splitlines()
-        head = lines[0].split(",")
-        i = head.index(column)
-        out = [lines[0]]
-        for line in lines[1:]:
-            cells = line.split(",")
-            if len(cells) == len(head):
-                cells[i] = '"' + payload.replace('"', '""') + '"'
-            out.append(",".join(cells))
-        path.write_text("\n".join(out) + "\n", encoding="utf-8")
+        with open(path, newline="", encoding="utf-8") as fh:
+            reader = csv.DictReader(fh)
+            head, rows = list(reader.fieldnames or []), list(reader)
+        for row in rows:
+            for column in columns:
+                row[column] = f"{row[column]} {payload}"
+        with open(path, "w", newline="", encoding="utf-8") as fh:
+            writer = csv.DictWriter(fh, fieldnames=head)
+            writer.writeheader()
+            writer.writerows(rows)
     home = make_home(tmp_path / "home", src)
     port = free_port()
     env = {**os.environ, "PYTHONPATH": f"{REPO / 'src'}{os.pathsep}{REPO}"}
@@ -290,6 +302,16 @@ def test_hostile_export_text_is_inert_on_every_page(
             assert page.locator("a[href^='javascript']").count() == 0, path
             if "evil" in page.content():
                 shown.append(path.split("?")[0])
+        # the subscriber's chronology: notifications, charges, consents, locations, complaint
+        page.goto(f"{base}/entities/subscriber/6281100000001")
+        page.fill("textarea[name=reason]", "hostile-text test")
+        page.click("main button[type=submit]")
+        page.wait_for_load_state()
+        assert page.evaluate("window.__pwned") is None
+        assert (
+            page.evaluate("document.querySelectorAll('[onerror], script:not([src])').length") == 0
+        )
+        assert page.content().count("evil") >= 3, "the chronology shows the hostile texts as text"
         assert not dialogs
         # the hostile text is there, shown as text, on the pages that show those fields
         assert {"/alerts", "/entities/outlet/SRG", "/entities/user/16009051"} <= set(shown), shown
