@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 HOME_DIR ?= ./jejak-data
 
-.PHONY: install demo test lint check format docs bench bench-quick clean
+.PHONY: install demo test lint check format docs bench bench-quick clean browser locale screenshots serve
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -18,8 +18,26 @@ install: $(STAMP)
 demo: install
 	$(VENV)/bin/jejak demo --home $(HOME_DIR)
 
-test: install
+test: install browser
 	$(PY) -m pytest -q
+
+# the workbench's browser tests drive Debian's Chromium; as root (CI) install it when missing
+browser:
+	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && (apt-get update && apt-get install -y chromium) || echo "no chromium: the browser tests will be skipped"; }
+
+# extract the workbench's texts, update both catalogs, compile them (translate id by hand)
+locale: install
+	$(VENV)/bin/pybabel extract -F src/jejak/web/locale/babel.cfg -k _ -k N_ -k ngettext:1,2 --no-location --omit-header --sort-output -o src/jejak/web/locale/workbench.pot .
+	for l in id en; do $(VENV)/bin/pybabel update -D workbench -d src/jejak/web/locale -l $$l -i src/jejak/web/locale/workbench.pot --no-fuzzy-matching --omit-header; done
+	$(VENV)/bin/pybabel compile -D workbench -d src/jejak/web/locale
+
+# refresh docs/screenshots/workbench/ from the browser tests (desk and phone, both languages)
+screenshots: install browser
+	rm -rf docs/screenshots/workbench && mkdir -p docs/screenshots/workbench
+	JEJAK_SCREENSHOTS=$(CURDIR)/docs/screenshots/workbench $(PY) -m pytest -q tests/workbench/test_browser.py -k seed
+
+serve: install
+	$(VENV)/bin/jejak serve --home $(HOME_DIR)
 
 lint: install
 	$(VENV)/bin/ruff check src tests bench

@@ -34,6 +34,7 @@ BENCHMARKS: dict[str, tuple[str, list[str], list[str]]] = {
     "evidence": ("bench_evidence.py", [], ["--quick"]),
     "cases": ("bench_cases.py", [], ["--quick"]),
     "witness": ("bench_witness.py", [], ["--quick"]),
+    "web": ("bench_web.py", [], ["--quick"]),
 }
 
 

@@ -21,11 +21,12 @@ DOC = Path(__file__).resolve().parents[1] / "docs" / "architecture.md"
 
 #: (layer, its components: each a list of module prefixes), highest first
 LAYERS: list[tuple[str, list[list[str]]]] = [
-    ("interfaces", [["jejak.__main__", "jejak.cli", "jejak.clidoc"]]),
+    ("interfaces", [["jejak.__main__", "jejak.cli", "jejak.clidoc"], ["jejak.web"]]),
     ("commands", [["*.cli"], ["jejak.demo"]]),
     ("command options", [["jejak.options"]]),
     ("home", [["jejak", "jejak.home"]]),
-    ("cases", [["jejak.cases"], ["jejak.auth"], ["jejak.stream"]]),
+    ("accounts, delivery", [["jejak.auth"], ["jejak.notify"]]),
+    ("cases", [["jejak.cases"], ["jejak.stream"]]),
     ("investigate", [["jejak.investigate"]]),
     ("detect", [["jejak.detect"]]),
     ("audit", [["jejak.audit"]]),

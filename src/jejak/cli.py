@@ -230,7 +230,7 @@ def demo(
     ] = False,
 ) -> None:
     """Simulate an operator with the seed case in it, ingest, detect, and print the seed complaint's report."""
-    from jejak.demo import run_demo
+    from jejak.demo import demo_accounts, run_demo
     from jejak.investigate.i18n import check_lang
     from jejak.investigate.render_text import render
 
@@ -250,6 +250,28 @@ def demo(
     render(result.report, console, lang)
     for lg, path in result.html.items():
         console.print(f"HTML report ({lg}): {path}", highlight=False, soft_wrap=True)
+    made = demo_accounts(home, result.report.complaint_id)
+    console.print(
+        f"Staff workbench on this data: [bold]make serve[/] (or jejak serve --home {home}), then "
+        "http://127.0.0.1:8000/signin",
+        highlight=False,
+        soft_wrap=True,
+    )
+    if made:
+        console.print(
+            "Demo accounts (shown this once; add each TOTP secret to an authenticator app):",
+            highlight=False,
+        )
+        for name, role, password, secret in made:
+            console.print(
+                f"  {name:18} {role:13} password {password}  TOTP secret {secret}",
+                highlight=False,
+                soft_wrap=True,
+            )
+    else:
+        console.print(
+            "Demo accounts were made by an earlier run (their passwords were shown then)."
+        )
 
 
 # ------------------------------------------------------------------ the other parts
@@ -279,6 +301,14 @@ mount(simulate_cli.app)
 mount(cases_cli.case_app, "case")
 mount(cases_cli.users_app, "users")
 mount(cases_cli.app)
+
+from jejak.auth import cli as auth_cli  # noqa: E402
+from jejak.notify import cli as notify_cli  # noqa: E402
+from jejak.web import cli as web_cli  # noqa: E402
+
+mount(auth_cli.app, "auth")
+mount(notify_cli.app, "notify")
+mount(web_cli.app)
 
 
 def main() -> None:

@@ -40,7 +40,7 @@ Progress = Callable[[str, int, int], None]
 MARKER = "demo.json"
 EXPORT = "demo-export"
 #: what the demo writes under its home, removed before a rebuild
-BUILT = (EXPORT, "store", "alerts", "reports")
+BUILT = (EXPORT, "store", "alerts", "reports", "cases")
 DAYS = 30
 
 
@@ -140,3 +140,43 @@ def run_demo(
         reused=reused,
         seconds=seconds,
     )
+
+
+#: the workbench accounts the demo makes (fictional names), one per role that works cases
+DEMO_STAFF = (
+    ("demo-cs", "cs"),
+    ("demo-investigator", "investigator"),
+    ("demo-supervisor", "supervisor"),
+    ("demo-supervisor-2", "supervisor"),
+    ("demo-auditor", "auditor"),
+)
+
+
+def demo_accounts(home: Path, complaint_id: str | None) -> list[tuple[str, str, str, str]]:
+    """Open the seed complaint's case and make the demo's staff accounts (password and TOTP).
+
+    Returns ``(name, role, password, totp secret)`` for each account made now — the only time
+    its password is known — and nothing for accounts an earlier run made.
+    """
+    import secrets
+
+    from jejak.auth.service import enroll_totp, set_password
+    from jejak.cases.service import Cases
+    from jejak.cases.users import add_user, list_users
+
+    cases = Cases.open(home)
+    try:
+        if complaint_id:
+            cases.open_case(complaint_id)
+        have = {u.name for u in list_users(cases.db)}
+        made = []
+        for name, role in DEMO_STAFF:
+            if name in have:
+                continue
+            add_user(cases.db, name, role)
+            password = secrets.token_urlsafe(12)
+            set_password(cases.db, name, password)
+            made.append((name, role, password, enroll_totp(cases.db, name)))
+        return made
+    finally:
+        cases.close()

@@ -20,11 +20,13 @@ Anything else that escapes is a bug and is shown with its traceback.
     ├── LedgerError                the transparency log
     │   └── VerificationError      a proof, signature, checkpoint or tile does not verify
     │       └── ForkError          the log would sign a fork or a roll-back of what it signed
-    └── CaseError                  the dispute workflow refused an action (HTTP 409)
-        ├── ForbiddenError         that person or role may not do it (HTTP 403)
-        ├── StateConflictError     the case's state does not allow it (HTTP 409)
-        │   └── StaleVersionError  someone else changed the case first (HTTP 409)
-        └── InvalidFieldError      a field of the action is missing or wrong (HTTP 422)
+    ├── CaseError                  the dispute workflow refused an action (HTTP 409)
+    │   ├── ForbiddenError         that person or role may not do it (HTTP 403)
+    │   ├── StateConflictError     the case's state does not allow it (HTTP 409)
+    │   │   └── StaleVersionError  someone else changed the case first (HTTP 409)
+    │   └── InvalidFieldError      a field of the action is missing or wrong (HTTP 422)
+    ├── AuthError                  no valid credentials (HTTP 401)
+    └── DeliveryError              a notification or billing message was not delivered
 
 Example::
 
@@ -148,3 +150,23 @@ class InvalidFieldError(CaseError):
     """A field of the action is missing or wrong."""
 
     http_status = 422
+
+
+class AuthError(JejakError):
+    """No valid credentials: unknown or revoked token, wrong password or second factor."""
+
+    exit_code = 1
+    http_status = 401
+
+
+class DeliveryError(JejakError):
+    """A notification or billing message was not delivered (``permanent``: retrying cannot help)."""
+
+    exit_code = 1
+    http_status = 502
+
+    def __init__(
+        self, where: str | None = None, message: str | None = None, *, permanent: bool = False
+    ) -> None:
+        super().__init__(where, message)
+        self.permanent = permanent

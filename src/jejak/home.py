@@ -11,7 +11,7 @@ opens them and connects them, so that none of them needs to know the others:
   each registered line source (:func:`jejak.audit.lines.commit_lines`: the log
   first, then the file) to the log;
 - line sources are registered here by their owners' declarations
-  (:meth:`register_line_source`): detect's suppressions now;
+  (:meth:`register_line_source`): detect's suppressions and alert triage;
 - the writes that touch several parts are methods here: :meth:`erase` (a
   signed erasure entry in the log, then the records, the lines that name the number, the
   derived alerts and lookup files) and
@@ -47,6 +47,7 @@ from jejak.audit.lines import LineSource, commit_lines
 from jejak.audit.records import commit_store, leaf_of
 from jejak.audit.verify import verify as verify_home
 from jejak.detect.suppress import LINE_SOURCE as SUPPRESSIONS
+from jejak.detect.triage import LINE_SOURCE as TRIAGE
 from jejak.errors import UsageError
 from jejak.ingest import IngestResult, Progress
 from jejak.investigate import Report, investigate
@@ -86,6 +87,7 @@ class Home:
         self.log = Log(self.path, origin=self.settings.ledger_origin)
         self.line_sources: dict[str, LineSource] = {}
         self.register_line_source(SUPPRESSIONS)
+        self.register_line_source(TRIAGE)
         self.store.on_commit.append(self._commit_to_log)
         self._cases: Cases | None = None
 

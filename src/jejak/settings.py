@@ -15,6 +15,7 @@ Example::
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -72,6 +73,56 @@ class Settings(BaseSettings):
     crash_at: str | None = Field(
         None,
         description="For the crash tests only: kill the process at the named crash point (jejak.fsio.crash_point).",
+    )
+    notify_adapter: Literal["file", "smtp", "webhook"] = Field(
+        "file",
+        description="How messages to customers are delivered: `file` (JSONL under <home>/outbox), `smtp` or `webhook` (an SMS gateway).",
+    )
+    notify_file: Path | None = Field(
+        None,
+        description="The JSONL file the `file` adapter appends customer messages to; default: <home>/outbox/notifications.jsonl.",
+    )
+    notify_webhook_url: str | None = Field(
+        None, description="The URL the `webhook` adapter POSTs customer messages to."
+    )
+    smtp_host: str = Field("127.0.0.1", description="SMTP server for the `smtp` adapter.")
+    smtp_port: int = Field(25, description="Port of the SMTP server.")
+    smtp_sender: str = Field(
+        "jejak@localhost", description="The From address of messages sent by SMTP."
+    )
+    smtp_recipient_domain: str | None = Field(
+        None,
+        description="Domain of an e-mail-to-SMS gateway: a customer's number N is mailed to N@domain.",
+    )
+    smtp_starttls: bool = Field(False, description="Upgrade the SMTP connection with STARTTLS.")
+    smtp_username: str | None = Field(None, description="SMTP user name, when the server asks.")
+    smtp_password: str | None = Field(None, description="SMTP password, when the server asks.")
+    billing_adapter: Literal["file", "webhook"] = Field(
+        "file",
+        description="How approved adjustments reach billing: `file` (JSONL under <home>/outbox) or `webhook`.",
+    )
+    billing_file: Path | None = Field(
+        None,
+        description="The JSONL file billing reads approved adjustments from; default: <home>/outbox/billing.jsonl.",
+    )
+    billing_webhook_url: str | None = Field(
+        None, description="The URL the `webhook` adapter POSTs approved adjustments to."
+    )
+    webhook_token: str | None = Field(
+        None,
+        description="Bearer token sent with every webhook POST (customer messages and billing).",
+    )
+    webhook_timeout: float = Field(5.0, description="Seconds to wait for a webhook's answer.")
+    webhook_retries: int = Field(
+        3, description="Retries of one webhook POST within a drain, with exponential backoff."
+    )
+    api_accepts_times: bool = Field(
+        False,
+        description="Let API clients give an action's time (`at`), to replay a past case; never in production.",
+    )
+    delivery_max_attempts: int = Field(
+        5,
+        description="Drains that may try one message before it is marked failed with its last reason.",
     )
 
 

@@ -34,7 +34,10 @@ def test_demo_fresh_then_again(runner: CliRunner, tmp_path: Path) -> None:
 
     again = runner.invoke(app, ["demo", "--home", str(home)])
     assert again.exit_code == 0, again.output
+    assert "Staff workbench on this data" in r.output
+    assert "demo-supervisor" in r.output and "TOTP secret" in r.output
     assert "reused the operator built before" in again.output
+    assert "made by an earlier run" in again.output and "TOTP secret" not in again.output
     assert "credential_misuse" in again.output
     assert (home / "store" / "manifest.json").read_text() == manifest  # nothing ingested twice
 

@@ -335,3 +335,17 @@ class AccessLog(Base):
     case_id: Mapped[str | None] = mapped_column(String(80))
     what: Mapped[str] = mapped_column(String(80))
     via: Mapped[str] = mapped_column(String(20))  # cli | api | web
+    reason: Mapped[str | None] = mapped_column(Text)  # why (migration 0002, the web API)
+
+
+class SignInAttempt(Base):
+    """One password sign-in attempt (migration 0003, jejak.auth): the lock-out counts these, in
+    the database, so every web worker sees the same count. Append-only."""
+
+    __tablename__ = "sign_in_attempts"
+    __table_args__ = (Index("ix_sign_in_attempts_name_at", "user_name", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_name: Mapped[str] = mapped_column(String(120))
+    at: Mapped[datetime]
+    ok: Mapped[bool] = mapped_column(Boolean)

@@ -147,3 +147,44 @@ def markdown_table() -> str:
         states = "all" if r.states == ALL else ", ".join(r.states)
         rows.append(f"| `{action}` | {marks} | {states} | {r.to or '—'} | {r.does} |")
     return "\n".join(rows) + "\n"
+
+
+#: what each role may see and do outside a case's actions: the workbench's pages and their JSON
+#: twins (``docs/cases.md``, "Who may open which page"). Anyone without a role gets nothing but
+#: the sign-in page (and the public log at ``/log``).
+VIEWS: dict[str, tuple[tuple[str, ...], str]] = {
+    "alerts": (
+        ("investigator", "supervisor", "auditor"),
+        "the alert queue, an alert's evidence, downloads",
+    ),
+    "triage": (
+        ("investigator", "supervisor"),
+        "triage alerts (true_positive, benign, duplicate), link one to a case",
+    ),
+    "cases": (("cs", "investigator", "supervisor", "auditor"), "the case list and a case's page"),
+    "approvals": (("supervisor",), "the adjustments awaiting approval"),
+    "entities": (("investigator", "supervisor", "auditor"), "a user ID's page, an outlet's page"),
+    "subscriber": (
+        ("cs", "investigator", "supervisor"),
+        "a subscriber's chronology, after a recorded reason",
+    ),
+    "audit": (
+        ("auditor", "supervisor", "admin"),
+        "the log's checkpoints, cosignatures, size, verification",
+    ),
+    "verify": (("auditor", "admin"), "run a full verification of the log"),
+}
+
+
+def can_view(view: str, role: str | None) -> bool:
+    """Whether ``role`` may open ``view`` (a key of :data:`VIEWS`)."""
+    return role is not None and role in VIEWS[view][0]
+
+
+def views_table() -> str:
+    """The view × role table as it appears in ``docs/cases.md``."""
+    rows = ["| page | " + " | ".join(ROLES) + " | what |", "|" + "---|" * (len(ROLES) + 2)]
+    for view, (roles, what) in VIEWS.items():
+        marks = " | ".join("✔" if role in roles else "" for role in ROLES)
+        rows.append(f"| `{view}` | {marks} | {what} |")
+    return "\n".join(rows) + "\n"

@@ -1,0 +1,103 @@
+"""The web application: :func:`create_app` assembles it from a home (or settings).
+
+The JSON API of ``shared/spec/outputs.md`` 1.1 lives in :mod:`jejak.web.api`; the staff
+workbench (:mod:`jejak.web.workbench`: ``web/views/`` with ``web/templates/``) sits beside it on
+the same case library, with its own sign-in sessions instead of tokens. Every error the library raises on purpose is a
+:class:`jejak.errors.JejakError` and becomes, here and only here, its ``http_status`` with the
+body ``{"error": kind, "detail": one line}``; request validation failures are the same shape
+with 422. Anything else is a bug: a 500 without details (the traceback goes to the log).
+
+Example::
+
+    >>> from jejak.settings import Settings
+    >>> app = create_app(Settings(home="./jejak-data"))   # doctest: +SKIP
+    >>> # uvicorn.run(app) — or `jejak serve`
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+import jejak
+from jejak.errors import AuthError, JejakError
+from jejak.settings import settings
+
+log = logging.getLogger("jejak.web")
+
+
+def _error(
+    status: int, kind: str, detail: str, headers: dict[str, str] | None = None
+) -> JSONResponse:
+    return JSONResponse({"error": kind, "detail": detail}, status_code=status, headers=headers)
+
+
+def _first_validation_error(exc: RequestValidationError) -> str:
+    errors = exc.errors()
+    if not errors:
+        return "the request is not valid"
+    first = errors[0]
+    where = ".".join(str(x) for x in first.get("loc", ()) if x != "body") or "body"
+    return f"{where}: {first.get('msg', 'invalid')}"
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """The one place where errors become HTTP statuses."""
+
+    @app.exception_handler(JejakError)
+    async def jejak_error(request: Request, exc: JejakError) -> JSONResponse:
+        headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, AuthError) else None
+        if exc.http_status >= 500:
+            log.error("%s %s: %s", request.method, request.url.path, exc)
+        return _error(exc.http_status, exc.__class__.__name__, str(exc), headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
+        return _error(422, "InvalidFieldError", _first_validation_error(exc))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return _error(exc.status_code, "HTTPError", str(exc.detail), getattr(exc, "headers", None))
+
+    @app.exception_handler(Exception)
+    async def bug(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("%s %s failed", request.method, request.url.path)
+        return _error(500, "InternalError", "internal error; the server log has the details")
+
+
+def create_app(source: Any = None) -> FastAPI:
+    """The application for a home: ``source`` is a :class:`jejak.Home`, a
+    :class:`~jejak.settings.Settings`, a home folder, or None (the settings in force)."""
+    from jejak.web.services import Services
+
+    services = Services.from_source(source)
+    app = FastAPI(
+        title="jejak",
+        version=jejak.__version__,
+        summary="Disputes over package activations, settled on evidence (outputs.md 1.1).",
+        openapi_url="/openapi.json",
+        docs_url="/api/docs",
+        redoc_url=None,
+    )
+    app.state.services = services
+    app.state.db = services.db
+    app.state.cases = services.cases
+    install_error_handlers(app)
+
+    from jejak.web.api import router
+
+    app.include_router(router)
+    from jejak.web.workbench import install
+
+    install(app, services.cases)
+    return app
+
+
+def app_from_env() -> FastAPI:
+    """The application for ``$JEJAK_HOME``: what each ``jejak serve`` worker runs."""
+    return create_app(settings())
