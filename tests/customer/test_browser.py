@@ -126,7 +126,7 @@ def proof_result(page: Any, expect: str = "verified") -> str:
     page.wait_for_selector("#proof[data-result]", timeout=20_000)
     result = str(page.get_attribute("#proof", "data-result"))
     if result != expect:
-        print("proof panel:", page.inner_text("#proof"))
+        print("proof panel:", repr(page.inner_text("#proof")))
     return result
 
 

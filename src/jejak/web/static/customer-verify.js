@@ -34,8 +34,9 @@
 
   // ---- signed note (c2sp.org/signed-note)
   function parseKey(vkey) {
-    const [name, id, key] = vkey.trim().split("+");
-    const raw = b64(key);
+    // name+keyid+base64(alg || key): the base64 may itself hold "+"
+    const [name, id, ...rest] = vkey.trim().split("+");
+    const raw = b64(rest.join("+"));
     return { name, id, alg: raw[0], pub: raw.slice(1) };
   }
   async function ed25519(pub, sig, message) {
