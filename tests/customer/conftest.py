@@ -156,4 +156,11 @@ def decide_and_remedy(home: Home) -> None:
         cases.close()
 
 
-__all__ = ["SEED_CASE", "SEED_COMPLAINT", "SEED_EMAIL", "SEED_MSISDN", "Mailbox", "decide_and_remedy"]
+__all__ = [
+    "SEED_CASE",
+    "SEED_COMPLAINT",
+    "SEED_EMAIL",
+    "SEED_MSISDN",
+    "Mailbox",
+    "decide_and_remedy",
+]

@@ -37,8 +37,14 @@ from tests.customer.conftest import (
 from tests.workbench.conftest import Home
 
 CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 REPO = Path(__file__).resolve().parents[2]
 PHONE = {"width": 390, "height": 844}
 DESK = {"width": 1280, "height": 900}
@@ -46,8 +52,9 @@ DESK = {"width": 1280, "height": 900}
 if not Path(CHROMIUM).exists():
     if os.environ.get("CI") == "true":
         raise RuntimeError(f"{CHROMIUM} is missing: under CI=true the browser tests must run")
-    pytest.skip(f"no browser at {CHROMIUM}: install Debian's chromium to run these",
-                allow_module_level=True)
+    pytest.skip(
+        f"no browser at {CHROMIUM}: install Debian's chromium to run these", allow_module_level=True
+    )
 
 playwright = pytest.importorskip("playwright.sync_api")
 pytestmark = pytest.mark.slow
@@ -139,9 +146,11 @@ def test_the_seed_subscribers_journey_on_a_phone(
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     page.on(
         "response",
-        lambda r: errors.append(f"{r.status} {r.url}")
-        if r.status >= 400 and not r.url.endswith("/favicon.ico")
-        else None,
+        lambda r: (
+            errors.append(f"{r.status} {r.url}")
+            if r.status >= 400 and not r.url.endswith("/favicon.ico")
+            else None
+        ),
     )
 
     # his line is barred both ways: the code goes to his e-mail, never to the barred number
@@ -204,9 +213,18 @@ def test_the_seed_subscribers_journey_on_a_phone(
     vkey = tmp_path / "log.vkey"
     vkey.write_text(str(Log(customer_home.path).verifier) + "\n")
     run = subprocess.run(
-        [sys.executable, "-c", "from jejak.cli import main; main()", "ledger", "check-receipt",
-         str(receipt), "--vkey", str(vkey)],
-        capture_output=True, text=True,
+        [
+            sys.executable,
+            "-c",
+            "from jejak.cli import main; main()",
+            "ledger",
+            "check-receipt",
+            str(receipt),
+            "--vkey",
+            str(vkey),
+        ],
+        capture_output=True,
+        text=True,
         env={**os.environ, "PYTHONPATH": str(REPO / "src")},
     )
     assert run.returncode == 0 and run.stdout.startswith("ok: leaf"), run.stdout + run.stderr
@@ -223,7 +241,9 @@ def test_the_seed_subscribers_journey_on_a_phone(
 # ---------------------------------------------------------------------------- tampering
 
 
-def _visit(browser: Any, base: str, mailbox: Mailbox, state: dict[str, Any] | None = None) -> tuple[Any, Any]:
+def _visit(
+    browser: Any, base: str, mailbox: Mailbox, state: dict[str, Any] | None = None
+) -> tuple[Any, Any]:
     ctx = browser.new_context(viewport=PHONE, locale="id-ID", storage_state=state)
     page = ctx.new_page()
     sign_in(page, base, mailbox)

@@ -424,6 +424,10 @@ def _sentence(tr: Any, e: cust.Entry, adjustments: dict[str, dict[str, Any]], wh
     return e.text or a
 
 
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
 def case_data(request: Request, case_id: str) -> dict[str, Any]:
     """Everything the case page shows (also what the dossier prints)."""
     cases = _cases(request)
@@ -454,7 +458,9 @@ def case_data(request: Request, case_id: str) -> dict[str, Any]:
                 "when": when(e.at),
                 "who": who,
                 "public": e.public,
-                "sentence": _sentence(tr, e, adjustments, when),
+                "sentence": _capital(_sentence(tr, e, adjustments, when))
+                if e.public
+                else _sentence(tr, e, adjustments, when),
                 "action": e.action,
                 "ledger_index": e.ledger_index,
             }
