@@ -13,13 +13,13 @@ from typing import Any
 
 import pytest
 
+import jejak
 from jejak.auth.service import enroll_totp, set_password
 from jejak.cases.customer import service as cust
-from jejak.cases.service import Cases
 from jejak.cases.users import add_user
-from jejak.detect import detect
-from jejak.store import Store
-from tests.workbench.conftest import PASSWORD, SEED_CASE, SEED_COMPLAINT, STAFF, Home
+from tests.workbench.conftest import PASSWORD, SEED_CASE, SEED_COMPLAINT, STAFF, WorkbenchHome
+
+Home = WorkbenchHome
 
 SEED_MSISDN = "6281100000001"
 SEED_EMAIL = "budi@contoh.id"
@@ -31,10 +31,10 @@ AFTER_BAR = "2017-03-11T08:00:00+07:00"
 def make_customer_home(home: Path, seed_dir: Path) -> Home:
     """The seed ingested and detected, its case opened on the complaint's day, time run to the
     day after the bar (the provisional credit, the bar's finding), an e-mail on file, the staff."""
-    store = Store(home)
-    store.ingest([seed_dir])
-    detect(store, save=True)
-    cases = Cases.open(home)
+    h = jejak.Home(home)
+    h.ingest([seed_dir])
+    h.refresh_alerts()
+    cases = h.cases
     cases.open_case(SEED_COMPLAINT, at=OPENED)
     cases.sync(at=AFTER_BAR)
     cust.set_email(cases, SEED_MSISDN, SEED_EMAIL)
@@ -43,7 +43,7 @@ def make_customer_home(home: Path, seed_dir: Path) -> Home:
         add_user(cases.db, name, role)
         set_password(cases.db, name, PASSWORD)
         totp[name] = enroll_totp(cases.db, name)
-    cases.close()
+    h.close()
     return Home(home, totp)
 
 
@@ -112,7 +112,8 @@ def mailbox(monkeypatch: pytest.MonkeyPatch) -> Iterator[Mailbox]:
 def decide_and_remedy(home: Home) -> None:
     """Staff settle the seed case as the evidence says: acknowledge, decide, lift the bar,
     refund (proposed by cs, approved by a supervisor)."""
-    cases = Cases.open(home.path)
+    h = jejak.Home(home.path)
+    cases = h.cases
     try:
         cases.act(SEED_CASE, "rina", "acknowledge", at="2017-03-13T09:00:00+07:00")
         cases.act(
@@ -153,7 +154,7 @@ def decide_and_remedy(home: Home) -> None:
                     at="2017-03-15T09:00:00+07:00",
                 )
     finally:
-        cases.close()
+        h.close()
 
 
 __all__ = [

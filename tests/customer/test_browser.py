@@ -21,20 +21,21 @@ from typing import Any
 
 import pytest
 
+import jejak
 from jejak.cases.customer import service as cust
 from jejak.cases.db import sqlite_path
-from jejak.cases.service import Cases
 from jejak.ledger.log import Log
+from jejak.settings import settings
 from tests.customer.conftest import (
     SEED_CASE,
     SEED_COMPLAINT,
     SEED_EMAIL,
     SEED_MSISDN,
+    Home,
     Mailbox,
     decide_and_remedy,
     free_port,
 )
-from tests.workbench.conftest import Home
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = [
@@ -211,7 +212,7 @@ def test_the_seed_subscribers_journey_on_a_phone(
     receipt = tmp_path / "3.tlog"
     dl.value.save_as(receipt)
     vkey = tmp_path / "log.vkey"
-    vkey.write_text(str(Log(customer_home.path).verifier) + "\n")
+    vkey.write_text(page.request.get(f"{server}/pelanggan/kasus/log.vkey").text())
     run = subprocess.run(
         [
             sys.executable,
@@ -328,10 +329,10 @@ def test_a_fork_signed_with_the_same_key_fails_the_consistency_check(
     state = {"cookies": [], "origins": ctx.storage_state()["origins"]}  # what the browser kept
     ctx.close()
     # a second log, signed with the same key, forks from the old one and grows past the first
-    real = Log(customer_home.path).size
+    real = Log(customer_home.path, origin=settings().ledger_origin).size
     shutil.rmtree(ledger)
     shutil.copytree(old, ledger)
-    fork = Log(customer_home.path)
+    fork = Log(customer_home.path, origin=settings().ledger_origin)
     with fork.writer() as w:
         w.append([f"fork {i}".encode() for i in range(real - fork.size + 5)], {"source": "fork"})
     assert fork.size > real
@@ -348,11 +349,11 @@ def test_screenshots_of_each_page_in_both_languages_at_both_widths(
     browser: Any, server: str, customer_home: Home, mailbox: Mailbox, shots: Path
 ) -> None:
     decide_and_remedy(customer_home)
-    cases = Cases.open(customer_home.path)
+    h = jejak.Home(customer_home.path)
     try:
-        staff_code = cust.issue_staff_code(cases, SEED_CASE, "rina")
+        staff_code = cust.issue_staff_code(h.cases, SEED_CASE, "rina")
     finally:
-        cases.close()
+        h.close()
     assert len(staff_code) == 6
     for lang in ("id", "en"):
         for width, viewport in (("phone", PHONE), ("desk", DESK)):

@@ -9,6 +9,7 @@ import statistics
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from fastapi import FastAPI
@@ -16,11 +17,10 @@ from fastapi.testclient import TestClient
 
 from jejak.cases.customer import service as cust
 from jejak.cases.report.qos import qos
-from jejak.cases.service import Cases
 from jejak.errors import AuthError
 from jejak.web.app import create_app
-from tests.customer.conftest import SEED_CASE, SEED_COMPLAINT, SEED_MSISDN, decide_and_remedy
-from tests.workbench.conftest import Home, csrf_of, sign_in
+from tests.customer.conftest import SEED_CASE, SEED_COMPLAINT, SEED_MSISDN, Home, decide_and_remedy
+from tests.workbench.conftest import csrf_of, sign_in
 
 OTHER_MSISDN = "6281100000077"
 OTHER_TICKET = "TCK-2017-0301-0077"
@@ -31,8 +31,14 @@ def app(customer_home: Home) -> Iterator[FastAPI]:
     app = create_app(customer_home.path)
     # a second customer, with a case of their own
     app.state.cases.create(
-        {"complaint_id": OTHER_TICKET, "msisdn": OTHER_MSISDN, "opened_at": "2017-03-01T09:00:00+07:00",
-         "disputed_charge_ids": ["CHX77"], "disputed_amount": 77000, "summary": "rahasia pelanggan lain"}
+        {
+            "complaint_id": OTHER_TICKET,
+            "msisdn": OTHER_MSISDN,
+            "opened_at": "2017-03-01T09:00:00+07:00",
+            "disputed_charge_ids": ["CHX77"],
+            "disputed_amount": 77000,
+            "summary": "rahasia pelanggan lain",
+        }
     )
     yield app
     app.state.cases.close()
@@ -54,7 +60,9 @@ def customer(app: FastAPI, msisdn: str = SEED_MSISDN, ticket: str = SEED_COMPLAI
     csrf = form(c)
     case_id = "CASE-" + ticket
     code = cust.issue_staff_code(app.state.cases, case_id, "rina")
-    r = c.post("/pelanggan/masuk", data={"csrf": csrf, "msisdn": msisdn, "ticket": ticket, "code": code})
+    r = c.post(
+        "/pelanggan/masuk", data={"csrf": csrf, "msisdn": msisdn, "ticket": ticket, "code": code}
+    )
     assert r.status_code == 303 and r.headers["location"] == "/pelanggan/kasus", r.text
     return c
 
@@ -91,7 +99,11 @@ def test_asking_for_a_code_answers_the_same_whatever_exists(app: FastAPI) -> Non
 
         from jejak.cases.customer.models import CustomerCode
 
-        counts = dict(s.execute(select(CustomerCode.case_id, func.count()).group_by(CustomerCode.case_id)).all())
+        counts = dict(
+            s.execute(
+                select(CustomerCode.case_id, func.count()).group_by(CustomerCode.case_id)
+            ).all()
+        )
     assert counts == {SEED_CASE: 3}
 
 
@@ -105,7 +117,10 @@ def test_the_barred_customer_gets_the_code_by_e_mail_and_the_others_by_sms(app: 
 
         from jejak.cases.models import Notification
 
-        sent = {(n.ticket, n.msisdn) for n in s.scalars(select(Notification).where(Notification.event == "signin_code"))}
+        sent = {
+            (n.ticket, n.msisdn)
+            for n in s.scalars(select(Notification).where(Notification.event == "signin_code"))
+        }
     assert sent == {(SEED_COMPLAINT, "budi@contoh.id"), (OTHER_TICKET, OTHER_MSISDN)}
 
 
@@ -119,30 +134,48 @@ def test_wrong_used_and_expired_codes_fail_alike_and_the_number_locks(app: FastA
         cust.sign_in(cases, SEED_MSISDN, SEED_COMPLAINT, code)
     late = cust.issue_staff_code(cases, SEED_CASE, "rina")
     with pytest.raises(AuthError) as expired:
-        cust.sign_in(cases, SEED_MSISDN, SEED_COMPLAINT, late, at=datetime.now(UTC) + timedelta(minutes=11))
+        cust.sign_in(
+            cases, SEED_MSISDN, SEED_COMPLAINT, late, at=datetime.now(UTC) + timedelta(minutes=11)
+        )
     assert str(other.value) == str(used.value) == str(expired.value)
     # through the page: five wrong codes lock the number (in the database, for every worker)
     c = client(app)
     csrf = form(c)
     statuses = [
-        c.post("/pelanggan/masuk", data={"csrf": csrf, "msisdn": SEED_MSISDN, "ticket": SEED_COMPLAINT, "code": "000000"}).status_code
+        c.post(
+            "/pelanggan/masuk",
+            data={"csrf": csrf, "msisdn": SEED_MSISDN, "ticket": SEED_COMPLAINT, "code": "000000"},
+        ).status_code
         for _ in range(6)
     ]
     assert statuses[:4] == [401] * 4 and statuses[4:] == [429, 429]
     fresh = cust.issue_staff_code(cases, SEED_CASE, "rina")
-    r = c.post("/pelanggan/masuk", data={"csrf": csrf, "msisdn": SEED_MSISDN, "ticket": SEED_COMPLAINT, "code": fresh})
+    r = c.post(
+        "/pelanggan/masuk",
+        data={"csrf": csrf, "msisdn": SEED_MSISDN, "ticket": SEED_COMPLAINT, "code": fresh},
+    )
     assert r.status_code == 429  # even the right code waits out the lock
     # a POST without the session's anti-forgery token is refused
     assert client(app).post("/pelanggan/masuk", data={"msisdn": SEED_MSISDN}).status_code == 403
 
 
-def test_a_customer_sees_only_their_own_case_and_no_staff_data(app: FastAPI, customer_home: Home) -> None:
+def test_a_customer_sees_only_their_own_case_and_no_staff_data(
+    app: FastAPI, customer_home: Home
+) -> None:
     decide_and_remedy(customer_home)
     c = customer(app)
     page = c.get("/pelanggan/kasus")
     assert page.status_code == 200 and SEED_COMPLAINT in page.text
-    for secret in (OTHER_TICKET, OTHER_MSISDN, "rahasia pelanggan lain", "rina", "sari", "joko",
-                   "called the customer back", "6281100000002"):
+    for secret in (
+        OTHER_TICKET,
+        OTHER_MSISDN,
+        "rahasia pelanggan lain",
+        "rina",
+        "sari",
+        "joko",
+        "called the customer back",
+        "6281100000002",
+    ):
         assert secret not in page.text, secret
     bundle = c.get("/pelanggan/kasus/bukti.json").json()
     assert bundle["case_id"] == SEED_CASE and OTHER_TICKET not in str(bundle)
@@ -156,7 +189,11 @@ def test_a_customer_sees_only_their_own_case_and_no_staff_data(app: FastAPI, cus
         assert OTHER_MSISDN not in r.text
     # the other customer, signed in, sees theirs and nothing of the seed's
     other = customer(app, OTHER_MSISDN, OTHER_TICKET).get("/pelanggan/kasus")
-    assert OTHER_TICKET in other.text and SEED_COMPLAINT not in other.text and SEED_MSISDN not in other.text
+    assert (
+        OTHER_TICKET in other.text
+        and SEED_COMPLAINT not in other.text
+        and SEED_MSISDN not in other.text
+    )
     # anonymous: nothing but the sign-in page
     assert client(app).get("/pelanggan/kasus").headers["location"] == "/pelanggan"
     assert client(app).get("/pelanggan/kasus/bukti.json").status_code == 401
@@ -173,7 +210,9 @@ def test_staff_issue_a_code_and_the_issue_is_logged(app: FastAPI, customer_home:
     assert any(a["what"] == "customer_code_issued" and a["user"] == "rina" for a in log)
     auditor = client(app)
     csrf = sign_in(auditor, customer_home, "ayu")
-    assert auditor.post(f"/cases/{SEED_CASE}/kode-pelanggan", data={"csrf": csrf}).status_code == 403
+    assert (
+        auditor.post(f"/cases/{SEED_CASE}/kode-pelanggan", data={"csrf": csrf}).status_code == 403
+    )
 
 
 def test_lodging_gives_a_ticket_at_once_and_the_hold_protects_the_line(app: FastAPI) -> None:
@@ -183,7 +222,10 @@ def test_lodging_gives_a_ticket_at_once_and_the_hold_protects_the_line(app: Fast
     csrf = csrf_of(page.text)
     bad = c.post("/pelanggan/pengaduan", data={"csrf": csrf, "charge": ["CHX77"], "text": "x"})
     assert bad.status_code == 422
-    r = c.post("/pelanggan/pengaduan", data={"csrf": csrf, "charge": ["CH000008"], "text": "Paket tidak pernah saya minta"})
+    r = c.post(
+        "/pelanggan/pengaduan",
+        data={"csrf": csrf, "charge": ["CH000008"], "text": "Paket tidak pernah saya minta"},
+    )
     assert r.status_code == 303, r.text[:3000]
     page = c.get("/pelanggan/kasus?ok=lodged")
     ticket = re.search(r"Nomor tiket Anda (WEB-\d{8}-[0-9A-F]{6})", page.text).group(1)
@@ -197,15 +239,21 @@ def test_disputing_the_decision_escalates_the_case(app: FastAPI) -> None:
     cases = app.state.cases
     case_id = "CASE-" + OTHER_TICKET
     cases.act(case_id, "rina", "acknowledge")
-    cases.act(case_id, "sari", "decide",
-              {"hypothesis": "credential_misuse", "operator_liable": True, "reason": "refund due"})
+    cases.act(
+        case_id,
+        "sari",
+        "decide",
+        {"hypothesis": "credential_misuse", "operator_liable": True, "reason": "refund due"},
+    )
     c = customer(app, OTHER_MSISDN, OTHER_TICKET)
     page = c.get("/pelanggan/kasus")
     assert "Melanjutkan pengaduan" in page.text and "/pelanggan/kasus/berkas.pdf" in page.text
     empty = c.post("/pelanggan/kasus/sanggah", data={"csrf": csrf_of(page.text), "reason": " "})
     assert empty.status_code == 422
-    r = c.post("/pelanggan/kasus/sanggah", data={"csrf": csrf_of(page.text), "reason": "kompensasi kurang"})
-    assert r.status_code == 303, re.findall(r'flash error[^<]*<', r.text)
+    r = c.post(
+        "/pelanggan/kasus/sanggah", data={"csrf": csrf_of(page.text), "reason": "kompensasi kurang"}
+    )
+    assert r.status_code == 303, re.findall(r"flash error[^<]*<", r.text)
     view = cases.get(case_id)
     assert view["state"] == "escalated"
     assert view["timeline"][-1]["text"] == "the customer disputes online: kompensasi kurang"
@@ -216,7 +264,7 @@ def test_disputing_the_decision_escalates_the_case(app: FastAPI) -> None:
 # ---------------------------------------------------------------------------- the regulator
 
 
-def _simulate(cases: Cases) -> None:
+def _simulate(cases: Any) -> None:
     """A quarter of an operator: CRM complaints decided early, late or not at all, some insider."""
     plan = [  # (received, decided after days or None, hypothesis)
         ("2017-01-09T09:00:00+07:00", 3, "credential_misuse"),
@@ -230,16 +278,26 @@ def _simulate(cases: Cases) -> None:
     for i, (received, after, hyp) in enumerate(plan):
         ticket = f"TCK-SIM-{i:03d}"
         cases.create(
-            {"complaint_id": ticket, "msisdn": f"62811000001{i:02d}", "opened_at": received,
-             "disputed_charge_ids": [f"SIM{i}"] if i != 4 else [], "disputed_amount": 1000 * i},
+            {
+                "complaint_id": ticket,
+                "msisdn": f"62811000001{i:02d}",
+                "opened_at": received,
+                "disputed_charge_ids": [f"SIM{i}"] if i != 4 else [],
+                "disputed_amount": 1000 * i,
+            },
             at=received,
         )
         if after is None:
             continue
         at = datetime.fromisoformat(received) + timedelta(days=after)
         cases.act("CASE-" + ticket, "rina", "acknowledge", at=at)
-        cases.act("CASE-" + ticket, "sari", "decide",
-                  {"hypothesis": hyp, "operator_liable": hyp != "customer_consented", "reason": "r"}, at=at)
+        cases.act(
+            "CASE-" + ticket,
+            "sari",
+            "decide",
+            {"hypothesis": hyp, "operator_liable": hyp != "customer_consented", "reason": "r"},
+            at=at,
+        )
 
 
 def test_qos_figures_recomputed_from_the_case_records(app: FastAPI, customer_home: Home) -> None:
@@ -248,7 +306,10 @@ def test_qos_figures_recomputed_from_the_case_records(app: FastAPI, customer_hom
     _simulate(cases)
     got = qos(cases, "2017Q1", at=datetime(2017, 6, 30, tzinfo=UTC))
     # independently, from the case objects
-    start, end = datetime.fromisoformat("2017-01-01T00:00:00+07:00"), datetime.fromisoformat("2017-04-01T00:00:00+07:00")
+    start, end = (
+        datetime.fromisoformat("2017-01-01T00:00:00+07:00"),
+        datetime.fromisoformat("2017-04-01T00:00:00+07:00"),
+    )
     mine = [cases.get(c["case_id"]) for c in cases.list()]
     mine = [c for c in mine if start <= datetime.fromisoformat(c["opened_at"]) < end]
     assert got["cases"] == len(mine) == 8  # the seed, the other customer's and six simulated
@@ -258,12 +319,22 @@ def test_qos_figures_recomputed_from_the_case_records(app: FastAPI, customer_hom
         return datetime.fromisoformat(ts[0]) if ts else None
 
     billing = [c for c in mine if c["disputed_charge_ids"]]
-    on_time = {c["case_id"] for c in billing if decided(c) and decided(c) <= datetime.fromisoformat(c["decision_due"])}
+    on_time = {
+        c["case_id"]
+        for c in billing
+        if decided(c) and decided(c) <= datetime.fromisoformat(c["decision_due"])
+    }
     s = got["settled_within_deadline"]
     assert set(s["in_time"]) == on_time
     assert s["share"] == pytest.approx(len(on_time) / len(billing))
     assert s["meets_standard"] is False
-    bills = len({(r["msisdn"], r["cycle"]) for r in cases.store.sql("SELECT msisdn, cycle FROM charges") if r["cycle"] in ("2017-01", "2017-02", "2017-03")})
+    bills = len(
+        {
+            (r["msisdn"], r["cycle"])
+            for r in cases.store.sql("SELECT msisdn, cycle FROM charges")
+            if r["cycle"] in ("2017-01", "2017-02", "2017-03")
+        }
+    )
     b = got["billing_complaints_share"]
     assert (b["complaints"], b["bills"]) == (len(billing), bills)
     kinds: dict[str, set[str]] = {}
@@ -276,7 +347,9 @@ def test_qos_figures_recomputed_from_the_case_records(app: FastAPI, customer_hom
     assert SEED_CASE in by_outlet["SRG"]["cases"]
     assert {c for v in by_outlet.values() for c in v["cases"]} == set().union(*kinds.values())
     days = sorted(
-        (decided(c) - datetime.fromisoformat(c["opened_at"])).total_seconds() / 86400 for c in mine if decided(c)
+        (decided(c) - datetime.fromisoformat(c["opened_at"])).total_seconds() / 86400
+        for c in mine
+        if decided(c)
     )
     t = got["time_to_decision_days"]
     assert t["median"] == pytest.approx(statistics.median(days))

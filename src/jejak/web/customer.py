@@ -42,7 +42,7 @@ from jejak.cases.workdays import is_working_day
 from jejak.errors import AuthError, InvalidFieldError, JejakError, StateConflictError
 from jejak.web import i18n, render
 from jejak.web.guard import begin, check_csrf, sessions, staff
-from jejak.web.security import Current, Throttle
+from jejak.web.security import Current
 from jejak.web.views.signin import set_session_cookie
 
 router = APIRouter(include_in_schema=False)
@@ -195,8 +195,7 @@ def signin_page(request: Request) -> Response:
 
 
 def _throttle_keys(request: Request, msisdn: str) -> list[str]:
-    keys = Throttle.keys(None, _address(request))
-    return [*keys, "customer:" + cust.normalize_msisdn(msisdn)]
+    return cust.throttle_keys(msisdn, _address(request))
 
 
 @router.post("/pelanggan/kode")
@@ -209,7 +208,7 @@ async def send_code(
     current = begin(request)
     await check_csrf(request, current)
     cases = _cases(request)
-    if Throttle(cases.db).locked_until(_throttle_keys(request, msisdn)) is None:
+    if not cust.locked(cases, _throttle_keys(request, msisdn)):
         cust.request_code(cases, msisdn, ticket)
         background.add_task(_deliver, cases)
     return _signin_page(request, "code", msisdn=msisdn, ticket=ticket.strip())
@@ -237,15 +236,15 @@ async def sign_in(
     assert current is not None
     tr = gettext_for(request.state.lang)
     cases = _cases(request)
-    throttle = Throttle(cases.db)
     keys = _throttle_keys(request, msisdn)
     locked = tr("Too many wrong codes. Try again in 15 minutes, or ask at an outlet.")
-    if throttle.locked_until(keys) is not None:
+    if cust.locked(cases, keys):
         return _signin_page(request, "code", msisdn=msisdn, ticket=ticket, error=locked, status=429)
     try:
         case_id = cust.sign_in(cases, msisdn, ticket, code)
     except AuthError:
-        if throttle.fail(keys) is not None:
+        cust.record_attempt(cases, keys, False)
+        if cust.locked(cases, keys):
             return _signin_page(
                 request, "code", msisdn=msisdn, ticket=ticket, error=locked, status=429
             )
@@ -257,6 +256,7 @@ async def sign_in(
             status=401,
             error=tr("The number, ticket or code is not right, or the code has expired."),
         )
+    cust.record_attempt(cases, keys, True)
     fresh = sessions(request).advance(
         current, user_name=PREFIX + case_id, stage="signed_in", address=_address(request)
     )
@@ -553,10 +553,8 @@ def receipt(request: Request, seq: int, case_id: CaseId) -> Response:
 def log_key(request: Request, case_id: CaseId) -> Response:
     if case_id is None:
         return _to_sign_in()
-    from jejak.ledger.log import Log
-
     return PlainTextResponse(
-        str(Log(_cases(request).home).verifier) + "\n",
+        str(_cases(request).log.verifier) + "\n",
         headers={"content-disposition": 'attachment; filename="log.vkey"'},
     )
 

@@ -1,4 +1,4 @@
-"""The customer's side's own tables in the case database (Alembic revision ``0004_customer``).
+"""The customer's side's own tables in the case database (Alembic revision ``0005_customer``).
 
 - ``customer_codes``: one-time sign-in codes. Only an argon2id hash of the code is kept; a code
   expires after :data:`jejak.cases.customer.service.CODE_TTL`, is used once, and dies after

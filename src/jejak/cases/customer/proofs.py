@@ -30,13 +30,12 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
+from jejak.audit.lines import line_entry
 from jejak.cases.audit import canonical_entry
 from jejak.cases.models import Case, TimelineEntry
 from jejak.commitments import store_secret
 from jejak.errors import LedgerError, NotFoundError
 from jejak.ledger.checkpoint import Checkpoint
-from jejak.ledger.lines import line_entry
-from jejak.ledger.log import Log
 from jejak.ledger.receipt import Receipt
 
 if TYPE_CHECKING:
@@ -71,7 +70,7 @@ def commitment(home: Path, e: TimelineEntry) -> bytes:
     return line_entry(ENTRY_SOURCE, store_secret(Path(home)), canonical_entry(e))
 
 
-def _checkpoint(log: Log) -> tuple[str, Checkpoint]:
+def _checkpoint(log: Any) -> tuple[str, Checkpoint]:
     note = log.signed_checkpoint()
     return note, Checkpoint.parse(note[: note.index("\n\n") + 1])
 
@@ -82,7 +81,7 @@ def bundle(
     """What the browser needs to verify every entry of a case (see the module's docstring).
     ``since``: the tree size of the checkpoint the browser saw before, for a consistency proof."""
     last_seq, rows = _entries(cases, case_id)
-    log = Log(cases.home)
+    log = cases.log
     note, cp = _checkpoint(log)
     entries = []
     for e in rows:
@@ -117,7 +116,7 @@ def receipt(cases: Cases, case_id: str, seq: int) -> str:
     e = next((r for r in rows if r.seq == seq), None)
     if e is None or e.ledger_index is None:
         raise NotFoundError(f"{case_id}#{seq}", "no such logged entry")
-    log = Log(cases.home)
+    log = cases.log
     note, cp = _checkpoint(log)
     if e.ledger_index >= cp.size:
         raise NotFoundError(f"{case_id}#{seq}", "the log's checkpoint does not hold this entry")

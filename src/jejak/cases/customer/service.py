@@ -42,7 +42,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from jejak.cases.customer.models import CustomerCode, CustomerContact
-from jejak.cases.models import Case, Finding, Notification, TimelineEntry, User
+from jejak.cases.models import Case, Finding, Notification, SignInAttempt, TimelineEntry, User
 from jejak.cases.users import add_user
 from jejak.errors import (
     AuthError,
@@ -61,6 +61,11 @@ CODE_DIGITS = 6
 CODES_PER_HOUR = 5
 #: the account a customer's own actions are recorded under (role cs, no password, no token)
 PORTAL_ACCOUNT = "pelanggan-online"
+#: wrong codes for one number (or from one address) within LOCKOUT_WINDOW that lock it out, in the
+#: table of jejak.auth's sign-in attempts, so that every worker counts the same
+LOCKOUT_FAILURES = 5
+LOCKOUT_FAILURES_ADDRESS = 20
+LOCKOUT_WINDOW = timedelta(minutes=15)
 _hasher = PasswordHasher()
 #: compared against when there is no code, so that an unknown ticket costs the same time
 _DUMMY = _hasher.hash("000000")
@@ -91,6 +96,41 @@ def _case_for(cases: Cases, msisdn: str, ticket: str) -> Case | None:
             return None
         s.expunge(case)
         return case
+
+
+# ---------------------------------------------------------------------------- lock-out
+
+
+def throttle_keys(msisdn: str, address: str | None) -> list[str]:
+    """The attempt keys of a sign-in: the number, and the address it comes from."""
+    keys = ["customer:" + normalize_msisdn(msisdn)]
+    if address:
+        keys.append("customer-ip:" + address[:100])
+    return keys
+
+
+def locked(cases: Cases, keys: list[str], *, at: datetime | None = None) -> bool:
+    """Whether any key had too many wrong codes within the window."""
+    t = at or now()
+    with cases.db.read() as s:
+        for key in keys:
+            limit = LOCKOUT_FAILURES_ADDRESS if key.startswith("customer-ip:") else LOCKOUT_FAILURES
+            n = s.scalar(
+                select(func.count(SignInAttempt.id)).where(
+                    SignInAttempt.user_name == key,
+                    SignInAttempt.ok.is_(False),
+                    SignInAttempt.at > t - LOCKOUT_WINDOW,
+                )
+            )
+            if (n or 0) >= limit:
+                return True
+    return False
+
+
+def record_attempt(cases: Cases, keys: list[str], ok: bool, *, at: datetime | None = None) -> None:
+    with cases.db.write() as s:
+        for key in keys:
+            s.add(SignInAttempt(user_name=key[:120], at=at or now(), ok=ok))
 
 
 # ---------------------------------------------------------------------------- contacts, bars

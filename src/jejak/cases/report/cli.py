@@ -29,16 +29,16 @@ def qos_command(
     """The quarter's complaint figures: settled within 15 working days (>= 90 %), billing
     complaints per bill (<= 5 %), insider incidents by kind and outlet, median and p95 days to
     decision; each with the cases it counts."""
-    from jejak.cases import Cases
     from jejak.cases.report.qos import qos, rows
+    from jejak.home import Home
 
     if fmt not in ("table", "json", "csv"):
         raise UsageError("--format", f"{fmt!r}: table, json or csv")
-    cases = Cases.open(home)
+    h = Home(home)
     try:
-        figures = qos(cases, quarter)
+        figures = qos(h.cases, quarter)
     finally:
-        cases.close()
+        h.close()
     if fmt == "json":
         typer.echo(json.dumps(figures, indent=2, ensure_ascii=False))
         return

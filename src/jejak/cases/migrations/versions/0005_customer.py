@@ -1,8 +1,8 @@
 """customer_codes and customer_contacts: the customer's one-time sign-in codes (hashed) and the
 e-mail addresses on file (jejak.cases.customer.models)
 
-Revision ID: 0004
-Revises: 0003
+Revision ID: 0005
+Revises: 0004
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from alembic import op
 
 from jejak.cases.models import UTCDateTime
 
-revision = "0004"
-down_revision = "0003"
+revision = "0005"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 
