@@ -38,6 +38,8 @@ locale: install
 screenshots: install browser
 	rm -rf docs/screenshots/workbench && mkdir -p docs/screenshots/workbench
 	JEJAK_SCREENSHOTS=$(CURDIR)/docs/screenshots/workbench $(PY) -m pytest -q tests/workbench/test_browser.py -k seed
+	rm -rf docs/screenshots/customer
+	JEJAK_SCREENSHOTS=$(CURDIR)/docs/screenshots $(PY) -m pytest -q tests/customer/test_browser.py -k screenshots
 
 serve: install
 	$(VENV)/bin/jejak serve --home $(HOME_DIR)

@@ -105,6 +105,17 @@ def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+def snap(page: Any, path: Path, *, full: bool = False) -> None:
+    """A screenshot, reduced to a 64-colour palette (small enough to commit under docs/)."""
+    page.screenshot(path=str(path), full_page=full)
+    try:
+        from PIL import Image
+    except ImportError:
+        return
+    with Image.open(path) as im:
+        im.convert("RGB").quantize(colors=64).save(path, optimize=True)
+
+
 def wait_for(check: Callable[[], Any], what: str, seconds: float = 20) -> Any:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
@@ -199,7 +210,6 @@ def test_the_seed_subscribers_journey_on_a_phone(
     html = page.content()
     for other in ("6281100000002", "6281100000003", "rina", "sari", "joko"):
         assert other not in html, other
-    page.screenshot(path=str(shots / "case-id-phone.png"), full_page=True)
 
     # the dossier and a receipt, downloaded; the receipt passes `jejak ledger check-receipt`
     with page.expect_download() as dl:
@@ -360,10 +370,10 @@ def test_screenshots_of_each_page_in_both_languages_at_both_widths(
             ctx = browser.new_context(viewport=viewport, locale="id-ID")
             page = ctx.new_page()
             page.goto(f"{server}/pelanggan?lang={lang}")
-            page.screenshot(path=str(shots / f"signin-{lang}-{width}.png"))
+            snap(page, shots / f"signin-{lang}-{width}.png")
             sign_in(page, server, mailbox, lang)
             proof_result(page)
-            page.screenshot(path=str(shots / f"case-{lang}-{width}.png"), full_page=True)
+            snap(page, shots / f"case-{lang}-{width}.png", full=True)
             page.goto(f"{server}/pelanggan/pengaduan")
-            page.screenshot(path=str(shots / f"lodge-{lang}-{width}.png"), full_page=True)
+            snap(page, shots / f"lodge-{lang}-{width}.png", full=True)
             ctx.close()
