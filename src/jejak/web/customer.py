@@ -67,7 +67,8 @@ def gettext_for(lang: str) -> Any:
 
 
 def _cases(request: Request) -> Cases:
-    return request.app.state.cases  # type: ignore[no-any-return]
+    cases: Cases = request.app.state.cases
+    return cases
 
 
 def _address(request: Request) -> str | None:
@@ -573,7 +574,7 @@ def dossier(request: Request, case_id: CaseId) -> Response:
         if e["ledger_index"] is not None
     ]
     data["log_key"] = proofs.bundle(cases, case_id)["log_key"]
-    html = page(request, "customer/dossier.html", data).body.decode()
+    html = bytes(page(request, "customer/dossier.html", data).body).decode()
     pdf = render_pdf(html)
     name = f"berkas-{data['case']['ticket']}.pdf"
     return Response(
