@@ -30,11 +30,16 @@ locale: install
 	$(VENV)/bin/pybabel extract -F src/jejak/web/locale/babel.cfg -k _ -k N_ -k ngettext:1,2 --no-location --omit-header --sort-output -o src/jejak/web/locale/workbench.pot .
 	for l in id en; do $(VENV)/bin/pybabel update -D workbench -d src/jejak/web/locale -l $$l -i src/jejak/web/locale/workbench.pot --no-fuzzy-matching --omit-header; done
 	$(VENV)/bin/pybabel compile -D workbench -d src/jejak/web/locale
+	$(VENV)/bin/pybabel extract -F src/jejak/web/locale/customer-babel.cfg -k _ -k tr -k tr_noop --no-location --omit-header --sort-output -o src/jejak/web/locale/customer.pot .
+	for l in id en; do $(VENV)/bin/pybabel update -D customer -d src/jejak/web/locale -l $$l -i src/jejak/web/locale/customer.pot --no-fuzzy-matching --omit-header; done
+	$(VENV)/bin/pybabel compile -D customer -d src/jejak/web/locale
 
 # refresh docs/screenshots/workbench/ from the browser tests (desk and phone, both languages)
 screenshots: install browser
 	rm -rf docs/screenshots/workbench && mkdir -p docs/screenshots/workbench
 	JEJAK_SCREENSHOTS=$(CURDIR)/docs/screenshots/workbench $(PY) -m pytest -q tests/workbench/test_browser.py -k seed
+	rm -rf docs/screenshots/customer
+	JEJAK_SCREENSHOTS=$(CURDIR)/docs/screenshots $(PY) -m pytest -q tests/customer/test_browser.py -k screenshots
 
 serve: install
 	$(VENV)/bin/jejak serve --home $(HOME_DIR)

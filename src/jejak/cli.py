@@ -289,6 +289,7 @@ def mount(part: typer.Typer, group: str | None = None) -> None:
 
 
 from jejak.cases import cli as cases_cli  # noqa: E402
+from jejak.cases.report import cli as report_cli  # noqa: E402
 from jejak.detect import cli as detect_cli  # noqa: E402
 from jejak.investigate import cli as investigate_cli  # noqa: E402
 from jejak.ledger import cli as ledger_cli  # noqa: E402
@@ -301,6 +302,7 @@ mount(simulate_cli.app)
 mount(cases_cli.case_app, "case")
 mount(cases_cli.users_app, "users")
 mount(cases_cli.app)
+mount(report_cli.app, "report")
 
 from jejak.auth import cli as auth_cli  # noqa: E402
 from jejak.notify import cli as notify_cli  # noqa: E402

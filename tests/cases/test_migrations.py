@@ -7,6 +7,7 @@ from pathlib import Path
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
+import jejak.cases.customer.models  # the customer side's codes and contacts, in the same database
 import jejak.web.models  # noqa: F401  (the workbench's sessions table lives in the same database)
 from jejak.cases.db import Database
 from jejak.cases.models import Base

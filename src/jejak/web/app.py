@@ -95,6 +95,9 @@ def create_app(source: Any = None) -> FastAPI:
     from jejak.web.workbench import install
 
     install(app, services.cases)
+    from jejak.web import customer
+
+    customer.install(app)
     return app
 
 

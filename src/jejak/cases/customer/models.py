@@ -1,0 +1,45 @@
+"""The customer's side's own tables in the case database (Alembic revision ``0005_customer``).
+
+- ``customer_codes``: one-time sign-in codes. Only an argon2id hash of the code is kept; a code
+  expires after :data:`jejak.cases.customer.service.CODE_TTL`, is used once, and dies after
+  :data:`~jejak.cases.customer.service.CODE_TRIES` wrong answers. ``channel`` says how it went
+  out (``sms``, ``email``, ``staff``); a staff-issued code names the staff account.
+- ``customer_contacts``: an e-mail address on file for a number, the way a code reaches a line
+  that is barred both ways.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from jejak.cases.models import Base
+
+
+class CustomerCode(Base):
+    """A one-time sign-in code for one case's customer."""
+
+    __tablename__ = "customer_codes"
+    __table_args__ = (Index("ix_customer_codes_case_created", "case_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.case_id"))
+    code_hash: Mapped[str] = mapped_column(String(255))
+    channel: Mapped[str] = mapped_column(String(10))  # sms | email | staff
+    issued_by: Mapped[str | None] = mapped_column(String(120))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class CustomerContact(Base):
+    """An e-mail address on file for a number."""
+
+    __tablename__ = "customer_contacts"
+
+    msisdn: Mapped[str] = mapped_column(String(32), primary_key=True)
+    email: Mapped[str] = mapped_column(String(254))
+    updated_at: Mapped[datetime]
