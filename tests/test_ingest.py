@@ -193,12 +193,13 @@ def test_a_bad_row_is_quarantined_with_file_line_and_reason_and_the_rest_loads(
     assert q["record"]  # the row as read is kept, so nothing is lost
 
 
-def test_an_unterminated_quote_quarantines_what_it_swallowed(fresh_store: Store) -> None:
+def test_an_unterminated_quote_quarantines_its_own_line_only(fresh_store: Store) -> None:
     result = fresh_store.ingest([FIXTURES / "bad_input" / "provisioning-unterminated_quote.csv"])
-    assert (result.exit_code, result.loaded, result.quarantined) == (1, 1, 1)
+    assert (result.exit_code, result.loaded, result.quarantined) == (1, 2, 1)
     [q] = fresh_store.quarantine()
     assert q["line"] == 3 and "quote" in q["reason"]
-    assert "EV9000003" in q["record"]  # the following row is inside the bad cell, and kept there
+    assert "EV9000002" in q["record"] and "EV9000003" not in q["record"]
+    assert fresh_store.record("provisioning", "EV9000003")["_line"] == 4  # read afresh, loaded
 
 
 def test_a_file_in_the_wrong_encoding_loads_nothing_and_is_named(

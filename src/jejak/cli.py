@@ -19,6 +19,7 @@ from rich.console import Console
 from rich.table import Table
 
 from jejak.options import DEFAULT_HOME, Debug, HomeDir, err, handles_errors, progress_bar
+from jejak.terminal import safe
 
 app = typer.Typer(
     name="jejak",
@@ -57,7 +58,7 @@ def ingest(
     if as_json:
         out.print_json(json.dumps(result.to_dict(), default=str))
         raise typer.Exit(result.exit_code)
-    out.print(f"ingest into {home}", highlight=False, soft_wrap=True)
+    out.print(f"ingest into {safe(home)}", highlight=False, soft_wrap=True)
     table = Table()
     for col in ("kind", "read", "loaded", "duplicate", "conflicting", "quarantined"):
         table.add_column(col, justify="left" if col == "kind" else "right")
@@ -79,23 +80,26 @@ def ingest(
         f"{result.quarantined:,}",
     )
     out.print(table)
+    for f in result.files:  # every row accounted for, file by file
+        if not f.error:
+            out.print(safe(f.summary()), highlight=False, soft_wrap=True)
     for f in result.unreadable:
-        err.print(f"[red]not loaded:[/] {f.path}: {f.error}", highlight=False)
+        err.print(f"[red]not loaded:[/] {safe(f.path)}: {safe(f.error)}", highlight=False)
     for path, why in result.ignored:
-        out.print(f"[dim]ignored {path}: {why}[/]", highlight=False)
+        out.print(f"[dim]ignored {safe(path)}: {safe(why)}[/]", highlight=False)
     for d in result.dangling:
         out.print(
             f"[yellow]integrity:[/] {d.count:,} {d.kind} record(s) name a {d.field} that no {d.target} record holds "
-            f"(e.g. {', '.join(d.examples)})",
+            f"(e.g. {safe(', '.join(d.examples))})",
             highlight=False,
         )
     if result.conflicting:
         out.print(
-            f"[yellow]{result.conflicting:,} conflicting record(s) kept for review:[/] jejak conflicts --home {home}"
+            f"[yellow]{result.conflicting:,} conflicting record(s) kept for review:[/] jejak conflicts --home {safe(home)}"
         )
     if result.quarantined:
         err.print(
-            f"[red]{result.quarantined:,} row(s) quarantined:[/] read them with: jejak quarantine --home {home}"
+            f"[red]{result.quarantined:,} row(s) quarantined:[/] read them with: jejak quarantine --home {safe(home)}"
         )
     if result.batch is None and not result.unreadable:
         out.print("nothing new: the store is unchanged")
@@ -121,7 +125,7 @@ def status(
     store = _store(home)
     if not store.exists:
         err.print(
-            f"error: {home}: no jejak store here yet (run: jejak ingest PATH --home {home})",
+            f"error: {safe(home)}: no jejak store here yet (run: jejak ingest PATH --home {safe(home)})",
             highlight=False,
         )
         raise typer.Exit(1)
@@ -130,7 +134,9 @@ def status(
         out.print_json(json.dumps(st.to_dict(), default=str))
         return
     out.print(
-        f"{home}: {st.rows:,} records in {st.batches} batch(es)", highlight=False, soft_wrap=True
+        f"{safe(home)}: {st.rows:,} records in {st.batches} batch(es)",
+        highlight=False,
+        soft_wrap=True,
     )
     table = Table()
     for col in ("kind", "records", "first", "last"):
@@ -145,17 +151,17 @@ def status(
     out.print(table)
     out.print(
         f"quarantined rows: {st.quarantined:,}"
-        + (f"  (jejak quarantine --home {home})" if st.quarantined else "")
+        + (f"  (jejak quarantine --home {safe(home)})" if st.quarantined else "")
     )
     out.print(
         f"conflicting records: {st.conflicts:,}"
-        + (f"  (jejak conflicts --home {home})" if st.conflicts else "")
+        + (f"  (jejak conflicts --home {safe(home)})" if st.conflicts else "")
     )
     if st.dangling:
         for d in st.dangling:
             out.print(
                 f"integrity: {d.count:,} {d.kind} record(s) name a {d.field} that no {d.target} record holds "
-                f"(e.g. {', '.join(d.examples)})",
+                f"(e.g. {safe(', '.join(d.examples))})",
                 highlight=False,
             )
     else:
@@ -204,7 +210,7 @@ def _print_rows(
     for c in cols:
         table.add_column(c, overflow="fold")
     for r in rows:
-        table.add_row(*(str(r.get(c, "")) for c in cols))
+        table.add_row(*(safe("" if r.get(c) is None else r[c]) for c in cols))
     out.print(table)
 
 
@@ -240,7 +246,7 @@ def demo(
     console = Console(soft_wrap=False)
     s = result.seconds
     console.print(
-        f"[bold]jejak demo[/] in {home}: "
+        f"[bold]jejak demo[/] in {safe(home)}: "
         + ("reused the operator built before; " if result.reused else "")
         + f"{subscribers:,} subscribers, {result.cases} planted cases, {result.records:,} records; "
         f"{result.alerts:,} alerts. Simulate {s['simulate']:.1f} s, ingest {s['ingest']:.1f} s, "
@@ -249,7 +255,7 @@ def demo(
     )
     render(result.report, console, lang)
     for lg, path in result.html.items():
-        console.print(f"HTML report ({lg}): {path}", highlight=False, soft_wrap=True)
+        console.print(f"HTML report ({lg}): {safe(path)}", highlight=False, soft_wrap=True)
     made = demo_accounts(home, result.report.complaint_id)
     console.print(
         f"Staff workbench on this data: [bold]make serve[/] (or jejak serve --home {home}), then "

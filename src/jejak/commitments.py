@@ -28,6 +28,7 @@ Example::
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -37,6 +38,7 @@ import pyarrow as pa
 
 from jejak.fsio import write_atomic
 from jejak.schema import KINDS
+from jejak.sqlq import literal
 from jejak.validate import canonical_sql
 
 SECRET_BYTES = 32
@@ -55,6 +57,25 @@ def store_secret(home: Path) -> bytes:
         return path.read_bytes()
     write_atomic(path, os.urandom(SECRET_BYTES), mode=0o600, mkdir=True)
     return path.read_bytes()
+
+
+#: domain separation of the keyed hash that remembers an erased subscriber (never the number)
+ERASED_TAG = b"\x1ferased\x1f"
+
+
+def erased_hash(secret: bytes, msisdn: str) -> str:
+    """The keyed hash by which the store remembers an erased subscriber (hex).
+
+    ``SHA-256(store secret || 0x1F "erased" 0x1F || msisdn)``: without the
+    store's secret nobody can test a number against it, so the list of erased
+    subscribers holds no personal data.
+    """
+    return hashlib.sha256(secret + ERASED_TAG + msisdn.encode("utf-8")).hexdigest()
+
+
+def erased_hash_sql(column: str, secret_hex: str) -> str:
+    """SQL computing :func:`erased_hash` of a VARCHAR column (NULL stays NULL)."""
+    return f"sha256(from_hex('{secret_hex}') || from_hex('{ERASED_TAG.hex()}') || encode({column}))"
 
 
 def new_secrets(msisdns: list[str]) -> pa.Table:
@@ -99,7 +120,7 @@ def iter_entries(
     Entries and leaf hashes are computed by DuckDB, in parallel, rather than one
     Python call per record: committing a batch is part of every ingest.
     """
-    source = f"read_parquet('{file}', file_row_number=true, hive_partitioning=false)"
+    source = f"read_parquet({literal(file)}, file_row_number=true, hive_partitioning=false)"
     query = (
         f"SELECT entry, unhex(sha256('\\x00'::BLOB || entry)) AS leaf FROM ("
         f"SELECT file_row_number, '{kind} '::BLOB || commitment AS entry "
@@ -117,6 +138,6 @@ def commitments(
     con: duckdb.DuckDBPyConnection, kind: str, file: Path, subjects: str | None, secret: bytes
 ) -> list[bytes]:
     """The commitments of every record in one stored file, in file order."""
-    source = f"read_parquet('{file}', file_row_number=true, hive_partitioning=false)"
+    source = f"read_parquet({literal(file)}, file_row_number=true, hive_partitioning=false)"
     rows = con.sql(commitment_sql(kind, source, subjects, secret.hex())).to_arrow_table()
     return rows.column("commitment").to_pylist()

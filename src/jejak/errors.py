@@ -13,6 +13,7 @@ Anything else that escapes is a bug and is shown with its traceback.
     │   └── UnreadableFileError    wrong encoding, truncated Parquet, bad gzip ...
     ├── StoreError                 the event store under --home
     │   ├── StoreLockedError       another writer holds the store
+    │   ├── DiskFullError          the disk ran full: says where, and what was committed
     │   └── StoreCorruptError      the manifest or a data file does not match
     ├── NotFoundError              a subscriber, alert, case or record that is not there
     ├── RuleError                  a detection rule or the rule pack is invalid
@@ -84,6 +85,13 @@ class StoreError(JejakError):
 
 class StoreLockedError(StoreError):
     """Another process is writing to the store."""
+
+
+class DiskFullError(StoreError):
+    """The disk ran full while writing; the message says where and whether anything was committed."""
+
+    exit_code = 1
+    http_status = 507
 
     http_status = 409
 

@@ -53,6 +53,12 @@ def fsync_tree(root: Path) -> None:
         fsync_dir(Path(dirpath))
 
 
+def temp_beside(path: Path) -> Path:
+    """A temporary name beside ``path`` that no other process uses (pid and random part), for
+    writers that may run at the same time (two ``jejak detect`` runs replace the same file)."""
+    return path.with_name(f"{path.name}.{os.getpid()}-{os.urandom(4).hex()}.tmp")
+
+
 def replace(tmp: Path, path: Path, *, sync_folder: bool = True) -> None:
     """Move the finished file ``tmp`` over ``path``: fsync it, rename, fsync the folder."""
     fsync_file(tmp)
@@ -105,6 +111,7 @@ __all__ = [
     "fsync_file",
     "fsync_tree",
     "replace",
+    "temp_beside",
     "write_atomic",
     "write_json_atomic",
 ]

@@ -52,6 +52,7 @@ from jejak.errors import UsageError
 from jejak.ingest import IngestResult, Progress
 from jejak.investigate import Report, investigate
 from jejak.investigate.lookup import LookupIndex
+from jejak.investigate.render_html import forget_reports
 from jejak.ledger.log import Log
 from jejak.ledger.note import Verifier
 from jejak.ledger.tiles import TileReader
@@ -159,7 +160,8 @@ class Home:
         """Erase a subscriber: first a signed log entry (which leaves, when, ``by`` whom, on what
         legal ``basis``), then their records and secret, the lines of the line sources that name
         them (rewritten with ``[erased]``), and every copy derived from them (the stored alerts
-        about them, the lookup files); every proof of the log stays valid."""
+        about them, the lookup files, the HTML reports about them, their rows in the quarantine
+        and the conflicts); every proof of the log stays valid."""
         with self.store.writer():
             done = erase_subscriber(
                 self.store,
@@ -171,6 +173,10 @@ class Home:
             )
             D.forget_subscriber(self.store, msisdn)
             LookupIndex(self.store).clear()
+            forget_reports(self.path, msisdn)
+            # remembered as a keyed hash (a re-ingest refuses the records); the quarantine and
+            # the conflicts keep their rows with the number scrubbed
+            self.store.forget(msisdn)
         return done
 
     def migrate_erasures(self, *, by: str, basis: str) -> list[int]:

@@ -31,7 +31,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from jejak import sources as S
-from jejak.commitments import new_secrets
+from jejak.commitments import erased_hash, erased_hash_sql, new_secrets
 from jejak.errors import InputError, UnreadableFileError
 from jejak.schema import DANGLING_TARGETS, KINDS, Kind
 from jejak.sqlq import literal, read_parquet
@@ -59,12 +59,32 @@ class KindCounts:
 
 @dataclass
 class FileReport:
+    """What became of one file's rows: ``read == loaded + duplicate + conflicting + quarantined``,
+    unless the file was refused as a whole (``error``), when none of it was loaded."""
+
     path: str
     kind: str
     format: str
     read: int = 0
     quarantined: int = 0
     error: str | None = None
+    loaded: int = 0
+    duplicate: int = 0
+    conflicting: int = 0
+
+    @property
+    def accounted(self) -> bool:
+        """Whether every row read is loaded, a duplicate, a conflict or quarantined."""
+        return self.read == self.loaded + self.duplicate + self.conflicting + self.quarantined
+
+    def summary(self) -> str:
+        """One line: ``rows in = loaded + duplicates + conflicts + quarantined``, or why it was refused."""
+        if self.error:
+            return f"{self.path}: refused, nothing of it loaded: {self.error}"
+        return (
+            f"{self.path}: {self.read:,} rows in = {self.loaded:,} loaded + {self.duplicate:,} "
+            f"duplicates + {self.conflicting:,} conflicts + {self.quarantined:,} quarantined"
+        )
 
 
 @dataclass
@@ -134,6 +154,13 @@ class IngestResult:
         return d
 
 
+ERASED = "_erased_subjects"
+ERASED_REASON = (
+    "msisdn: the subscriber was erased (jejak ledger erase); the record is refused and not "
+    "kept: remove it from the export at the source"
+)
+
+
 class Ingest:
     """One batch being built. Use through :meth:`jejak.store.Store.ingest`."""
 
@@ -145,10 +172,24 @@ class Ingest:
         self.batch = batch
         self.staging = staging
         self.result = IngestResult(batch=None, home=str(store.home))
-        self._good: dict[str, list[str]] = {}  # kind -> temp tables of good rows
+        self._good: dict[str, str] = {}  # kind -> temp table of its good rows, from every file
         self._quarantine_parts: list[str] = []
         self._conflict_parts: list[str] = []
         self._n = 0
+        self._files: dict[str, FileReport] = {}
+        self._csv_raw: dict[str, str] = {}  # kind -> temp table of its CSV rows, all files
+        self._held: dict[str, list[pa.Table]] = {}  # kind -> CSV rows not yet in _csv_raw
+        self._qrows: list[tuple[str, str, int, str, str | None]] = []  # broken CSV rows
+        self._erased = self._erased_table()
+
+    def _erased_table(self) -> str | None:
+        """A temp table of the erased subscribers' keyed hashes (see Store.forget), if any."""
+        hashes = self.store.erased()
+        if not hashes:
+            return None
+        self.con.execute(f"CREATE OR REPLACE TEMP TABLE {ERASED} (h VARCHAR)")
+        self.con.executemany(f"INSERT INTO {ERASED} VALUES (?)", [[h] for h in sorted(hashes)])
+        return ERASED
 
     def _tmp(self, prefix: str) -> str:
         self._n += 1
@@ -157,97 +198,246 @@ class Ingest:
     # ------------------------------------------------------------ reading
 
     def read(self, srcs: Sequence[S.Source], progress: Progress | None) -> None:
+        """Read every file; check every row. CSV rows of one kind are gathered from all its
+        files and checked in one pass, so a folder of thousands of small parts costs little
+        more than one file of the same rows."""
         for i, src in enumerate(srcs):
             if progress:
                 progress(f"reading {src.path.name}", i, len(srcs))
             report = FileReport(str(src.path), src.kind, src.format + (".gz" if src.gzip else ""))
             self.result.files.append(report)
-            counts = self.result.kinds.setdefault(src.kind, KindCounts())
+            self._files[report.path] = report
+            self.result.kinds.setdefault(src.kind, KindCounts())
             try:
-                read, bad = self._read_one(src, i)
+                self._read_one(src, i, report)
             except InputError as exc:
                 report.error = exc.message
-                continue
-            report.read, report.quarantined = read, bad
-            counts.read += read
-            counts.quarantined += bad
+                report.read = report.quarantined = 0
+        for name in list(self._held):
+            self._flush_held(KINDS[name])
+        if self._qrows:
+            self.con.executemany(
+                f"INSERT INTO {self._quarantine_table()} VALUES (?, ?, ?, ?, ?)", self._qrows
+            )
+            self._qrows = []
+        for name, raw in sorted(self._csv_raw.items()):
+            columns = {n: Column(f'src."{n}"') for n in KINDS[name].names}
+            try:
+                self._check(KINDS[name], raw, columns, "csv")
+            except InputError as exc:  # cannot happen to text cells; if it does, say so per file
+                for report in self.result.files:
+                    if report.kind == name and report.format.startswith("csv"):
+                        report.error = report.error or exc.message
+            self.con.execute(f"DROP TABLE {raw}")
+        for report in self.result.files:
+            counts = self.result.kinds.get(report.kind)
+            if counts is not None and not report.error:
+                counts.read += report.read
+                counts.quarantined += report.quarantined
         if progress:
             progress("read", len(srcs), len(srcs))
 
-    def _read_one(self, src: S.Source, order: int) -> tuple[int, int]:
+    def _read_one(self, src: S.Source, order: int, report: FileReport) -> None:
         kind = KINDS[src.kind]
         S.check_columns(src)
         con = self.con
         raw = self._tmp("raw")
-        rejects: list[tuple[int, str, str]] = []
-        columns: dict[str, Column]
-        json_errors = False
+        label = literal(str(src.path))
         if src.format == "csv":
-            S.csv_relation(con, src, raw)
-            rejects = S.csv_rejects(con)
-            columns = {n: Column(f'src."{n}"') for n in kind.names}
-        elif src.format == "jsonl":
+            self._read_csv(src, kind, order, report)
+            return
+        if src.format == "jsonl":
             S.jsonl_relation(con, src, raw)
             columns = {n: Column(f'src."{n}"') for n in kind.names}
-            json_errors = True
-        else:
-            types = S.parquet_types(src)
-            try:
-                con.execute(
-                    f"CREATE OR REPLACE TEMP VIEW {raw} AS SELECT * FROM {S.parquet_reader(src)}"
-                )
-            except duckdb.Error as exc:
-                raise UnreadableFileError(src.label, S._short(exc)) from exc
-            columns = {
-                n: Column(f'src."{n}"', is_text(types[n]), None if is_text(types[n]) else types[n])
-                if n in types
-                else Column("NULL::VARCHAR")  # a column the file's format version lacks
-                for n in kind.names
-            }
-
-        lookups = self._lookups(kind, raw, columns)
-        typed = self._tmp("typed")
-        select = select_sql(kind, columns, raw, lookups)
-        if json_errors:  # a line that is no JSON object has only that error
-            select = select.replace("AS _error,", "AS _error0, src._json_error AS _jerr,", 1)
-            select = f"SELECT * EXCLUDE (_error0, _jerr), coalesce(_jerr, _error0) AS _error FROM ({select})"
-        label = str(src.path)
+            view = self._tmp("src")
+            con.execute(
+                f"CREATE TEMP VIEW {view} AS SELECT *, {label} AS _src, {order}::BIGINT AS _order "
+                f"FROM {raw}"
+            )
+            self._check(kind, view, columns, "jsonl")
+            con.execute(f"DROP VIEW {view}")
+            con.execute(f"DROP TABLE {raw}")
+            return
+        types = S.parquet_types(src)
         try:
             con.execute(
-                f"CREATE OR REPLACE TEMP TABLE {typed} AS SELECT *, "
-                f"{literal(label)} AS _src, {order}::BIGINT * 10000000000 + _line AS _ord FROM ({select})"
+                f"CREATE OR REPLACE TEMP VIEW {raw} AS SELECT *, {label} AS _src, "
+                f"{order}::BIGINT AS _order FROM {S.parquet_reader(src)}"
             )
         except duckdb.Error as exc:
             raise UnreadableFileError(src.label, S._short(exc)) from exc
-        read, bad = con.execute(f"SELECT count(*), count(_error) FROM {typed}").fetchall()[0]
-        if bad:
-            raw_json = self._raw_json_sql(src, kind)
-            part = self._tmp("q")
-            con.execute(
-                f"CREATE TEMP TABLE {part} AS SELECT {literal(kind.name)} AS kind, {literal(label)} AS file, "
-                f"t._line AS line, t._error AS reason, {raw_json} AS record "
-                f"FROM {typed} t JOIN {raw} src ON src._line = t._line WHERE t._error IS NOT NULL"
-            )
-            self._quarantine_parts.append(part)
-        if rejects:
-            part = self._tmp("q")
-            con.execute(
-                f"CREATE TEMP TABLE {part} (kind VARCHAR, file VARCHAR, line BIGINT, reason VARCHAR, record VARCHAR)"
-            )
-            con.executemany(
-                f"INSERT INTO {part} VALUES (?, ?, ?, ?, ?)",
-                [(kind.name, label, line, reason, raw_line) for line, reason, raw_line in rejects],
-            )
-            self._quarantine_parts.append(part)
-        if src.format != "parquet":
-            con.execute(f"DROP TABLE {raw}")
-        self._good.setdefault(kind.name, []).append(typed)
-        return read + len(rejects), bad + len(rejects)
+        columns = {
+            n: Column(f'src."{n}"', is_text(types[n]), None if is_text(types[n]) else types[n])
+            if n in types
+            else Column("NULL::VARCHAR")  # a column the file's format version lacks
+            for n in kind.names
+        }
+        self._check(kind, raw, columns, "parquet", src.label)
+        con.execute(f"DROP VIEW {raw}")
 
-    def _raw_json_sql(self, src: S.Source, kind: Kind) -> str:
-        if src.format == "jsonl":
+    def _read_csv(self, src: S.Source, kind: Kind, order: int, report: FileReport) -> None:
+        """Gather a CSV file's sound rows with the kind's others (checked together, see read)
+        and its broken rows in the quarantine."""
+        label = str(src.path)
+        raw = self._tmp("raw")
+        if S.csv_fast(self.con, src, raw):
+            pending = self._pending_csv(kind)
+            self.con.execute(
+                f"INSERT INTO {pending} SELECT *, {literal(label)}, {order} FROM {raw}"
+            )
+            self.con.execute(f"DROP TABLE {raw}")
+            return
+        stashed: list[pa.Table] = []
+        rejected: list[tuple[int, str, str | None]] = []
+        try:
+            for table, rejects in S.careful_chunks(src):
+                n = table.num_rows
+                table = table.append_column("_src", pa.array([label] * n, pa.string()))
+                table = table.append_column("_order", pa.array([order] * n, pa.int64()))
+                stashed.append(table)
+                rejected += rejects
+                if sum(t.num_rows for t in stashed) >= S.CSV_CHUNK:
+                    self._stash(kind, stashed)
+        except InputError:
+            self._stash_drop(kind, label)  # refused as a whole: nothing of it is kept
+            raise
+        self._stash(kind, stashed, flush=False)
+        if rejected and self._erased:
+            rejected = self._forget_rejected(rejected)
+        report.read += len(rejected)  # the sound rows are counted when they are checked
+        report.quarantined += len(rejected)
+        self._qrows += [(kind.name, label, line, why, rec) for line, why, rec in rejected]
+
+    def _pending_csv(self, kind: Kind) -> str:
+        pending = self._csv_raw.get(kind.name)
+        if pending is None:
+            pending = self._csv_raw[kind.name] = f"_csvraw_{kind.name}"
+            cols = ", ".join(f'"{n}" VARCHAR' for n in kind.names)
+            self.con.execute(
+                f"CREATE TEMP TABLE {pending} ({cols}, _line BIGINT, _src VARCHAR, _order BIGINT)"
+            )
+        return pending
+
+    def _stash(self, kind: Kind, tables: list[pa.Table], *, flush: bool = True) -> None:
+        """Keep CSV rows in memory until enough are gathered, then move them into DuckDB."""
+        held = self._held.setdefault(kind.name, [])
+        held += tables
+        tables.clear()
+        # many small tables cost more than their rows: move them on after a few hundred files
+        if flush or len(held) >= 256 or sum(t.num_rows for t in held) >= S.CSV_CHUNK:
+            self._flush_held(kind)
+
+    def _flush_held(self, kind: Kind) -> None:
+        held = self._held.pop(kind.name, [])
+        if not held:
+            return
+        pending = self._pending_csv(kind)
+        self.con.register("_held_rows", pa.concat_tables(held))
+        try:
+            self.con.execute(f"INSERT INTO {pending} SELECT * FROM _held_rows")
+        finally:
+            self.con.unregister("_held_rows")
+
+    def _stash_drop(self, kind: Kind, label: str) -> None:
+        held = self._held.get(kind.name, [])
+        self._held[kind.name] = [t for t in held if t.num_rows and t["_src"][0].as_py() != label]
+        if kind.name in self._csv_raw:
+            self.con.execute(f"DELETE FROM {self._csv_raw[kind.name]} WHERE _src = ?", [label])
+
+    def _check(
+        self,
+        kind: Kind,
+        raw: str,
+        columns: dict[str, Column],
+        fmt: str,
+        label: str | None = None,
+    ) -> None:
+        """Type and check the rows of ``raw`` (with ``_line``, ``_src``, ``_order``): bad ones to
+        the quarantine, good ones to the kind's table; count both onto their files' reports."""
+        con = self.con
+        lookups = self._lookups(kind, raw, columns)
+        select = select_sql(kind, columns, raw, lookups, carry=("_src", "_order"))
+        if fmt == "jsonl":  # a line that is no JSON object has only that error
+            select = select.replace("AS _error,", "AS _error0, src._json_error AS _jerr,", 1)
+            select = f"SELECT * EXCLUDE (_error0, _jerr), coalesce(_jerr, _error0) AS _error FROM ({select})"
+        erased = "false"
+        if self._erased and "msisdn" in kind.names:
+            erased = (
+                f"coalesce({erased_hash_sql('msisdn', self._secret_hex())} IN "
+                f"(SELECT h FROM {ERASED}), false)"
+            )
+        typed = self._tmp("typed")
+        try:
+            con.execute(
+                f"CREATE OR REPLACE TEMP TABLE {typed} AS SELECT * EXCLUDE (_order) REPLACE "
+                f"(CASE WHEN _erased THEN {literal(ERASED_REASON)} ELSE _error END AS _error) FROM "
+                f"(SELECT *, {erased} AS _erased, _order * 10000000000 + _line AS _ord "
+                f"FROM ({select}))"
+            )
+        except duckdb.Error as exc:
+            raise UnreadableFileError(label or kind.name, S._short(exc)) from exc
+        finally:
+            for table in lookups.values():
+                con.execute(f"DROP TABLE IF EXISTS {table}")
+        for src, n, bad in con.execute(
+            f"SELECT _src, count(*), count(_error) FROM {typed} GROUP BY 1"
+        ).fetchall():
+            self._files[src].read += int(n)
+            self._files[src].quarantined += int(bad)
+        raw_json = self._raw_json_sql(fmt, kind, columns)
+        con.execute(
+            f"INSERT INTO {self._quarantine_table()} SELECT {literal(kind.name)} AS kind, "
+            f"t._src AS file, t._line AS line, t._error AS reason, "
+            f"CASE WHEN t._erased THEN NULL ELSE {raw_json} END AS record FROM {typed} t "
+            f"JOIN {raw} src ON src._line = t._line AND src._src = t._src WHERE t._error IS NOT NULL"
+        )
+        good = self._good.get(kind.name)
+        if good is None:
+            good = self._good[kind.name] = f"_good_{kind.name}"
+            cols = ", ".join(f'"{f.name}" {f.duckdb_type}' for f in kind.fields)
+            con.execute(
+                f"CREATE TEMP TABLE {good} ({cols}, _line BIGINT, _src VARCHAR, _ord BIGINT)"
+            )
+        con.execute(
+            f"INSERT INTO {good} BY NAME SELECT * EXCLUDE (_error, _erased) FROM {typed} "
+            "WHERE _error IS NULL"
+        )
+        con.execute(f"DROP TABLE {typed}")
+
+    def _quarantine_table(self) -> str:
+        if not self._quarantine_parts:
+            self._quarantine_parts.append("_quarantined")
+            self.con.execute(
+                "CREATE TEMP TABLE _quarantined (kind VARCHAR, file VARCHAR, line BIGINT, "
+                "reason VARCHAR, record VARCHAR)"
+            )
+        return self._quarantine_parts[0]
+
+    def _secret_hex(self) -> str:
+        from jejak.commitments import store_secret
+
+        return store_secret(self.store.home).hex()
+
+    def _forget_rejected(
+        self, rejects: list[tuple[int, str, str | None]]
+    ) -> list[tuple[int, str, str | None]]:
+        """A broken line that names an erased subscriber in any cell is refused, its text not kept."""
+        erased = self.store.erased()
+        secret = bytes.fromhex(self._secret_hex())
+
+        def names_erased(record: str) -> bool:
+            cells = (c.strip().strip('"') for c in record.split(","))
+            return any(erased_hash(secret, c) in erased for c in cells if c)
+
+        return [
+            (line, ERASED_REASON, None) if names_erased(record or "") else (line, why, record)
+            for line, why, record in rejects
+        ]
+
+    def _raw_json_sql(self, fmt: str, kind: Kind, columns: dict[str, Column]) -> str:
+        if fmt == "jsonl":
             return "src._raw"
-        fields = ", ".join(f'"{n}" := src."{n}"' for n in kind.names)
+        fields = ", ".join(f'"{n}" := {columns[n].expr}' for n in kind.names)
         return f"CAST(to_json(struct_pack({fields})) AS VARCHAR)"
 
     def _lookups(self, kind: Kind, raw: str, columns: dict[str, Column]) -> dict[str, str]:
@@ -299,14 +489,7 @@ class Ingest:
                 progress(f"comparing {name}", i, len(kinds))
             kind = KINDS[name]
             counts = self.result.kinds[name]
-            cand = self._tmp("all")
-            con.execute(
-                f"CREATE TEMP VIEW {cand} AS "
-                + " UNION ALL ".join(
-                    f"SELECT * EXCLUDE (_error) FROM {t} WHERE _error IS NULL"
-                    for t in self._good[name]
-                )
-            )
+            cand = self._good[name]
             key = key_sql(kind)
             n_rows, n_keys = con.execute(
                 f"SELECT count(*), count(DISTINCT {key}) FROM {cand}"
@@ -321,9 +504,7 @@ class Ingest:
                     f"first_value(_src) OVER w AS _src0, first_value(_line) OVER w AS _line0 "
                     f"FROM {cand} WINDOW w AS (PARTITION BY {key} ORDER BY _ord)"
                 )
-                counts.duplicate += con.execute(
-                    f"SELECT count(*) FROM {ranked} WHERE _rn > 1 AND _hash = _h0"
-                ).fetchall()[0][0]
+                counts.duplicate += self._per_file(ranked, "_rn > 1 AND _hash = _h0", "duplicate")
                 self._conflicts(
                     kind,
                     ranked,
@@ -338,9 +519,20 @@ class Ingest:
             files = self.store.files(name)
             if files:
                 cand = self._against_store(kind, cand, files)
-            counts.loaded = con.execute(f"SELECT count(*) FROM {cand}").fetchall()[0][0]
+            counts.loaded = self._per_file(cand, "true", "loaded")
             new_tables[name] = cand
         return new_tables
+
+    def _per_file(self, table: str, where: str, what: str) -> int:
+        """Count the rows of ``table`` matching ``where`` onto their files' reports as ``what``."""
+        total = 0
+        for src, n in self.con.execute(
+            f"SELECT _src, count(*) FROM {table} WHERE {where} GROUP BY 1"
+        ).fetchall():
+            report = self._files[src]
+            setattr(report, what, getattr(report, what) + int(n))
+            total += int(n)
+        return total
 
     def _against_store(self, kind: Kind, cand: str, files: list[Path]) -> str:
         """Drop rows the store already holds (duplicates) or holds otherwise (conflicts)."""
@@ -360,9 +552,7 @@ class Ingest:
             f"CREATE TEMP TABLE {joined} AS SELECT c.*, CASE WHEN e._k IS NOT NULL THEN {hash_sql(kind, 'c')} END AS _hash, "
             f"e._eh, e._esrc, e._eline FROM {cand} c LEFT JOIN {existing} e ON {key_sql(kind, 'c')} = e._k"
         )
-        counts.duplicate += con.execute(
-            f"SELECT count(*) FROM {joined} WHERE _eh = _hash"
-        ).fetchall()[0][0]
+        counts.duplicate += self._per_file(joined, "_eh = _hash", "duplicate")
         self._conflicts(
             kind,
             joined,
@@ -376,7 +566,7 @@ class Ingest:
         return fresh
 
     def _conflicts(self, kind: Kind, table: str, where: str, reason: str) -> None:
-        n = self.con.execute(f"SELECT count(*) FROM {table} WHERE {where}").fetchall()[0][0]
+        n = self._per_file(table, where, "conflicting")
         if not n:
             return
         self.result.kinds[kind.name].conflicting += n

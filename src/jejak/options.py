@@ -21,6 +21,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from jejak.errors import JejakError
 from jejak.settings import settings
+from jejak.terminal import safe
 
 err = Console(stderr=True)
 
@@ -58,7 +59,7 @@ def handles_errors(fn: F) -> F:
         except JejakError as exc:
             if debug:
                 raise
-            err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+            err.print(f"[bold red]error:[/] {safe(exc)}", highlight=False, soft_wrap=True)
             raise typer.Exit(exc.exit_code) from None
         except KeyboardInterrupt:
             err.print("interrupted: nothing of the unfinished step was committed")
@@ -70,7 +71,7 @@ def handles_errors(fn: F) -> F:
                 raise
             first = (str(exc).strip().splitlines() or [exc.__class__.__name__])[0]
             err.print(
-                f"[bold red]internal error:[/] {exc.__class__.__name__}: {first} (run again with --debug for the traceback)",
+                f"[bold red]internal error:[/] {exc.__class__.__name__}: {safe(first)} (run again with --debug for the traceback)",
                 highlight=False,
                 soft_wrap=True,
             )

@@ -42,10 +42,12 @@ Example::
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import json
 import os
 import shutil
+import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -59,10 +61,17 @@ import duckdb
 from jejak import fsio
 from jejak import ingest as I
 from jejak import sources as S
-from jejak.errors import InputError, NotFoundError, StoreCorruptError, StoreError, StoreLockedError
+from jejak.errors import (
+    DiskFullError,
+    InputError,
+    NotFoundError,
+    StoreCorruptError,
+    StoreError,
+    StoreLockedError,
+)
 from jejak.schema import DANGLING_TARGETS, KINDS
 from jejak.settings import settings
-from jejak.sqlq import read_parquet
+from jejak.sqlq import literal, read_parquet
 
 FORMAT = 1
 SUBSCRIBER_KINDS = (
@@ -148,6 +157,7 @@ class Store:
         self._manifest_cache: tuple[float, dict[str, Any]] | None = None
         #: run under the writer lock when a writer opens the store and after each commit
         self.on_commit: list[CommitHook] = []
+        self._pinned: dict[str, Any] | None = None
 
     # ----------------------------------------------------------- manifest
 
@@ -156,7 +166,9 @@ class Store:
         return self.root / "manifest.json"
 
     def manifest(self) -> dict[str, Any]:
-        """The committed state (re-read when the file changed)."""
+        """The committed state (re-read when the file changed, unless :meth:`pinned`)."""
+        if self._pinned is not None:
+            return self._pinned
         try:
             mtime = self.manifest_path.stat().st_mtime_ns
         except FileNotFoundError:
@@ -175,6 +187,14 @@ class Store:
             )
         self._manifest_cache = (mtime, data)
         return data
+
+    def pinned(self) -> Store:
+        """A reader of this store that keeps the manifest as it is now, whatever writers do next
+        (a consistent snapshot: committed files are never changed, only added)."""
+        other = Store(self.home, memory_limit=self.memory_limit, threads=self.threads)
+        manifest = self.manifest()
+        other._pinned = manifest
+        return other
 
     def files(self, what: str) -> list[Path]:
         """The committed files of a kind, or of ``quarantine`` / ``conflicts``."""
@@ -263,30 +283,52 @@ class Store:
         """
         started = time.perf_counter()
         srcs, ignored = S.discover(paths)
-        with self.writer():
-            batches = self.manifest()["batches"]
-            batch = f"{(int(batches[-1]['id']) + 1) if batches else 1:06d}"
-            staging = self.root / "staging" / batch
-            staging.mkdir(parents=True)
-            con = self._connect_writer()
-            try:
-                job = I.Ingest(self, con, batch, staging)
-                job.result.ignored = [(str(i.path), i.reason) for i in ignored]
-                job.read(srcs, progress)
-                new = job.resolve(progress)
-                entry = job.write(new, progress)
-                known = {t: self.files(t) for t in DANGLING_TARGETS}
-                job.result.dangling = job.dangling(new, known)
-                if entry["files"] or entry.get("quarantine") or entry.get("conflicts"):
-                    # subjects only ever come with new records, so they need no test of their own
-                    self._commit(entry, staging)
-                    job.result.batch = batch
-                    fsio.crash_point("before-ledger")
-                    self.run_commit_hooks(con)
-            finally:
-                con.close()
-                shutil.rmtree(self.root / "staging", ignore_errors=True)
-                shutil.rmtree(self.root / "tmp", ignore_errors=True)
+        committed = False
+        try:
+            with self.writer():
+                batches = self.manifest()["batches"]
+                batch = f"{(int(batches[-1]['id']) + 1) if batches else 1:06d}"
+                staging = self.root / "staging" / batch
+                staging.mkdir(parents=True)
+                # links with plain names for files whose names DuckDB would take as patterns
+                scratch = Path(tempfile.gettempdir()) / f"jejak-read-{os.getpid()}-{batch}"
+                S.alias_globs(srcs, scratch)
+                con = self._connect_writer()
+                try:
+                    job = I.Ingest(self, con, batch, staging)
+                    job.result.ignored = [(str(i.path), i.reason) for i in ignored if not i.refused]
+                    job.result.files += [
+                        I.FileReport(str(i.path), "", "", error=i.reason)
+                        for i in ignored
+                        if i.refused
+                    ]
+                    job.read(srcs, progress)
+                    new = job.resolve(progress)
+                    entry = job.write(new, progress)
+                    known = {t: self.files(t) for t in DANGLING_TARGETS}
+                    job.result.dangling = job.dangling(new, known)
+                    if entry["files"] or entry.get("quarantine") or entry.get("conflicts"):
+                        # subjects only ever come with new records, so they need no test of their own
+                        self._commit(entry, staging)
+                        committed = True
+                        job.result.batch = batch
+                        fsio.crash_point("before-ledger")
+                        self.run_commit_hooks(con)
+                finally:
+                    con.close()
+                    shutil.rmtree(scratch, ignore_errors=True)
+                    shutil.rmtree(self.root / "staging", ignore_errors=True)
+                    shutil.rmtree(self.root / "tmp", ignore_errors=True)
+        except (OSError, duckdb.Error) as exc:
+            where = _disk_full(exc, self.root)
+            if where is None:
+                raise
+            if committed:
+                raise DiskFullError(
+                    f"disk full at {where}; the batch was committed, its transparency-log "
+                    "append is pending (the next write makes it, once there is room)"
+                ) from exc
+            raise DiskFullError(f"disk full at {where}; nothing was committed") from exc
         job.result.seconds = time.perf_counter() - started
         return job.result
 
@@ -308,6 +350,47 @@ class Store:
                     b["rows"][kind] = int(b["rows"].get(kind, 0)) - gone
         fsio.write_json_atomic(self.manifest_path, manifest)
         self._manifest_cache = None
+
+    # ------------------------------------------------------------ erasure
+
+    @property
+    def erased_path(self) -> Path:
+        return self.root / "erased.json"
+
+    def erased(self) -> set[str]:
+        """The keyed hashes of every erased subscriber (:func:`jejak.commitments.erased_hash`)."""
+        try:
+            data = json.loads(self.erased_path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return set()
+        except (OSError, ValueError) as exc:
+            raise StoreCorruptError(str(self.erased_path), f"cannot read it: {exc}") from exc
+        return set(data["subscribers"])
+
+    def forget(self, msisdn: str) -> int:
+        """Remember that ``msisdn`` was erased, and scrub it from the quarantine and conflicts.
+
+        Call with the writer lock held (``jejak.audit.erasure`` does). The store
+        keeps only a keyed hash of the number, so that a later ingest refuses the
+        subscriber's records (the export must be fixed at the source) without the
+        store holding the number. Quarantined and conflicting rows keep their
+        file, line and reason with the number replaced by ``[erased]``. Returns
+        how many quarantine and conflict rows named it.
+        """
+        from jejak.commitments import erased_hash, store_secret
+
+        known = self.erased()
+        known.add(erased_hash(store_secret(self.home), msisdn))
+        fsio.write_json_atomic(self.erased_path, {"format": 1, "subscribers": sorted(known)})
+        con = duckdb.connect()
+        try:
+            return sum(
+                _scrub(con, path, msisdn)
+                for what in ("quarantine", "conflicts")
+                for path in self.files(what)
+            )
+        finally:
+            con.close()
 
     def _commit(self, entry: dict[str, Any], staging: Path) -> None:
         fsio.fsync_tree(staging)
@@ -506,6 +589,66 @@ class Store:
         if cached is not None:
             cached[1].close()
             self._con = None  # type: ignore[assignment]
+
+
+#: what a full disk looks like from the inside of DuckDB (its errors carry no errno)
+_DISK_FULL_TEXT = ("no space left on device", "disk is full", "disk full")
+
+
+def _disk_full(exc: BaseException, root: Path) -> str | None:
+    """Where the disk ran full, if ``exc`` says it did (or the store's disk has no room left)."""
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return str(exc.filename or root)
+    text = str(exc).lower()
+    if any(t in text for t in _DISK_FULL_TEXT):
+        return str(root)
+    if isinstance(exc, duckdb.OutOfMemoryException | OSError | duckdb.IOException):
+        try:
+            if shutil.disk_usage(root if root.exists() else root.parent).free < 8 << 20:
+                return str(root)
+        except OSError:
+            return None
+    return None
+
+
+def _scrub(con: duckdb.DuckDBPyConnection, path: Path, msisdn: str) -> int:
+    """Rewrite one quarantine or conflicts file with ``msisdn`` replaced by ``[erased]``.
+
+    A row's ``id`` and content ``hash`` were taken over the number, so a scrubbed
+    row gets an id taken afresh from its scrubbed text and no hash.
+    """
+    src = f"read_parquet({literal(path)}, hive_partitioning=false)"
+    cols = [(c[0], c[1]) for c in con.execute(f"DESCRIBE SELECT * FROM {src}").fetchall()]
+    text = [c for c, t in cols if t == "VARCHAR" and c != "id"]
+    hit = "(" + " OR ".join(f'coalesce(contains("{c}", $n), false)' for c in text) + ")"
+    n = con.execute(f"SELECT count(*) FROM {src} WHERE {hit}", {"n": msisdn}).fetchall()[0][0]
+    if not n:
+        return 0
+    scrubbed = {c: f"replace(\"{c}\", $n, '[erased]')" for c in text}
+    fresh = "md5(concat_ws(chr(31), " + ", ".join(scrubbed.values()) + "))"
+    select = []
+    for c, _t in cols:
+        if c == "id":
+            select.append(f"CASE WHEN {hit} THEN {fresh} ELSE id END AS id")
+        elif c == "hash":
+            select.append(f"CASE WHEN {hit} THEN NULL ELSE hash END AS hash")
+        elif c in scrubbed:
+            select.append(f'{scrubbed[c]} AS "{c}"')
+        else:
+            select.append(f'"{c}"')
+    tmp = path.with_name(path.name + ".erase.tmp")
+    con.execute(
+        f"COPY (SELECT {', '.join(select)} FROM {src}) TO {literal(tmp)} (FORMAT parquet)",
+        {"n": msisdn},
+    )
+    fd = os.open(tmp, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    os.replace(tmp, path)
+    fsio.fsync_dir(path.parent)
+    return int(n)
 
 
 __all__ = ["CommitHook", "InputError", "Store", "StoreStatus", "default_home"]

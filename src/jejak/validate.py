@@ -31,6 +31,10 @@ from jejak.sqlq import literal
 
 TS_RE = r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?$"
 TS_OFFSET_RE = r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|z|[+-]\d{2}(:?\d{2})?)$"
+#: UTC offsets run from -14:00 to +14:00 (ISO 8601 allows any; no zone on Earth goes further)
+OFFSET_OK_RE = r"(Z|z|[+-](0\d|1[0-3])(:?[0-5]\d)?|[+-]14(:?00)?)$"
+#: E.164: a country code that does not start with 0, at most 15 digits, no "+" (the spec's form)
+MSISDN_RE = r"^[1-9]\d{6,14}$"
 DATE_RE = r"^\d{4}-\d{2}-\d{2}$"
 TIME_RE = r"^([01]\d|2[0-3]):[0-5]\d$|^24:00$"
 CYCLE_RE = r"^\d{4}-(0[1-9]|1[0-2])$"
@@ -138,6 +142,12 @@ def field_sql(f: Field, col: Column, lookup_alias: str | None) -> tuple[str, str
         return _typed_sql(f, col)
     s = f"nullif({col.expr}, '')"
     t = f.type
+    if t in ("str",) and name == "msisdn":
+        err = (
+            f"CASE WHEN NOT regexp_matches({s}, {literal(MSISDN_RE)}) "
+            f"THEN '{name}: not an E.164 number (7 to 15 digits, no +) ' || {_shown(s)} END"
+        )
+        return s, _required(f, s, err)
     if t in ("str",):
         return s, _required(f, s, None)
     if t == "enum":
@@ -145,12 +155,17 @@ def field_sql(f: Field, col: Column, lookup_alias: str | None) -> tuple[str, str
         err = f"CASE WHEN {s} NOT IN ({allowed}) THEN '{name}: unknown value ' || {_shown(s)} END"
         return s, _required(f, s, err)
     if t == "timestamp":
-        value = f"CASE WHEN regexp_matches({s}, {literal(TS_OFFSET_RE)}) THEN try_cast({s} AS TIMESTAMPTZ) END"
+        value = (
+            f"CASE WHEN regexp_matches({s}, {literal(TS_OFFSET_RE)}) AND regexp_matches({s}, "
+            f"{literal(OFFSET_OK_RE)}) THEN try_cast({s} AS TIMESTAMPTZ) END"
+        )
         err = (
             f"CASE WHEN {s} IS NULL THEN NULL "
             f"WHEN regexp_matches({s}, {literal(TS_RE)}) THEN '{name}: timestamp without UTC offset ' || {_shown(s)} "
             f"WHEN NOT regexp_matches({s}, {literal(TS_OFFSET_RE)}) OR try_cast({s} AS TIMESTAMPTZ) IS NULL "
-            f"THEN '{name}: not an ISO 8601 timestamp ' || {_shown(s)} END"
+            f"THEN '{name}: not an ISO 8601 timestamp ' || {_shown(s)} "
+            f"WHEN NOT regexp_matches({s}, {literal(OFFSET_OK_RE)}) "
+            f"THEN '{name}: UTC offset beyond ±14:00 ' || {_shown(s)} END"
         )
         return value, _required(f, s, err)
     if t == "date":
@@ -231,10 +246,17 @@ def _required(f: Field, s: str, err: str | None) -> str:
     return err or "NULL"
 
 
-def select_sql(kind: Kind, columns: dict[str, Column], source: str, lookups: dict[str, str]) -> str:
+def select_sql(
+    kind: Kind,
+    columns: dict[str, Column],
+    source: str,
+    lookups: dict[str, str],
+    carry: tuple[str, ...] = (),
+) -> str:
     """SELECT the typed fields of ``kind`` from ``source`` with ``_error`` (NULL = good) and ``_line``.
 
-    ``lookups`` maps a Python-checked field to the temp table of its distinct values.
+    ``lookups`` maps a Python-checked field to the temp table of its distinct values;
+    ``carry`` names more columns of ``source`` to pass through as they are.
     """
     values, errors, joins = [], [], []
     typed: dict[str, str] = {}
@@ -256,8 +278,8 @@ def select_sql(kind: Kind, columns: dict[str, Column], source: str, lookups: dic
         )
     error = "nullif(concat_ws('; ', " + ", ".join(errors) + "), '')"
     return (
-        f"SELECT {', '.join(values)}, {error} AS _error, src._line AS _line FROM {source} src "
-        + " ".join(joins)
+        f"SELECT {', '.join(values)}, {error} AS _error, src._line AS _line"
+        f"{''.join(f', src.{c} AS {c}' for c in carry)} FROM {source} src " + " ".join(joins)
     )
 
 
@@ -265,7 +287,13 @@ def canonical_sql(kind: Kind, alias: str = "") -> str:
     """SQL for a record's canonical text: every field in spec order, in a fixed, engine-free form.
 
     Two rows are the same record when their canonical texts are equal; the
-    content hash and the ledger's commitment are taken over this text. Fields added
+    content hash and the ledger's commitment are taken over this text, so it
+    must be injective. Fields are joined by 0x1F and a missing value is a lone
+    0x00. A value that holds 0x1F or 0x00 itself (or a list item that holds the
+    list separator ``;``) is written as 0x00, a tag and the hex of its UTF-8
+    bytes, which no plain value and no missing value can be. Every other value
+    is written as it is, so the canonical text of such records, and with it
+    every commitment already in a log, is unchanged by this rule. Fields added
     after version 1.0 are appended only when one of them is given, so that a record
     without them has the same text (and commitment) as under version 1.0.
     """
@@ -277,16 +305,24 @@ def canonical_sql(kind: Kind, alias: str = "") -> str:
         if f.type == "timestamp":
             r = f"CAST(epoch_us({c}) AS VARCHAR)"
         elif f.type in ("list", "cidrs"):
-            r = f"array_to_string({c}, ';')"
+            joined = f"array_to_string({c}, ';')"
+            odd = f"list_bool_or(list_transform({c}, lambda x: {_odd('x', ';')}))"
+            r = f"CASE WHEN {odd} THEN chr(0) || 'L' || hex(CAST(to_json({c}) AS VARCHAR)) ELSE {joined} END"
         elif f.type in ("money", "int", "date", "bool"):
             r = f"CAST({c} AS VARCHAR)"
         else:
-            r = c
+            r = f"CASE WHEN {_odd(c)} THEN chr(0) || 'X' || hex({c}) ELSE {c} END"
         (parts if f.since == "1.0" else later).append(f"coalesce({r}, chr(0))")
     if later:
         given = " OR ".join(f'{p}"{f.name}" IS NOT NULL' for f in kind.fields if f.since != "1.0")
         parts.append(f"CASE WHEN {given} THEN concat_ws(chr(31), {', '.join(later)}) END")
     return f"concat_ws(chr(31), {literal(kind.name)}, " + ", ".join(parts) + ")"
+
+
+def _odd(c: str, also: str = "") -> str:
+    """SQL: whether text ``c`` holds a character the canonical text uses as a separator."""
+    extra = f" OR contains({c}, {literal(also)})" if also else ""
+    return f"(contains({c}, chr(0)) OR contains({c}, chr(31)){extra})"
 
 
 def hash_sql(kind: Kind, alias: str = "") -> str:

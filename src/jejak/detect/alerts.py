@@ -165,9 +165,12 @@ def save_alerts(store: Store, alerts: list[Alert], run: dict[str, Any]) -> Path:
         rows.append(d)
     table = pa.Table.from_pylist(rows, SCHEMA)
     target = folder / ALERTS_FILE
-    tmp = folder / (ALERTS_FILE + ".tmp")
-    pq.write_table(table, tmp)
-    fsio.replace(tmp, target)
+    tmp = fsio.temp_beside(target)  # a name of its own: another detect may be writing too
+    try:
+        pq.write_table(table, tmp)
+        fsio.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
     fsio.append_line(folder / RUNS_FILE, json.dumps(run, sort_keys=True, default=str))
     return target
 

@@ -26,6 +26,7 @@ from jejak.errors import UsageError
 from jejak.home import Home
 from jejak.options import DEFAULT_HOME, Debug, HomeDir, commands, handles_errors
 from jejak.store import Store
+from jejak.terminal import safe
 
 Format = Annotated[
     str, typer.Option("--format", help="table (readable) or jsonl (one alert per line).")
@@ -87,13 +88,18 @@ def detect(
     for a in shown:
         sev = a.severity + (" (suppressed)" if a.suppressed_by else "")
         table.add_row(
-            a.alert_id,
-            a.rule,
-            sev,
-            a.at.strftime("%Y-%m-%d %H:%M") if a.at else "",
-            a.agent_id or "",
-            a.msisdn or "",
-            a.explanation,
+            *(
+                safe(v)
+                for v in (
+                    a.alert_id,
+                    a.rule,
+                    sev,
+                    a.at.strftime("%Y-%m-%d %H:%M") if a.at else "",
+                    a.agent_id or "",
+                    a.msisdn or "",
+                    a.explanation,
+                )
+            )
         )
     _console().print(table)
 
@@ -194,5 +200,5 @@ def rules(fmt: Format = "table", debug: Debug = False) -> None:
     for col in ("id", "version", "severity", "title"):
         table.add_column(col, overflow="fold")
     for r in pack.rules:
-        table.add_row(r.id, pack.version(r.id), r.severity, r.title)
+        table.add_row(*(safe(v) for v in (r.id, pack.version(r.id), r.severity, r.title)))
     _console().print(table)

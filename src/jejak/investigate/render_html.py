@@ -23,6 +23,7 @@ Example::
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -382,9 +383,37 @@ def graph_svg(report: Report, lang: str) -> Markup:
 
 
 def report_path(home: Path, report: Report, lang: str) -> Path:
-    """Where a report's HTML page goes under a jejak home when no other path is given."""
-    name = report.msisdn + (f"-{report.complaint_id}" if report.complaint_id else "")
+    """Where a report's HTML page goes under a jejak home when no other path is given.
+
+    The name is made of data (the number and the complaint's ticket), so it is
+    made safe first: only letters, digits, ``-``, ``_`` and ``.`` are kept, and
+    the page always lands directly in ``<home>/reports/``, whatever the data holds.
+
+    >>> from types import SimpleNamespace as NS
+    >>> report_path(Path("h"), NS(msisdn="6281100000001", complaint_id="x/../../PWNED"), "en")
+    PosixPath('h/reports/6281100000001-x_.._.._PWNED.en.html')
+    """
+    name = _file_part(report.msisdn) + (
+        f"-{_file_part(report.complaint_id)}" if report.complaint_id else ""
+    )
     return home / "reports" / f"{name}.{lang}.html"
+
+
+def forget_reports(home: Path, msisdn: str) -> int:
+    """Delete the HTML reports under ``<home>/reports/`` that name ``msisdn`` (for erasure)."""
+    gone = 0
+    for page in sorted((home / "reports").glob("*")):
+        if page.is_file() and (msisdn in page.name or msisdn.encode() in page.read_bytes()):
+            page.unlink()
+            gone += 1
+    return gone
+
+
+def _file_part(value: str) -> str:
+    """``value`` as part of a file name: no separator, no dot-dot, no control, at most 80
+    characters."""
+    kept = re.sub(r"[^0-9A-Za-z._-]", "_", value)[:80].strip(".")
+    return kept or "_"
 
 
 def write_html(report: Report, path: Path, lang: str) -> Path:

@@ -29,6 +29,7 @@ from jejak.investigate.i18n import (
     zone_name,
 )
 from jejak.investigate.report import Evidence, Report
+from jejak.terminal import clean, safe
 
 
 def _yn(value: bool | None, lang: str) -> str:
@@ -43,8 +44,8 @@ def _ids(ids: list[str]) -> str:
 
 def _evidence_line(e: Evidence, lang: str, tz: str) -> Text:
     t = Text("• ")
-    t.append(one_zone(e.text(lang), tz))
-    t.append(" " + _ids(e.record_ids), style="dim")
+    t.append(clean(one_zone(e.text(lang), tz)))
+    t.append(" " + clean(_ids(e.record_ids)), style="dim")
     return t
 
 
@@ -72,23 +73,25 @@ def render(report: Report, console: Console, lang: str = "en") -> None:
     verdict.append(f"{L('verdict')}: ", style="bold")
     verdict.append(L("hyp." + v.hypothesis), style=style)
     verdict.append(f" ({v.hypothesis}) — {liable}\n", style=style)
-    verdict.append(one_zone(v.reason(lang), tz))
-    verdict.append("\n" + _ids(v.record_ids), style="dim")
+    verdict.append(clean(one_zone(v.reason(lang), tz)))
+    verdict.append("\n" + clean(_ids(v.record_ids)), style="dim")
     verdict.append(
         f"\n{L('as_of')} {when(report.as_of)} · {L('times_in')} {zone_name(tz, report.as_of)} ({tz})",
         style="dim",
     )
-    console.print(Panel(verdict, title=head, title_align="left", box=box.ROUNDED))
+    console.print(Panel(verdict, title=safe(head), title_align="left", box=box.ROUNDED))
 
     r = report.remedy
     rem = Table(box=box.SIMPLE, show_header=False, title=L("remedy"), title_justify="left")
     rem.add_column(style="bold")
     rem.add_column()
-    rem.add_row(L("refund"), f"{idr(r.refund, lang)} {_ids(r.charge_ids) if r.charge_ids else ''}")
-    rem.add_row(L("unbar"), _yn(r.unbar, lang) + (f" ({r.bar_id})" if r.bar_id else ""))
-    rem.add_row(L("compensation"), idr(r.compensation, lang))
+    rem.add_row(
+        L("refund"), safe(f"{idr(r.refund, lang)} {_ids(r.charge_ids) if r.charge_ids else ''}")
+    )
+    rem.add_row(L("unbar"), safe(_yn(r.unbar, lang) + (f" ({r.bar_id})" if r.bar_id else "")))
+    rem.add_row(L("compensation"), safe(idr(r.compensation, lang)))
     console.print(rem)
-    console.print(Text(one_zone(r.reason(lang), tz)))
+    console.print(Text(clean(one_zone(r.reason(lang), tz))))
 
     for a in report.actions:
         e = a.event
@@ -126,9 +129,11 @@ def render(report: Report, console: Console, lang: str = "en") -> None:
             ("conclusion", f"{L('hyp.' + a.conclusion)} ({a.conclusion})"),
         ]
         for key, cell in rows:
-            t.add_row(L(key), cell)
+            t.add_row(L(key), safe(cell))
         console.print(
-            Panel(t, title=f"{L('actions')}: {a.event_id}", title_align="left", box=box.SQUARE)
+            Panel(
+                t, title=f"{L('actions')}: {safe(a.event_id)}", title_align="left", box=box.SQUARE
+            )
         )
 
     for h in report.hypotheses:
@@ -156,11 +161,11 @@ def render(report: Report, console: Console, lang: str = "en") -> None:
     bt.add_column(L("via"))
     for c in b.contacts:
         bt.add_row(
-            c["msisdn"],
-            value(c.get("plan"), lang) or "",
-            c.get("home_region") or "",
-            ", ".join(c["event_ids"]),
-            ", ".join(L(v) for v in c["via"]),
+            safe(c["msisdn"]),
+            safe(value(c.get("plan"), lang) or ""),
+            safe(c.get("home_region") or ""),
+            safe(", ".join(c["event_ids"])),
+            safe(", ".join(L(v) for v in c["via"])),
         )
     if not b.contacts:
         bt.add_row(L("none"), "", "", "", "")
@@ -171,10 +176,10 @@ def render(report: Report, console: Console, lang: str = "en") -> None:
         ft.add_column(L(col), overflow="fold")
     for f in report.findings:
         ft.add_row(
-            f["alert_id"],
-            f["rule"],
-            value(f["severity"], lang),
-            one_zone(alert_explanation(f, lang), tz),
+            safe(f["alert_id"]),
+            safe(f["rule"]),
+            safe(value(f["severity"], lang)),
+            safe(one_zone(alert_explanation(f, lang), tz)),
         )
     if not report.findings:
         ft.add_row(L("none"), "", "", "")
@@ -190,7 +195,9 @@ def render(report: Report, console: Console, lang: str = "en") -> None:
         ct.add_row(
             when(entry.at),
             L("kind." + entry.kind),
-            f"{one_zone(chronology_summary(entry.kind, lang, **entry.params), tz)} [{entry.record_id}]",
+            safe(
+                f"{one_zone(chronology_summary(entry.kind, lang, **entry.params), tz)} [{entry.record_id}]"
+            ),
         )
     console.print(ct)
 

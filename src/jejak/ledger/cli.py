@@ -17,6 +17,7 @@ from rich.console import Console
 from jejak.errors import NotFoundError, UsageError, VerificationError
 from jejak.home import Home
 from jejak.options import DEFAULT_HOME, Debug, HomeDir, commands, handles_errors
+from jejak.terminal import safe
 
 app = commands("Prove: the tamper-evident transparency log of every ingested record.")
 out = Console(soft_wrap=True, highlight=False)
@@ -56,7 +57,7 @@ def status(home: HomeDir = DEFAULT_HOME, as_json: AsJson = False, debug: Debug =
         out.print_json(json.dumps(info))
         return
     for k, v in info.items():
-        out.print(f"{k.replace('_', ' ')}: {v}")
+        out.print(f"{k.replace('_', ' ')}: {safe(v)}")
 
 
 @app.command()
@@ -124,9 +125,9 @@ def prove(
         if k == "proof":
             out.print("proof:")
             for h in v:
-                out.print(f"  {h}")
+                out.print(f"  {safe(h)}")
         else:
-            out.print(f"{k.replace('_', ' ')}: {v}")
+            out.print(f"{k.replace('_', ' ')}: {safe(v)}")
 
 
 @app.command()
@@ -170,8 +171,20 @@ def verify(
     else:
         for p in report.problems:
             err.print(
-                f"FAIL {p}"
-                + (f" (leaf {p.leaf})" if p.leaf is not None and "leaf" not in p.message else "")
+                safe(
+                    f"FAIL {p}"
+                    + (
+                        f" (leaf {p.leaf})"
+                        if p.leaf is not None and "leaf" not in p.message
+                        else ""
+                    )
+                )
+            )
+        if report.pending:
+            out.print(
+                f"append pending: batch(es) {', '.join(report.pending)} are committed in the store "
+                "but not yet in the log (an ingest is in its ledger phase, or was stopped; the next "
+                "write to this home appends them) — not checked yet, not tampering"
             )
         for n in report.named:
             what = (
@@ -403,7 +416,7 @@ def check_receipt(
     from jejak.ledger.receipt import verify_receipt
 
     r, cp = verify_receipt(receipt.read_text(), Verifier.parse(vkey.read_text()))
-    out.print(f"ok: leaf {r.index} is in {cp.origin} at size {cp.size}")
+    out.print(f"ok: leaf {r.index} is in {safe(cp.origin)} at size {cp.size}")
 
 
 __all__ = ["NotFoundError", "app"]

@@ -67,6 +67,8 @@ class Report:
     #: level-0 tiles found wrong: index -> the leaf hashes of its entry bundle when those fit the
     #: tree (the tile alone was replaced), else None; the store is checked through these
     bad_tiles: dict[int, bytes | None] = field(default_factory=dict, repr=False)
+    #: store batches committed after the log's last append: an append is pending, not missing
+    pending: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -91,7 +93,10 @@ def verify_log(
             where=str(log.checkpoint_path),
         )
     except FileNotFoundError:
-        if log.dir.exists() and any((log.dir / "tile").glob("*")):
+        first_append = (
+            log.dir / "pending"
+        ).exists()  # the log's first append, under way or cut off
+        if log.dir.exists() and any((log.dir / "tile").glob("*")) and not first_append:
             report.problems.append(Problem("checkpoint", str(log.checkpoint_path), "missing"))
         _missing_log(log, verifier or log.verifier, report)
         return report, None
