@@ -11,6 +11,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from jejak import Home
 from jejak.store import Store
 from tests.hostile.conftest import assert_accounted, lines, write_lines
 
@@ -113,7 +114,6 @@ def test_3_a_unit_separator_inside_a_field_is_a_conflict_not_a_duplicate(
 
 
 def test_3_verify_finds_a_stored_empty_field_turned_into_a_nul(seed_store: Store) -> None:
-    from jejak.ledger.verify import verify
 
     [path] = seed_store.files("provisioning")
     con = duckdb.connect()
@@ -126,7 +126,7 @@ def test_3_verify_finds_a_stored_empty_field_turned_into_a_nul(seed_store: Store
         f"TO '{tmp}' (FORMAT parquet)"
     )
     os.replace(tmp, path)
-    report = verify(seed_store)
+    report = Home(seed_store.home).verify()
     assert [p.what for p in report.problems] == ["edited"], report.problems
 
 
@@ -135,7 +135,6 @@ def test_3_a_home_made_before_the_injective_canonical_text_still_verifies(
 ) -> None:
     """Records without 0x00 or 0x1F keep their canonical text byte for byte: old homes verify."""
     from jejak import commitments, validate
-    from jejak.ledger.verify import verify
     from jejak.schema import Kind
     from jejak.sqlq import literal
 
@@ -159,9 +158,9 @@ def test_3_a_home_made_before_the_injective_canonical_text_still_verifies(
     with monkeypatch.context() as m:
         m.setattr(validate, "canonical_sql", before)
         m.setattr(commitments, "canonical_sql", before)
-        Store(home).ingest([seed_dir])
-    store = Store(home)
-    report = verify(store)
+        Home(home).store.ingest([seed_dir])
+    store = Home(home).store
+    report = Home(store.home).verify()
     assert report.ok and report.records == report.leaves > 600, report.problems
     again = store.ingest([seed_dir])  # the content hashes agree too: all duplicates
     assert again.conflicting == 0 and again.duplicate == again.read
@@ -225,7 +224,7 @@ def test_5_a_named_pipe_does_not_hang_ingest(export: Path, tmp_path: Path) -> No
     kind.mkdir()
     os.rename(export / "provisioning.csv", kind / "part-1.csv")
     os.mkfifo(kind / "part-2.csv")
-    code = "import sys; from jejak.store import Store; r = Store(sys.argv[1]).ingest([sys.argv[2]]); print(r.loaded, r.exit_code)"
+    code = "import sys; from jejak import Home; r = Home(sys.argv[1]).ingest([sys.argv[2]]); print(r.loaded, r.exit_code)"
     done = subprocess.run(
         [sys.executable, "-c", code, str(tmp_path / "home"), str(export)],
         capture_output=True,
@@ -249,8 +248,8 @@ def test_5_many_one_row_part_files_load_in_bounded_time_and_memory(
         cells[0] = f"EVP{i:06d}"
         write_lines(kind / f"part-{i:05d}.csv", [rows[0], ",".join(cells)])
     code = (
-        "import resource, sys, time; from jejak.store import Store; t = time.perf_counter(); "
-        "r = Store(sys.argv[1]).ingest([sys.argv[2]]); "
+        "import resource, sys, time; from jejak import Home; t = time.perf_counter(); "
+        "r = Home(sys.argv[1]).ingest([sys.argv[2]]); "
         "print(r.loaded, time.perf_counter() - t, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
     )
     done = subprocess.run(

@@ -17,6 +17,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 import pytest
 
+from jejak import Home
 from jejak.errors import StoreLockedError, UnknownKindError
 from jejak.store import Store
 from tests.hostile.conftest import SEED_MSISDN, assert_accounted, lines, write_lines
@@ -230,9 +231,9 @@ def test_a_file_named_for_no_kind_is_refused_and_a_readme_is_ignored(
 
 
 def test_the_write_lock_holds_against_a_second_writer(export: Path, fresh_store: Store) -> None:
-    with fresh_store._writer(), pytest.raises(StoreLockedError):
-        Store(fresh_store.home).ingest([export / "agents.csv"])
-    assert Store(fresh_store.home).ingest([export / "agents.csv"]).loaded == 6
+    with fresh_store.writer(), pytest.raises(StoreLockedError):
+        Home(fresh_store.home).store.ingest([export / "agents.csv"])
+    assert Home(fresh_store.home).store.ingest([export / "agents.csv"]).loaded == 6
 
 
 def test_the_log_holds_no_personal_data(seed_store: Store) -> None:
@@ -243,11 +244,12 @@ def test_the_log_holds_no_personal_data(seed_store: Store) -> None:
 
 def test_the_html_report_escapes_hostile_text(export: Path, fresh_store: Store) -> None:
     from jejak.investigate import investigate
+    from jejak.investigate.render_html import render_html
 
     rows = lines(export / "provisioning.csv")
     i = next(i for i, r in enumerate(rows) if SEED_MSISDN in r)
     rows[i] = rows[i].replace("SRG-PC-07", "<script>alert(1)</script>", 1)
     write_lines(export / "provisioning.csv", rows)
     fresh_store.ingest([export])
-    page = investigate(fresh_store, SEED_MSISDN).render_html("en")
+    page = render_html(investigate(fresh_store, SEED_MSISDN), "en")
     assert "<script>alert(1)" not in page and "&lt;script&gt;" in page

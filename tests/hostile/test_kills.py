@@ -14,7 +14,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from jejak.ledger.verify import verify
+from jejak import Home
 from jejak.store import Store
 from tests.hostile.conftest import lines, write_lines
 
@@ -27,10 +27,9 @@ def _env() -> dict[str, str]:
 
 #: what each child process runs: the library call behind the command, without the CLI's imports
 CALLS = {
-    "ingest": "from jejak.store import Store; Store(sys.argv[2]).ingest([sys.argv[1]])",
+    "ingest": "from jejak import Home; Home(sys.argv[2]).ingest([sys.argv[1]])",
     # the SQL pack without the anomaly model: the same writes, a fraction of the time
-    "detect": "from jejak.store import Store; from jejak.detect import detect; "
-    "detect(Store(sys.argv[1]), anomalies=False)",
+    "detect": "from jejak import Home; Home(sys.argv[1]).refresh_alerts(anomalies=False)",
 }
 
 
@@ -61,7 +60,7 @@ def bigger_export(tmp_path_factory: pytest.TempPathFactory, seed_dir: Path) -> P
 
 def _all_or_nothing(home: Path) -> int:
     """The rows of provisioning in the store: none or all of the batch, never part of it."""
-    store = Store(home)
+    store = Home(home).store
     if not store.exists:
         return 0
     rows = store.status(integrity=False).kinds["provisioning"].rows
@@ -80,11 +79,11 @@ def test_ingest_killed_at_random_moments_leaves_all_or_nothing_and_verifies(
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=60)
         _all_or_nothing(home)
-        report = verify(Store(home))  # a batch whose append was cut off is pending, not tampered
+        report = Home(home).verify()  # a batch whose append was cut off is pending, not tampered
         assert report.ok, report.problems
     assert _jejak("ingest", bigger_export, home).wait(timeout=120) == 0
     assert _all_or_nothing(home) == ROWS
-    report = verify(Store(home))
+    report = Home(home).verify()
     assert report.ok and not report.pending, (report.problems, report.pending)
 
 
@@ -123,9 +122,9 @@ def test_a_verify_racing_an_ingest_never_cries_tampering(
     proc = _jejak("ingest", bigger_export / "provisioning.csv", seed_store.home)
     checks = 0
     while proc.poll() is None or checks == 0:
-        report = verify(Store(seed_store.home))
+        report = Home(seed_store.home).verify()
         assert report.ok, report.problems  # an append in progress is pending, not "unlogged"
         checks += 1
     assert proc.wait(timeout=120) == 0
-    report = verify(Store(seed_store.home))
+    report = Home(seed_store.home).verify()
     assert report.ok and not report.pending and checks >= 1

@@ -16,8 +16,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from jejak.ledger.verify import verify
-from jejak.store import Store
+from jejak import Home
 from tests.conftest import SEED_DIR
 from tests.hostile.conftest import assert_accounted
 
@@ -81,14 +80,14 @@ def test_any_damage_leaves_every_row_accounted_for_and_the_log_verifying(
         for n, (name, data) in enumerate(files):
             (export / f"{n}").mkdir()
             (export / f"{n}" / name).write_bytes(data)
-        store = Store(root / "home")
+        store = Home(root / "home").store
         paths = sorted(export.glob("*"))  # one folder per file: a name that names no kind is listed
         for _ in range(2):  # the second time, everything sound is a duplicate
             result = store.ingest(paths)
             assert_accounted(result)
             for f in result.files:
                 assert f.error or f.read >= 0
-            report = verify(Store(store.home))
+            report = Home(store.home).verify()
             assert report.ok and not report.pending, report.problems
     finally:
         shutil.rmtree(root, ignore_errors=True)

@@ -10,6 +10,7 @@ import duckdb
 import pytest
 from typer.testing import Result
 
+from jejak import Home
 from jejak.store import Store
 from tests.hostile.conftest import SEED_COMPLAINT, SEED_MSISDN, assert_accounted, lines, write_lines
 
@@ -48,7 +49,7 @@ def test_6_a_complaint_id_that_is_a_path_stays_inside_the_home(
 def test_6_a_number_that_is_a_path_names_no_file_outside_the_reports(msisdn: str) -> None:
     from types import SimpleNamespace
 
-    from jejak.investigate.cli import report_path
+    from jejak.investigate.render_html import report_path
 
     home = Path("/srv/home")
     path = report_path(home, SimpleNamespace(msisdn=msisdn, complaint_id=".."), "en")  # type: ignore[arg-type]
@@ -95,19 +96,20 @@ def test_7_data_in_tables_and_reports_is_text_never_markup_or_control(
 
 def test_7_the_text_report_writes_control_characters_out(export: Path, tmp_path: Path) -> None:
     from jejak.investigate import investigate
+    from jejak.investigate.render_text import render_text
 
     rows = lines(export / "provisioning.csv")
     key = next(r.split(",")[0] for r in rows if SEED_MSISDN in r)
     _set_cell(export / "provisioning.csv", key, "device_id", "PC\x1b[2J-07")
-    store = Store(tmp_path / "home")
+    store = Home(tmp_path / "home").store
     store.ingest([export])
-    text = investigate(store, SEED_MSISDN).render_text()
+    text = render_text(investigate(store, SEED_MSISDN))
     assert "\x1b" not in text and "PC\\x1b[2J-07" in text
 
 
 def _erase_setup(export: Path, home: Path) -> Store:
     """The seed, plus a quarantined and a conflicting row that name the seed subscriber."""
-    store = Store(home)
+    store = Home(home).store
     store.ingest([export])
     rows = lines(export / "locations.csv")
     bad = [rows[0], *(r.replace("+07:00", "") for r in rows[1:] if r.startswith(SEED_MSISDN))]
@@ -140,7 +142,7 @@ def test_8_erasure_leaves_the_number_nowhere_and_is_remembered(
     done = jejak("ledger", "erase", "--msisdn", SEED_MSISDN, "--yes", "--home", home)
     assert done.exit_code == 0, done.output
 
-    store = Store(home)
+    store = Home(home).store
     con = duckdb.connect()
     kept = _texts(con, store.files("quarantine") + store.files("conflicts"))
     assert SEED_MSISDN not in kept and "[erased]" in kept

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from typer.testing import Result
 
+from jejak import Home
 from jejak.store import Store
 from tests.hostile.conftest import lines, write_lines
 
@@ -33,7 +34,7 @@ def test_10_verify_says_append_pending_when_the_log_is_behind_the_store(
     seed_store: Store, export: Path, tmp_path: Path, jejak: Callable[..., Result]
 ) -> None:
     new = _one_new_row(export, tmp_path / "new")
-    code = "import sys; from jejak.store import Store; Store(sys.argv[1]).ingest([sys.argv[2]])"
+    code = "import sys; from jejak import Home; Home(sys.argv[1]).ingest([sys.argv[2]])"
     done = subprocess.run(
         [sys.executable, "-c", code, str(seed_store.home), str(new)],
         env=_env(JEJAK_CRASH_AT="before-ledger"),
@@ -45,7 +46,7 @@ def test_10_verify_says_append_pending_when_the_log_is_behind_the_store(
     assert "append pending" in shown.output and "000002" in shown.output
     assert "FAIL" not in shown.output
     # the next write makes the append; then nothing is pending any more
-    Store(seed_store.home).ingest([new])
+    Home(seed_store.home).store.ingest([new])
     shown = jejak("ledger", "verify", "--home", seed_store.home)
     assert shown.exit_code == 0 and "pending" not in shown.output, shown.output
 
@@ -54,9 +55,8 @@ def test_10_a_file_missing_from_the_log_before_a_logged_batch_is_still_a_failure
     seed_store: Store, export: Path, tmp_path: Path
 ) -> None:
     from jejak import fsio
-    from jejak.ledger.verify import verify
 
-    Store(seed_store.home).ingest([_one_new_row(export, tmp_path / "new")])
+    Home(seed_store.home).store.ingest([_one_new_row(export, tmp_path / "new")])
     manifest = seed_store.manifest()
     first = manifest["batches"][0]
     rel = first["files"]["provisioning"][0]
@@ -64,7 +64,7 @@ def test_10_a_file_missing_from_the_log_before_a_logged_batch_is_still_a_failure
     shutil.copy(seed_store.root / rel, seed_store.root / extra)
     first["files"]["provisioning"].append(extra)
     fsio.write_json_atomic(seed_store.manifest_path, manifest)  # a stored file nobody logged
-    report = verify(Store(seed_store.home))
+    report = Home(seed_store.home).verify()
     assert report.pending == [] and [p.what for p in report.problems] == ["unlogged"]
 
 
@@ -116,7 +116,7 @@ def test_13_a_full_disk_is_named_and_nothing_is_committed(
     assert done.exit_code == 1, done.output
     assert "disk full at" in done.output and "nothing was committed" in done.output
     assert "internal error" not in done.output
-    assert not Store(home).exists
+    assert not Home(home).store.exists
     monkeypatch.undo()
     assert jejak("ingest", seed_dir, "--home", home).exit_code == 0
 
@@ -169,7 +169,7 @@ def test_13_a_real_full_disk_is_named_and_the_home_stays_usable(
     done = jejak("ingest", export, "--home", home)
     assert done.exit_code == 1, done.output
     assert "disk full at" in done.output and "internal error" not in done.output, done.output
-    store = Store(home)
+    store = Home(home).store
     if "nothing was committed" in done.output:
         assert not store.exists or not store.manifest()["batches"]
     else:  # full only in the log's append: the batch is there, its append pending
