@@ -138,9 +138,10 @@ def test_3_a_home_made_before_the_injective_canonical_text_still_verifies(
     from jejak.schema import Kind
     from jejak.sqlq import literal
 
-    def before(kind: Kind, alias: str = "") -> str:  # canonical_sql as released (v1)
+    def before(kind: Kind, alias: str = "") -> str:  # canonical_sql before it was injective
         p = f"{alias}." if alias else ""
-        parts = []
+        parts: list[str] = []
+        later: list[str] = []
         for f in kind.fields:
             c = f'{p}"{f.name}"'
             if f.type == "timestamp":
@@ -151,7 +152,12 @@ def test_3_a_home_made_before_the_injective_canonical_text_still_verifies(
                 r = f"CAST({c} AS VARCHAR)"
             else:
                 r = c
-            parts.append(f"coalesce({r}, chr(0))")
+            (parts if f.since == "1.0" else later).append(f"coalesce({r}, chr(0))")
+        if later:
+            given = " OR ".join(
+                f'{p}"{f.name}" IS NOT NULL' for f in kind.fields if f.since != "1.0"
+            )
+            parts.append(f"CASE WHEN {given} THEN concat_ws(chr(31), {', '.join(later)}) END")
         return f"concat_ws(chr(31), {literal(kind.name)}, " + ", ".join(parts) + ")"
 
     home = tmp_path / "old-home"
