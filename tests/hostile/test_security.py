@@ -139,7 +139,19 @@ def test_8_erasure_leaves_the_number_nowhere_and_is_remembered(
     store = _erase_setup(export, home)
     page = jejak("investigate", "--msisdn", SEED_MSISDN, "--format", "html", "--home", home)
     assert page.exit_code == 0 and Path(page.stdout.strip()).exists()
-    done = jejak("ledger", "erase", "--msisdn", SEED_MSISDN, "--yes", "--home", home)
+    done = jejak(
+        "ledger",
+        "erase",
+        "--msisdn",
+        SEED_MSISDN,
+        "--by",
+        "Dewi (DPO)",
+        "--basis",
+        "UU PDP art. 8",
+        "--yes",
+        "--home",
+        home,
+    )
     assert done.exit_code == 0, done.output
 
     store = Home(home).store
