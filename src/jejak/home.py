@@ -56,6 +56,7 @@ from jejak.ledger.log import Log
 from jejak.ledger.note import Verifier
 from jejak.ledger.tiles import TileReader
 from jejak.ledger.verify import Report as VerifyReport
+from jejak.numbers import msisdn as normal_msisdn
 from jejak.settings import Settings, settings
 from jejak.store import Store
 
@@ -160,6 +161,7 @@ class Home:
         legal ``basis``), then their records and secret, the lines of the line sources that name
         them (rewritten with ``[erased]``), and every copy derived from them (the stored alerts
         about them, the lookup files); every proof of the log stays valid."""
+        msisdn = normal_msisdn(msisdn)
         with self.store.writer():
             done = erase_subscriber(
                 self.store,
@@ -180,6 +182,17 @@ class Home:
             return migrate_legacy(self.store, self.log, by=by, basis=basis)
 
     # ------------------------------------------------------------- reads
+
+    def alerts(self, **filters: Any) -> list[dict[str, Any]]:
+        """The stored alerts as outputs.md dicts, filtered without running detection (filters:
+        ``msisdn`` as typed, ``agent_id``, ``outlet_id``, ``rules``, ``severities``,
+        ``min_severity``, ``since``, ``until``, ``include_suppressed``; see
+        :func:`jejak.detect.alerts.stored_alerts_table`)."""
+        return D.load_alerts(self.store, **filters)
+
+    def alerts_table(self, **filters: Any) -> Any:
+        """The same as a typed Arrow table (``at`` a UTC timestamp); ``.to_pandas()`` for a frame."""
+        return D.stored_alerts_table(self.store, **filters)
 
     def alerts_stale(self) -> bool:
         """Whether the stored alerts are missing or older than the data."""
