@@ -51,6 +51,7 @@ from jejak.detect.triage import LINE_SOURCE as TRIAGE
 from jejak.errors import UsageError
 from jejak.ingest import IngestResult, Progress
 from jejak.investigate import Report, investigate
+from jejak.investigate.agent import AgentActivity, agent_activity, find_alert
 from jejak.investigate.lookup import LookupIndex
 from jejak.ledger.log import Log
 from jejak.ledger.note import Verifier
@@ -193,6 +194,14 @@ class Home:
     def alerts_table(self, **filters: Any) -> Any:
         """The same as a typed Arrow table (``at`` a UTC timestamp); ``.to_pandas()`` for a frame."""
         return D.stored_alerts_table(self.store, **filters)
+
+    def agent(self, agent_id: str) -> AgentActivity:
+        """Everything one user ID did and whom it touched (:func:`jejak.investigate.agent.agent_activity`)."""
+        return agent_activity(self.store, agent_id)
+
+    def alert(self, alert_id: str) -> dict[str, Any]:
+        """One stored alert by its id (NotFoundError if it is not stored)."""
+        return find_alert(self.store, alert_id)
 
     def alerts_stale(self) -> bool:
         """Whether the stored alerts are missing or older than the data."""
