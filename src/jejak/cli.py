@@ -269,11 +269,14 @@ def demo(
     lang: Annotated[
         str, typer.Option("--lang", help="Language of the printed report: en or id.")
     ] = "en",
+    full: Annotated[
+        bool, typer.Option("--full", help="Print the whole report instead of its summary.")
+    ] = False,
     debug: Annotated[
         bool, typer.Option("--debug", help="Show the full traceback on errors.")
     ] = False,
 ) -> None:
-    """Simulate an operator with the seed case in it, ingest, detect, and print the seed complaint's report."""
+    """Simulate an operator with the seed case in it, ingest, detect, and sum up the seed complaint's report."""
     from jejak.demo import demo_accounts, run_demo
     from jejak.investigate.i18n import check_lang
     from jejak.investigate.render_text import render
@@ -291,7 +294,36 @@ def demo(
         f"detect {s['detect']:.1f} s, report {s['investigate']:.2f} s.",
         highlight=False,
     )
-    render(result.report, console, lang)
+    report = result.report
+    if full:
+        render(report, console, lang)
+    else:
+        v, r = report.verdict, report.remedy
+        console.print(
+            f"\n[bold]Complaint {report.complaint_id} ({report.msisdn})[/]\n"
+            f"[bold]verdict:[/] {v.hypothesis} (operator liable: {'yes' if v.operator_liable else 'no'})",
+            highlight=False,
+        )
+        console.print(f"  {v.reason(lang)}", highlight=False)
+        console.print(
+            f"[bold]remedy:[/] refund IDR {r.refund:,}"
+            + (f" ({', '.join(r.charge_ids)})" if r.charge_ids else "")
+            + f", compensation IDR {r.compensation:,}"
+            + (", unbar the line" if r.unbar else ""),
+            highlight=False,
+        )
+        console.print(f"  {r.reason(lang)}", highlight=False)
+        who = (
+            f" --complaint {report.complaint_id}"
+            if report.complaint_id
+            else f" --msisdn {report.msisdn}"
+        )
+        console.print(
+            f"\nfull report:  jejak investigate{who} --home {home}\n"
+            f"alerts:       jejak alerts --by rule --home {home}",
+            highlight=False,
+            soft_wrap=True,
+        )
     for lg, path in result.html.items():
         console.print(f"HTML report ({lg}): {path}", highlight=False, soft_wrap=True)
     made = demo_accounts(home, result.report.complaint_id)

@@ -226,7 +226,8 @@ def stored_alerts_table(
     path = alerts_dir(store) / ALERTS_FILE
     if not path.exists():
         return SCHEMA.empty_table()
-    where, params = ["TRUE"], []
+    where: list[str] = ["TRUE"]
+    params: list[Any] = []
     for column, value in (("msisdn", number), ("agent_id", agent_id), ("outlet_id", outlet_id)):
         if value is not None:
             where.append(f"{column} = ?")
