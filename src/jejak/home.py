@@ -40,6 +40,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import duckdb
+import pyarrow as pa
 
 from jejak import detect as D
 from jejak.audit.erasure import Erasure, erase_subscriber, migrate_legacy
@@ -48,7 +49,7 @@ from jejak.audit.records import commit_store, leaf_of
 from jejak.audit.verify import verify as verify_home
 from jejak.detect.suppress import LINE_SOURCE as SUPPRESSIONS
 from jejak.detect.triage import LINE_SOURCE as TRIAGE
-from jejak.errors import UsageError
+from jejak.errors import NotFoundError, UsageError
 from jejak.ingest import IngestResult, Progress
 from jejak.investigate import Report, investigate
 from jejak.investigate.agent import AgentActivity, agent_activity, find_alert
@@ -58,8 +59,10 @@ from jejak.ledger.note import Verifier
 from jejak.ledger.tiles import TileReader
 from jejak.ledger.verify import Report as VerifyReport
 from jejak.numbers import msisdn as normal_msisdn
+from jejak.schema import KINDS
 from jejak.settings import Settings, settings
-from jejak.store import Store
+from jejak.sqlq import ident
+from jejak.store import Store, quiet
 
 if TYPE_CHECKING:
     from jejak.cases import Cases
@@ -202,6 +205,28 @@ class Home:
     def alert(self, alert_id: str) -> dict[str, Any]:
         """One stored alert by its id (NotFoundError if it is not stored)."""
         return find_alert(self.store, alert_id)
+
+    def query(self, sql: str, params: list[Any] | None = None) -> pa.Table:
+        """A query over the store's views, its whole result as a typed Arrow table
+        (``.to_pandas()`` for a frame).
+
+        The result is fetched in full on a cursor of its own, which is then closed, so that the
+        next query on the same home never waits for it. ``at`` is a keyword in DuckDB: quote it
+        (``SELECT "at" FROM provisioning``).
+        """
+        cur = self.store.con.cursor()
+        try:
+            quiet(cur)
+            result: pa.Table = cur.sql(sql, params=params or None).to_arrow_table()
+            return result
+        finally:
+            cur.close()
+
+    def records(self, kind: str) -> pa.Table:
+        """Every stored record of one kind, in the schema's types, as an Arrow table."""
+        if kind not in KINDS:
+            raise NotFoundError(kind, f"no record kind of that name (one of: {', '.join(KINDS)})")
+        return self.query(f"SELECT * FROM {ident(kind)}")
 
     def alerts_stale(self) -> bool:
         """Whether the stored alerts are missing or older than the data."""

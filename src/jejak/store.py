@@ -81,6 +81,15 @@ SUBSCRIBER_KINDS = (
 CommitHook = Callable[[duckdb.DuckDBPyConnection | None], None]
 
 
+def quiet(con: duckdb.DuckDBPyConnection) -> None:
+    """No DuckDB progress bar on this connection. In Jupyter without ipywidgets DuckDB refuses
+    the setting (and draws no bar there anyway), so a refusal is not an error."""
+    try:
+        con.execute("SET enable_progress_bar = false")
+    except duckdb.InvalidInputException:
+        pass
+
+
 def default_home() -> Path:
     return settings().home
 
@@ -249,7 +258,7 @@ class Store:
             }
         )
         con.execute("SET TimeZone = 'UTC'")
-        con.execute("SET enable_progress_bar = false")
+        quiet(con)
         return con
 
     def ingest(
@@ -332,7 +341,7 @@ class Store:
         """
         con = duckdb.connect(config={"threads": self.threads})
         con.execute("SET GLOBAL TimeZone = 'UTC'")
-        con.execute("SET enable_progress_bar = false")
+        quiet(con)
         con.execute("SET GLOBAL parquet_metadata_cache = true")
         self._create_views(con)
         return con
@@ -375,7 +384,7 @@ class Store:
         """Run a query over the store's views; rows as dicts."""
         cur = self.con.cursor()  # a cursor per query, so that threads may share the store
         try:
-            cur.execute("SET enable_progress_bar = false")
+            quiet(cur)
             cur.execute(query, params or [])
             names = [d[0] for d in cur.description or []]
             return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]

@@ -35,6 +35,7 @@ from jejak.detect.alerts import (
     GROUPS,
     Alert,
     alerts_current,
+    alerts_table,
     forget_subscriber,
     group_alerts,
     load_alerts,
@@ -99,6 +100,15 @@ class DetectionResult:
         for a in self.alerts:
             out[a.severity] += 1
         return out
+
+    def to_arrow(self) -> Any:
+        """This run's alerts as a typed Arrow table (the stored schema: ``alert_id`` kept,
+        ``at`` a UTC timestamp, ``record_ids`` a list, ``features`` JSON text)."""
+        return alerts_table(self.alerts)
+
+    def to_pandas(self) -> Any:
+        """:meth:`to_arrow` as a pandas DataFrame (needs pandas)."""
+        return self.to_arrow().to_pandas()
 
     def keys(self) -> set[tuple[str, str, tuple[str, ...]]]:
         """(rule, alert_id, record_ids) of every rule alert: what must agree across engines."""

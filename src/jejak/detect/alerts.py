@@ -154,17 +154,22 @@ def forget_subscriber(store: Store, msisdn: str) -> None:
     fsio.replace(tmp, path)
 
 
-def save_alerts(store: Store, alerts: list[Alert], run: dict[str, Any]) -> Path:
-    """Replace the stored alerts atomically and append the run record."""
-    folder = alerts_dir(store)
-    folder.mkdir(parents=True, exist_ok=True)
+def alerts_table(alerts: list[Alert]) -> pa.Table:
+    """Alerts as a typed Arrow table (:data:`SCHEMA`)."""
     rows = []
     for a in alerts:
         d = a.to_dict()
         d["at"] = a.at
         d["features"] = json.dumps(a.features)
         rows.append(d)
-    table = pa.Table.from_pylist(rows, SCHEMA)
+    return pa.Table.from_pylist(rows, SCHEMA)
+
+
+def save_alerts(store: Store, alerts: list[Alert], run: dict[str, Any]) -> Path:
+    """Replace the stored alerts atomically and append the run record."""
+    folder = alerts_dir(store)
+    folder.mkdir(parents=True, exist_ok=True)
+    table = alerts_table(alerts)
     target = folder / ALERTS_FILE
     tmp = folder / (ALERTS_FILE + ".tmp")
     pq.write_table(table, tmp)
