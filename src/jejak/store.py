@@ -48,7 +48,7 @@ import os
 import shutil
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -84,10 +84,8 @@ CommitHook = Callable[[duckdb.DuckDBPyConnection | None], None]
 def quiet(con: duckdb.DuckDBPyConnection) -> None:
     """No DuckDB progress bar on this connection. In Jupyter without ipywidgets DuckDB refuses
     the setting (and draws no bar there anyway), so a refusal is not an error."""
-    try:
+    with suppress(duckdb.InvalidInputException):
         con.execute("SET enable_progress_bar = false")
-    except duckdb.InvalidInputException:
-        pass
 
 
 def default_home() -> Path:
