@@ -365,3 +365,31 @@ def test_evaluate_refuses_a_truth_that_is_not_the_stores(runner: CliRunner, home
     assert code == 1
     assert "does not describe the store" in out and "2 of 2 planted record(s)" in out
     assert len(out.strip().splitlines()) == 1
+
+
+# ------------------------------------------------------------------ check-receipt
+
+
+def test_check_receipt_names_what_it_proves_and_where(runner: CliRunner, home: Path) -> None:
+    code, proof = jejak(
+        runner,
+        "ledger",
+        "prove",
+        "--record",
+        "provisioning:EV0000170",
+        "--receipt",
+        "--home",
+        str(home),
+    )
+    assert code == 0, proof
+    receipt = home.parent / "r.proof"
+    receipt.write_text(proof)
+    vkey = str(home / "keys" / "ledger.vkey")
+    code, out = jejak(runner, "ledger", "check-receipt", str(receipt), "--vkey", vkey)
+    assert code == 0, out
+    assert "the receipt proves a provisioning record: leaf" in out
+    assert "in the signed checkpoint of size" in out and "(root " in out
+    code, out = jejak(
+        runner, "ledger", "check-receipt", str(receipt), "--vkey", vkey, "--home", str(home)
+    )
+    assert "provisioning record EV0000170 of 2016-07-18 14:14:40" in out
