@@ -293,6 +293,7 @@ def demo(
         f"{result.alerts:,} alerts. Simulate {s['simulate']:.1f} s, ingest {s['ingest']:.1f} s, "
         f"detect {s['detect']:.1f} s, report {s['investigate']:.2f} s.",
         highlight=False,
+        soft_wrap=True,
     )
     report = result.report
     if full:
