@@ -5,20 +5,33 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 HOME_DIR ?= ./jejak-data
 
-.PHONY: install demo test lint check format docs bench bench-quick clean browser locale screenshots serve
+.PHONY: install install-dev demo test lint check format docs bench bench-quick clean browser locale screenshots serve
 
+DEV_STAMP := $(VENV)/.installed-dev-stamp
+
+# the demo needs jejak alone (no Spark: the Spark engine is an extra the tests install)
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev,spark]'
+	$(PY) -m pip install --quiet -e .
 	touch $(STAMP)
+
+$(DEV_STAMP): pyproject.toml $(STAMP)
+	$(PY) -m pip install --quiet -e '.[dev,spark]'
+	touch $(DEV_STAMP)
 
 install: $(STAMP)
 
+install-dev: $(DEV_STAMP)
+
 demo: install
 	$(VENV)/bin/jejak demo --home $(HOME_DIR)
+	@echo
+	@echo "The README's jejak commands work once the environment is active:"
+	@echo "    source $(VENV)/bin/activate"
+	@echo "    export JEJAK_HOME=$(HOME_DIR)"
 
-test: install browser
+test: install-dev browser
 	$(PY) -m pytest -q
 
 # the workbench's browser tests drive Debian's Chromium; as root (CI) install it when missing
@@ -44,25 +57,25 @@ screenshots: install browser
 serve: install
 	$(VENV)/bin/jejak serve --home $(HOME_DIR)
 
-lint: install
+lint: install-dev
 	$(VENV)/bin/ruff check src tests bench
 	$(VENV)/bin/ruff format --check src tests bench
 	$(VENV)/bin/mypy
 
 check: lint test  ## every check, as CI would run it plus lint
 
-format: install
+format: install-dev
 	$(VENV)/bin/ruff format src tests bench
 	$(VENV)/bin/ruff check --fix src tests bench
 
-docs: install
+docs: install-dev
 	$(PY) -m jejak.clidoc > docs/cli.md
 	$(PY) -m jejak.detect.docs > docs/rules.md
 
-bench: install
+bench: install-dev
 	$(PY) bench/run.py
 
-bench-quick: install
+bench-quick: install-dev
 	$(PY) bench/run.py --quick
 
 clean:

@@ -39,7 +39,19 @@ LAYERS: list[tuple[str, list[list[str]]]] = [
         ],
     ),
     ("export format", [["jejak.schema", "jejak.sources", "jejak.validate"]]),
-    ("base", [["jejak.errors", "jejak.settings", "jejak.fsio", "jejak.sqlq", "jejak.terminal"]]),
+    (
+        "base",
+        [
+            [
+                "jejak.errors",
+                "jejak.settings",
+                "jejak.fsio",
+                "jejak.sqlq",
+                "jejak.terminal",
+                "jejak.numbers",
+            ]
+        ],
+    ),
 ]
 
 

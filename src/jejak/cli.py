@@ -10,7 +10,6 @@ rows, unreadable files, a proof that fails), 2 usage errors.
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -18,18 +17,59 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from jejak.options import DEFAULT_HOME, Debug, HomeDir, err, handles_errors, progress_bar
+from jejak.options import (
+    CONTEXT,
+    DEFAULT_HOME,
+    Debug,
+    HomeDir,
+    OutFile,
+    emit,
+    err,
+    format_choices,
+    format_option,
+    handles_errors,
+    output_format,
+    progress_bar,
+    write_text,
+)
 from jejak.terminal import safe
 
 app = typer.Typer(
     name="jejak",
     help="Trace every package activation to the person behind it, catch insider fraud, settle disputes on evidence.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     pretty_exceptions_enable=False,
+    context_settings=CONTEXT,
 )
 
 out = Console()
+
+
+def _version(value: bool) -> None:
+    if value:
+        from jejak import __version__
+
+        typer.echo(f"jejak {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Print jejak's version and exit."
+        ),
+    ] = False,
+) -> None:
+    """Trace every package activation to the person behind it, catch insider fraud, settle disputes on evidence."""
+
+
+SUMMARY_FORMATS = format_choices("table", "json")
+SummaryFormat = format_option(SUMMARY_FORMATS)
+ROW_FORMATS = format_choices("table", "json", "jsonl", "csv")
+RowFormat = format_option(ROW_FORMATS)
 
 
 def _store(home: Path) -> Any:
@@ -48,15 +88,18 @@ def ingest(
         list[Path], typer.Argument(help="Export files or folders (CSV, JSONL, Parquet, .gz).")
     ],
     home: HomeDir = DEFAULT_HOME,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+    fmt: SummaryFormat = None,  # type: ignore[valid-type]
+    out_file: OutFile = None,
+    as_json: Annotated[bool, typer.Option("--json", hidden=True)] = False,
     debug: Debug = False,
 ) -> None:
     """Load files or folders in the operator export format into the store, as one batch."""
+    chosen = "json" if as_json else output_format(fmt, out_file, SUMMARY_FORMATS)
     store = _store(home)
     with progress_bar() as report:
         result = store.ingest(paths, progress=report)
-    if as_json:
-        out.print_json(json.dumps(result.to_dict(), default=str))
+    if chosen == "json":
+        write_text(json.dumps(result.to_dict(), default=str, indent=1) + "\n", out_file)
         raise typer.Exit(result.exit_code)
     out.print(f"ingest into {safe(home)}", highlight=False, soft_wrap=True)
     table = Table()
@@ -118,10 +161,13 @@ def ingest(
 @handles_errors
 def status(
     home: HomeDir = DEFAULT_HOME,
-    as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False,
+    fmt: SummaryFormat = None,  # type: ignore[valid-type]
+    out_file: OutFile = None,
+    as_json: Annotated[bool, typer.Option("--json", hidden=True)] = False,
     debug: Debug = False,
 ) -> None:
     """What is in the store: records and time span per kind, quarantine, conflicts, integrity findings."""
+    chosen = "json" if as_json else output_format(fmt, out_file, SUMMARY_FORMATS)
     store = _store(home)
     if not store.exists:
         err.print(
@@ -130,8 +176,8 @@ def status(
         )
         raise typer.Exit(1)
     st = store.status()
-    if as_json:
-        out.print_json(json.dumps(st.to_dict(), default=str))
+    if chosen == "json":
+        write_text(json.dumps(st.to_dict(), default=str, indent=1) + "\n", out_file)
         return
     out.print(
         f"{safe(home)}: {st.rows:,} records in {st.batches} batch(es)",
@@ -173,13 +219,20 @@ def status(
 def quarantine(
     home: HomeDir = DEFAULT_HOME,
     limit: Annotated[int, typer.Option(help="Show at most this many rows (0 = all).")] = 50,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON lines.")] = False,
+    fmt: RowFormat = None,  # type: ignore[valid-type]
+    out_file: OutFile = None,
+    as_json: Annotated[bool, typer.Option("--json", hidden=True)] = False,
     debug: Debug = False,
 ) -> None:
     """The rows that broke the export contract: file, line, reason and the row as read."""
+    chosen = "jsonl" if as_json else output_format(fmt, out_file, ROW_FORMATS)
     rows = _store(home).quarantine(limit or None)
-    _print_rows(
-        rows, as_json, ("file", "line", "kind", "reason", "record"), "nothing is quarantined"
+    emit(
+        rows,
+        chosen,
+        out_file,
+        columns=("file", "line", "kind", "reason", "record"),
+        empty="nothing is quarantined",
     )
 
 
@@ -188,30 +241,21 @@ def quarantine(
 def conflicts(
     home: HomeDir = DEFAULT_HOME,
     limit: Annotated[int, typer.Option(help="Show at most this many rows (0 = all).")] = 50,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON lines.")] = False,
+    fmt: RowFormat = None,  # type: ignore[valid-type]
+    out_file: OutFile = None,
+    as_json: Annotated[bool, typer.Option("--json", hidden=True)] = False,
     debug: Debug = False,
 ) -> None:
     """Records that arrived with a known identifier but other content, kept for review."""
+    chosen = "jsonl" if as_json else output_format(fmt, out_file, ROW_FORMATS)
     rows = _store(home).conflicts(limit or None)
-    _print_rows(rows, as_json, ("kind", "key", "file", "line", "reason", "record"), "no conflicts")
-
-
-def _print_rows(
-    rows: list[dict[str, Any]], as_json: bool, cols: tuple[str, ...], empty: str
-) -> None:
-    if as_json:
-        for r in rows:
-            sys.stdout.write(json.dumps(r, default=str) + "\n")
-        return
-    if not rows:
-        out.print(empty)
-        return
-    table = Table()
-    for c in cols:
-        table.add_column(c, overflow="fold")
-    for r in rows:
-        table.add_row(*(safe("" if r.get(c) is None else r[c]) for c in cols))
-    out.print(table)
+    emit(
+        rows,
+        chosen,
+        out_file,
+        columns=("kind", "key", "file", "line", "reason", "record"),
+        empty="no conflicts",
+    )
 
 
 # ------------------------------------------------------------------ demo
@@ -231,11 +275,14 @@ def demo(
     lang: Annotated[
         str, typer.Option("--lang", help="Language of the printed report: en or id.")
     ] = "en",
+    full: Annotated[
+        bool, typer.Option("--full", help="Print the whole report instead of its summary.")
+    ] = False,
     debug: Annotated[
         bool, typer.Option("--debug", help="Show the full traceback on errors.")
     ] = False,
 ) -> None:
-    """Simulate an operator with the seed case in it, ingest, detect, and print the seed complaint's report."""
+    """Simulate an operator with the seed case in it, ingest, detect, and sum up the seed complaint's report."""
     from jejak.demo import demo_accounts, run_demo
     from jejak.investigate.i18n import check_lang
     from jejak.investigate.render_text import render
@@ -252,8 +299,38 @@ def demo(
         f"{result.alerts:,} alerts. Simulate {s['simulate']:.1f} s, ingest {s['ingest']:.1f} s, "
         f"detect {s['detect']:.1f} s, report {s['investigate']:.2f} s.",
         highlight=False,
+        soft_wrap=True,
     )
-    render(result.report, console, lang)
+    report = result.report
+    if full:
+        render(report, console, lang)
+    else:
+        v, r = report.verdict, report.remedy
+        console.print(
+            f"\n[bold]Complaint {report.complaint_id} ({report.msisdn})[/]\n"
+            f"[bold]verdict:[/] {v.hypothesis} (operator liable: {'yes' if v.operator_liable else 'no'})",
+            highlight=False,
+        )
+        console.print(f"  {v.reason(lang)}", highlight=False)
+        console.print(
+            f"[bold]remedy:[/] refund IDR {r.refund:,}"
+            + (f" ({', '.join(r.charge_ids)})" if r.charge_ids else "")
+            + f", compensation IDR {r.compensation:,}"
+            + (", unbar the line" if r.unbar else ""),
+            highlight=False,
+        )
+        console.print(f"  {r.reason(lang)}", highlight=False)
+        who = (
+            f" --complaint {report.complaint_id}"
+            if report.complaint_id
+            else f" --msisdn {report.msisdn}"
+        )
+        console.print(
+            f"\nfull report:  jejak investigate{who} --home {home}\n"
+            f"alerts:       jejak alerts --by rule --home {home}",
+            highlight=False,
+            soft_wrap=True,
+        )
     for lg, path in result.html.items():
         console.print(f"HTML report ({lg}): {safe(path)}", highlight=False, soft_wrap=True)
     made = demo_accounts(home, result.report.complaint_id)

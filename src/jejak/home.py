@@ -40,6 +40,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import duckdb
+import pyarrow as pa
 
 from jejak import detect as D
 from jejak.audit.erasure import Erasure, erase_subscriber, migrate_legacy
@@ -48,17 +49,21 @@ from jejak.audit.records import commit_store, leaf_of
 from jejak.audit.verify import verify as verify_home
 from jejak.detect.suppress import LINE_SOURCE as SUPPRESSIONS
 from jejak.detect.triage import LINE_SOURCE as TRIAGE
-from jejak.errors import UsageError
+from jejak.errors import NotFoundError, UsageError
 from jejak.ingest import IngestResult, Progress
 from jejak.investigate import Report, investigate
+from jejak.investigate.agent import AgentActivity, agent_activity, find_alert
 from jejak.investigate.lookup import LookupIndex
 from jejak.investigate.render_html import forget_reports
 from jejak.ledger.log import Log
 from jejak.ledger.note import Verifier
 from jejak.ledger.tiles import TileReader
 from jejak.ledger.verify import Report as VerifyReport
+from jejak.numbers import msisdn as normal_msisdn
+from jejak.schema import KINDS
 from jejak.settings import Settings, settings
-from jejak.store import Store
+from jejak.sqlq import ident
+from jejak.store import Store, quiet
 
 if TYPE_CHECKING:
     from jejak.cases import Cases
@@ -162,6 +167,7 @@ class Home:
         them (rewritten with ``[erased]``), and every copy derived from them (the stored alerts
         about them, the lookup files, the HTML reports about them, their rows in the quarantine
         and the conflicts); every proof of the log stays valid."""
+        msisdn = normal_msisdn(msisdn)
         with self.store.writer():
             done = erase_subscriber(
                 self.store,
@@ -186,6 +192,47 @@ class Home:
             return migrate_legacy(self.store, self.log, by=by, basis=basis)
 
     # ------------------------------------------------------------- reads
+
+    def alerts(self, **filters: Any) -> list[dict[str, Any]]:
+        """The stored alerts as outputs.md dicts, filtered without running detection (filters:
+        ``msisdn`` as typed, ``agent_id``, ``outlet_id``, ``rules``, ``severities``,
+        ``min_severity``, ``since``, ``until``, ``include_suppressed``; see
+        :func:`jejak.detect.alerts.stored_alerts_table`)."""
+        return D.load_alerts(self.store, **filters)
+
+    def alerts_table(self, **filters: Any) -> Any:
+        """The same as a typed Arrow table (``at`` a UTC timestamp); ``.to_pandas()`` for a frame."""
+        return D.stored_alerts_table(self.store, **filters)
+
+    def agent(self, agent_id: str) -> AgentActivity:
+        """Everything one user ID did and whom it touched (:func:`jejak.investigate.agent.agent_activity`)."""
+        return agent_activity(self.store, agent_id)
+
+    def alert(self, alert_id: str) -> dict[str, Any]:
+        """One stored alert by its id (NotFoundError if it is not stored)."""
+        return find_alert(self.store, alert_id)
+
+    def query(self, sql: str, params: list[Any] | None = None) -> pa.Table:
+        """A query over the store's views, its whole result as a typed Arrow table
+        (``.to_pandas()`` for a frame).
+
+        The result is fetched in full on a cursor of its own, which is then closed, so that the
+        next query on the same home never waits for it. ``at`` is a keyword in DuckDB: quote it
+        (``SELECT "at" FROM provisioning``).
+        """
+        cur = self.store.con.cursor()
+        try:
+            quiet(cur)
+            result: pa.Table = cur.sql(sql, params=params or None).to_arrow_table()
+            return result
+        finally:
+            cur.close()
+
+    def records(self, kind: str) -> pa.Table:
+        """Every stored record of one kind, in the schema's types, as an Arrow table."""
+        if kind not in KINDS:
+            raise NotFoundError(kind, f"no record kind of that name (one of: {', '.join(KINDS)})")
+        return self.query(f"SELECT * FROM {ident(kind)}")
 
     def alerts_stale(self) -> bool:
         """Whether the stored alerts are missing or older than the data."""

@@ -50,7 +50,7 @@ import shutil
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -88,6 +88,13 @@ SUBSCRIBER_KINDS = (
 
 #: a commit hook: called with the writer's DuckDB connection, or None when the writer opens
 CommitHook = Callable[[duckdb.DuckDBPyConnection | None], None]
+
+
+def quiet(con: duckdb.DuckDBPyConnection) -> None:
+    """No DuckDB progress bar on this connection. In Jupyter without ipywidgets DuckDB refuses
+    the setting (and draws no bar there anyway), so a refusal is not an error."""
+    with suppress(duckdb.InvalidInputException):
+        con.execute("SET enable_progress_bar = false")
 
 
 def default_home() -> Path:
@@ -269,7 +276,7 @@ class Store:
             }
         )
         con.execute("SET TimeZone = 'UTC'")
-        con.execute("SET enable_progress_bar = false")
+        quiet(con)
         return con
 
     def ingest(
@@ -415,7 +422,7 @@ class Store:
         """
         con = duckdb.connect(config={"threads": self.threads})
         con.execute("SET GLOBAL TimeZone = 'UTC'")
-        con.execute("SET enable_progress_bar = false")
+        quiet(con)
         con.execute("SET GLOBAL parquet_metadata_cache = true")
         self._create_views(con)
         return con
@@ -458,7 +465,7 @@ class Store:
         """Run a query over the store's views; rows as dicts."""
         cur = self.con.cursor()  # a cursor per query, so that threads may share the store
         try:
-            cur.execute("SET enable_progress_bar = false")
+            quiet(cur)
             cur.execute(query, params or [])
             names = [d[0] for d in cur.description or []]
             return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]

@@ -55,9 +55,9 @@ def test_detect_table_and_min_severity(runner: CliRunner, seed_store: Store) -> 
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--format", "xml"], "unknown format"),
-        (["--min-severity", "huge"], "unknown severity"),
-        (["--rule", "JJK-404"], "no such rule"),
+        (["--format", "xml"], "'xml' is not one of 'table'"),
+        (["--min-severity", "huge"], "'huge' is not one of 'low'"),
+        (["--rule", "JJK-404"], "no rule 'JJK-404' (known: JJK-001"),
     ],
 )
 def test_detect_usage_errors(

@@ -157,14 +157,14 @@ def test_cli_text_json_html(runner: CliRunner, seed_home_detected: Path, tmp_pat
     [
         (["--msisdn", "6289999999999"], 1, "subscriber 6289999999999: no record of this number"),
         (["--complaint", "TCK-NOPE"], 1, "complaint TCK-NOPE: no such complaint"),
-        (["--msisdn", SEED_MSISDN, "--format", "xml"], 2, "--format: unknown format 'xml'"),
+        (["--msisdn", SEED_MSISDN, "--format", "xml"], 2, "'xml' is not one of 'table'"),
         (["--msisdn", SEED_MSISDN, "--lang", "fr"], 2, "--lang: unknown language 'fr'"),
         (
             ["--msisdn", SEED_MSISDN, "--as-of", "yesterday"],
             2,
             "--as-of: 'yesterday' is not a date",
         ),
-        ([], 2, "give --msisdn N or --complaint ID"),
+        ([], 2, "give --msisdn N, --complaint ID, --alert ID or --agent ID"),
     ],
 )
 def test_cli_errors_are_one_line(

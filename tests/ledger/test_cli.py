@@ -52,7 +52,7 @@ def test_status_checkpoint_prove_and_verify(
     receipt = tmp_path / "receipt.txt"
     receipt.write_text(_run(runner, "prove", "5", "--receipt", "--home", home))
     vkey = seed_store.home / "keys" / "ledger.vkey"
-    assert "ok: leaf 5" in _run(runner, "check-receipt", str(receipt), "--vkey", str(vkey))
+    assert "leaf 5 of" in _run(runner, "check-receipt", str(receipt), "--vkey", str(vkey))
     receipt.write_text(receipt.read_text().replace("index 5", "index 6"))
     assert "error" in _run(runner, "check-receipt", str(receipt), "--vkey", str(vkey), code=1)
 

@@ -128,6 +128,42 @@ def locate(log: Log, index: int) -> dict[str, Any] | None:
     return None
 
 
+def record_of_leaf(store: Store, log: Log, index: int) -> dict[str, Any] | None:
+    """What leaf ``index`` commits to, when it is a stored record: ``kind``, ``key`` (the
+    record's id), ``at`` (its time field, or None) and the ``file`` and ``row`` it is in.
+    None for a leaf of another source, or a record since erased."""
+    where = locate(log, index)
+    if where is None:
+        return None
+    kind = where.get("kind")
+    path = store.root / where["file"]
+    if kind not in KINDS or not path.exists():
+        return None
+    k = KINDS[kind]
+    cols = f"CAST({key_sql(k)} AS VARCHAR) AS key" + (
+        f', CAST("{k.time_field}" AS VARCHAR) AS at' if k.time_field else ", NULL AS at"
+    )
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    try:
+        rows = con.execute(
+            f"SELECT {cols} FROM read_parquet({literal(path)}, file_row_number=true, "
+            "hive_partitioning=false) WHERE file_row_number = ?",
+            [int(where["row"])],
+        ).fetchall()
+    finally:
+        con.close()
+    if not rows:
+        return None
+    return {
+        "kind": kind,
+        "key": rows[0][0],
+        "at": rows[0][1],
+        "file": where["file"],
+        "row": int(where["row"]),
+    }
+
+
 def leaf_of(store: Store, log: Log, kind: str, key: str) -> int:
     """The leaf index a stored record (by kind and key) was committed as; NotFoundError when absent."""
     if kind not in KINDS:

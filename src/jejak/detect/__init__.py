@@ -32,22 +32,37 @@ from zoneinfo import ZoneInfo
 
 from jejak.detect import anomaly
 from jejak.detect.alerts import (
+    GROUPS,
     Alert,
     alerts_current,
+    alerts_table,
     forget_subscriber,
+    group_alerts,
     load_alerts,
+    merge_runs,
+    rows_of,
     save_alerts,
     split_ids,
+    stored_alerts,
+    stored_alerts_table,
 )
 from jejak.detect.derived import build_derived
 from jejak.detect.engines import DuckDBEngine, open_engine
-from jejak.detect.evaluate import EvaluationReport, read_truth, score
+from jejak.detect.evaluate import EvaluationReport, check_truth, read_truth, score
 from jejak.detect.pack import SEVERITIES, Rule, RulePack, load_pack, severity_rank
-from jejak.detect.suppress import Suppression, apply_suppressions, load_suppressions, suppress
+from jejak.detect.suppress import (
+    Suppression,
+    apply_suppressions,
+    check_rule_id,
+    known_rule_ids,
+    load_suppressions,
+    suppress,
+)
 from jejak.errors import EngineError, NotFoundError, RuleError
 from jejak.store import Store
 
 __all__ = [
+    "GROUPS",
     "Alert",
     "DetectionResult",
     "EvaluationReport",
@@ -58,8 +73,12 @@ __all__ = [
     "detect",
     "evaluate",
     "forget_subscriber",
+    "group_alerts",
+    "known_rule_ids",
     "load_alerts",
     "load_pack",
+    "rows_of",
+    "stored_alerts_table",
     "suppress",
 ]
 
@@ -81,6 +100,15 @@ class DetectionResult:
         for a in self.alerts:
             out[a.severity] += 1
         return out
+
+    def to_arrow(self) -> Any:
+        """This run's alerts as a typed Arrow table (the stored schema: ``alert_id`` kept,
+        ``at`` a UTC timestamp, ``record_ids`` a list, ``features`` JSON text)."""
+        return alerts_table(self.alerts)
+
+    def to_pandas(self) -> Any:
+        """:meth:`to_arrow` as a pandas DataFrame (needs pandas)."""
+        return self.to_arrow().to_pandas()
 
     def keys(self) -> set[tuple[str, str, tuple[str, ...]]]:
         """(rule, alert_id, record_ids) of every rule alert: what must agree across engines."""
@@ -146,12 +174,16 @@ def detect(
 
     ``engine`` is ``duckdb``, ``spark`` (``master``: a Spark master URL, default
     the setting ``spark_master``) or ``postgres`` (``pg_url``, default the setting ``pg_url``).
-    The alerts are stored under ``<home>/alerts/`` unless ``save`` is false.
+    The alerts are stored under ``<home>/alerts/`` unless ``save`` is false. A run of only
+    some ``rules`` adds to the stored set: the stored alerts of every other rule are kept, those
+    of the rules run are replaced by this run's (``result.alerts`` holds this run's only).
     """
     if not store.exists:
         raise NotFoundError(str(store.home), "no ingested data here (run `jejak ingest` first)")
     started = time.perf_counter()
     pack = load_pack()
+    for r in rules or []:
+        check_rule_id(r)
     sql_rules = [r for r in rules or [] if r != anomaly.RULE_ID]
     selected = [pack.get(i) for i in sql_rules] if rules else list(pack.rules)
     base = DuckDBEngine(store)
@@ -179,7 +211,8 @@ def detect(
     if anomalies and (rules is None or anomaly.RULE_ID in (rules or [])):
         alerts.extend(_anomaly_alerts(scores))
     alerts.sort(key=lambda a: (a.at or datetime.min.replace(tzinfo=UTC), a.rule, a.alert_id))
-    suppressed = apply_suppressions(alerts, load_suppressions(store))
+    suppressions = load_suppressions(store)
+    suppressed = apply_suppressions(alerts, suppressions)
     result = DetectionResult(
         engine=engine,
         alerts=alerts,
@@ -188,15 +221,23 @@ def detect(
         suppressed=suppressed,
     )
     if save:
+        kept = alerts
+        if rules:
+            kept = merge_runs(stored_alerts(store), alerts, set(rules))
+            for a in kept:
+                a.suppressed_by = None
+            apply_suppressions(kept, suppressions)
+            kept.sort(key=lambda a: (a.at or datetime.min.replace(tzinfo=UTC), a.rule, a.alert_id))
         save_alerts(
             store,
-            alerts,
+            kept,
             {
                 "run_at": datetime.now(UTC).isoformat(),
                 "engine": engine,
                 "rules": {r.id: pack.version(r.id) for r in selected},
                 "anomaly_version": anomaly.VERSION,
                 "alerts": len(alerts),
+                "stored": len(kept),
                 "suppressed": suppressed,
                 "counts": result.counts(),
                 "seconds": round(result.seconds, 3),
@@ -258,8 +299,13 @@ def evaluate(
     run: bool = True,
     engine: str = "duckdb",
 ) -> EvaluationReport:
-    """Precision and recall per scenario kind of the stored (or, with ``run``, fresh) alerts."""
+    """Precision and recall per scenario kind of the stored (or, with ``run``, fresh) alerts.
+
+    Refuses (:class:`~jejak.errors.InputError`) a truth whose planted records are not the
+    store's (:func:`~jejak.detect.evaluate.check_truth`).
+    """
     truth = read_truth(truth_path)
+    check_truth(store, truth, str(truth_path))
     if run:
         alerts = [a.to_dict() for a in detect(store, engine=engine).alerts]
     else:

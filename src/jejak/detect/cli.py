@@ -1,61 +1,124 @@
-"""Thin typer commands over :mod:`jejak.detect`; the lead registers them on ``jejak``::
+"""Thin typer commands over :mod:`jejak.detect`, mounted on ``jejak`` by :mod:`jejak.cli`:
+``detect``, ``alerts``, ``evaluate``, ``suppress`` and ``rules``.
 
-    app.command("detect")(handles_errors(detect_cli.detect))
-    app.command("evaluate")(handles_errors(detect_cli.evaluate))
-    app.command("suppress")(handles_errors(detect_cli.suppress))
-    app.command("rules")(handles_errors(detect_cli.rules))
-
-Each opens the store, calls one library function and prints: a rich table by
-default, JSON lines with ``--format jsonl``. Errors are jejak errors.
+Each opens the home, calls one library function and prints or writes the result in the
+output convention of :mod:`jejak.options` (``--format``, ``--out``). Errors are jejak errors.
 """
 
 from __future__ import annotations
 
 import json
-import sys
+from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from jejak import detect as D
-from jejak.detect.pack import SEVERITIES, severity_rank
-from jejak.errors import UsageError
+from jejak.detect.pack import SEVERITIES
 from jejak.home import Home
-from jejak.options import DEFAULT_HOME, Debug, HomeDir, commands, handles_errors
-from jejak.store import Store
-from jejak.terminal import safe
-
-Format = Annotated[
-    str, typer.Option("--format", help="table (readable) or jsonl (one alert per line).")
-]
-
+from jejak.options import (
+    DEFAULT_HOME,
+    Debug,
+    HomeDir,
+    OutFile,
+    commands,
+    emit,
+    escape_cell,
+    format_choices,
+    format_option,
+    handles_errors,
+    output_format,
+    write_text,
+)
 
 app = commands()
 
+Severity = StrEnum("Severity", {s: s for s in SEVERITIES})  # type: ignore[misc]
+Group = StrEnum("Group", {g: g for g in D.GROUPS})  # type: ignore[misc]
+Engine = StrEnum("Engine", {e: e for e in ("duckdb", "spark", "postgres")})  # type: ignore[misc]
+
+ALERT_FORMATS = format_choices("table", "json", "jsonl", "csv", "parquet")
+AlertFormat = format_option(ALERT_FORMATS)
+#: the columns of an alert in CSV and in the table
+ALERT_COLUMNS = (
+    "alert_id",
+    "rule",
+    "severity",
+    "at",
+    "agent_id",
+    "msisdn",
+    "outlet_id",
+    "record_ids",
+    "explanation",
+    "title",
+    "version",
+    "score",
+    "suppressed_by",
+)
+
 
 def _console() -> Console:
-    return Console(soft_wrap=False)
+    """The terminal's width on a terminal; in a pipe wide enough that no id is cut."""
+    console = Console(soft_wrap=False)
+    return console if console.is_terminal else Console(soft_wrap=False, width=240)
 
 
-def _check_format(fmt: str) -> None:
-    if fmt not in ("table", "jsonl"):
-        raise UsageError("--format", f"unknown format {fmt!r} (table or jsonl)")
+def _alert_table(rows: list[dict[str, Any]], title: str) -> Table:
+    table = Table(title=title)
+    for col in ("alert", "rule", "severity", "at (UTC)", "user ID", "msisdn"):
+        table.add_column(col, overflow="fold")
+    table.add_column("explanation", overflow="fold", min_width=30)
+    for a in rows:
+        sev = a["severity"] + (" (suppressed)" if a.get("suppressed_by") else "")
+        at = (a.get("at") or "")[:16].replace("T", " ")
+        table.add_row(
+            *(
+                escape_cell(str(v or ""))
+                for v in (
+                    a["alert_id"],
+                    a["rule"],
+                    sev,
+                    at,
+                    a.get("agent_id"),
+                    a.get("msisdn"),
+                    a.get("explanation"),
+                )
+            )
+        )
+    return table
+
+
+def _show_alerts(
+    rows: list[dict[str, Any]], fmt: str, out: Path | None, title: str, arrow: Any = None
+) -> None:
+    if fmt == "table" and out is None:
+        console = _console()
+        if not rows:
+            console.print("no alerts")
+            return
+        console.print(_alert_table(rows, title))
+        return
+    emit(rows, fmt, out, columns=ALERT_COLUMNS, title=title, empty="no alerts", arrow=arrow)
 
 
 @app.command()
 @handles_errors
 def detect(
     home: HomeDir = DEFAULT_HOME,
-    engine: Annotated[str, typer.Option("--engine", help="duckdb, spark or postgres.")] = "duckdb",
+    engine: Annotated[Engine, typer.Option("--engine", help="The query engine.")] = Engine.duckdb,  # type: ignore[attr-defined]
     rule: Annotated[
-        list[str] | None, typer.Option("--rule", help="Run only this rule (repeatable).")
+        list[str] | None,
+        typer.Option(
+            "--rule",
+            help="Run only this rule (repeatable); the stored alerts of the other rules are kept.",
+        ),
     ] = None,
     min_severity: Annotated[
-        str, typer.Option("--min-severity", help="Print alerts of this severity and above.")
-    ] = "low",
+        Severity, typer.Option("--min-severity", help="Print alerts of this severity and above.")
+    ] = Severity.low,  # type: ignore[attr-defined]
     master: Annotated[
         str | None,
         typer.Option(
@@ -68,40 +131,92 @@ def detect(
             "--pg-url", envvar="JEJAK_PG_URL", help="PostgreSQL URL for --engine postgres."
         ),
     ] = None,
-    fmt: Format = "table",
+    fmt: AlertFormat = None,  # type: ignore[valid-type]
+    out_file: OutFile = None,
     debug: Debug = False,
 ) -> None:
-    """Run the rule pack over everything ingested; print the alerts (and store them)."""
-    _check_format(fmt)
-    if min_severity not in SEVERITIES:
-        raise UsageError("--min-severity", f"unknown severity {min_severity!r}")
-    result = D.detect(Store(home), engine=engine, rules=rule or None, master=master, pg_url=pg_url)
-    shown = [a for a in result.alerts if severity_rank(a.severity) >= severity_rank(min_severity)]
-    if fmt == "jsonl":
-        for a in shown:
-            sys.stdout.write(json.dumps(a.to_dict(), ensure_ascii=False) + "\n")
-        return
-    table = Table(title=f"{len(shown)} alerts ({result.engine}, {result.seconds:.1f} s)")
-    for col in ("alert", "rule", "severity", "at (UTC)", "user ID", "msisdn"):
-        table.add_column(col, no_wrap=True)
-    table.add_column("explanation", overflow="fold", min_width=30)
-    for a in shown:
-        sev = a.severity + (" (suppressed)" if a.suppressed_by else "")
-        table.add_row(
-            *(
-                safe(v)
-                for v in (
-                    a.alert_id,
-                    a.rule,
-                    sev,
-                    a.at.strftime("%Y-%m-%d %H:%M") if a.at else "",
-                    a.agent_id or "",
-                    a.msisdn or "",
-                    a.explanation,
-                )
-            )
+    """Run the rule pack over everything ingested; store the alerts and print this run's."""
+    chosen = output_format(fmt, out_file, ALERT_FORMATS)
+    store = Home(home).store
+    result = D.detect(store, engine=engine.value, rules=rule or None, master=master, pg_url=pg_url)
+    rank = D.severity_rank(min_severity.value)
+    rows = [a.to_dict() for a in result.alerts if D.severity_rank(a.severity) >= rank]
+    counts = ", ".join(f"{n} {s}" for s, n in reversed(list(result.counts().items())) if n)
+    _show_alerts(
+        rows,
+        chosen,
+        out_file,
+        f"{len(rows)} alerts ({counts or 'none'}; {result.engine}, {result.seconds:.1f} s)",
+    )
+
+
+@app.command()
+@handles_errors
+def alerts(
+    home: HomeDir = DEFAULT_HOME,
+    severity: Annotated[
+        list[Severity] | None, typer.Option("--severity", help="Only this severity (repeatable).")
+    ] = None,
+    min_severity: Annotated[
+        Severity | None, typer.Option("--min-severity", help="This severity and above.")
+    ] = None,
+    rule: Annotated[
+        list[str] | None, typer.Option("--rule", help="Only this rule (repeatable).")
+    ] = None,
+    msisdn: Annotated[
+        str | None, typer.Option("--msisdn", help="Only about this number (+62…, 0…, spaces).")
+    ] = None,
+    agent_id: Annotated[str | None, typer.Option("--agent", help="Only this user ID.")] = None,
+    outlet_id: Annotated[str | None, typer.Option("--outlet", help="Only at this outlet.")] = None,
+    since: Annotated[
+        str | None, typer.Option("--since", help="At or after (ISO 8601 with offset, or a date).")
+    ] = None,
+    until: Annotated[
+        str | None, typer.Option("--until", help="At or before (ISO 8601 with offset, or a date).")
+    ] = None,
+    unsuppressed: Annotated[
+        bool, typer.Option("--unsuppressed", help="Leave out suppressed alerts.")
+    ] = False,
+    by: Annotated[
+        Group | None, typer.Option("--by", help="Count the alerts per value of this field.")
+    ] = None,
+    fmt: AlertFormat = None,  # type: ignore[valid-type]
+    out_file: OutFile = None,
+    debug: Debug = False,
+) -> None:
+    """The stored alerts (no detection is run): filter, group with counts, export."""
+    chosen = output_format(fmt, out_file, ALERT_FORMATS)
+    store = Home(home).store
+    table = D.stored_alerts_table(
+        store,
+        msisdn=msisdn,
+        agent_id=agent_id,
+        outlet_id=outlet_id,
+        rules=rule or None,
+        severities=[s.value for s in severity or []] or None,
+        min_severity=min_severity.value if min_severity else None,
+        since=since,
+        until=until,
+        include_suppressed=not unsuppressed,
+    )
+    rows = D.rows_of(table)
+    if by is not None:
+        groups = D.group_alerts(rows, by.value)
+        cols = (by.value, "alerts", *reversed(SEVERITIES), "suppressed", "first", "last")
+        emit(
+            groups,
+            chosen,
+            out_file,
+            columns=cols,
+            title=f"{len(rows)} alerts by {by.value}",
+            empty="no alerts",
         )
-    _console().print(table)
+        return
+    _show_alerts(rows, chosen, out_file, f"{len(rows)} stored alerts", arrow=lambda: table)
+
+
+EVALUATE_FORMATS = format_choices("table", "json")
+EvaluateFormat = format_option(EVALUATE_FORMATS)
 
 
 @app.command()
@@ -111,14 +226,21 @@ def evaluate(
         Path, typer.Argument(help="truth.jsonl of a simulated operator (or its folder).")
     ],
     home: HomeDir = DEFAULT_HOME,
-    min_severity: Annotated[str, typer.Option("--min-severity")] = "medium",
-    engine: Annotated[str, typer.Option("--engine")] = "duckdb",
-    fmt: Annotated[str, typer.Option("--format", help="markdown or json.")] = "markdown",
+    min_severity: Annotated[Severity, typer.Option("--min-severity")] = Severity.medium,  # type: ignore[attr-defined]
+    engine: Annotated[Engine, typer.Option("--engine")] = Engine.duckdb,  # type: ignore[attr-defined]
+    fmt: EvaluateFormat = None,  # type: ignore[valid-type]
+    out_file: OutFile = None,
     debug: Debug = False,
 ) -> None:
-    """Score precision and recall per scenario kind against a simulator's truth.jsonl."""
-    report = D.evaluate(Store(home), truth, min_severity=min_severity, engine=engine)
-    if fmt == "json":
+    """Score precision and recall per scenario kind against a simulator's truth.jsonl.
+
+    Refused (exit 1) when the truth does not describe the store.
+    """
+    chosen = output_format(fmt, out_file, EVALUATE_FORMATS)
+    report = D.evaluate(
+        Home(home).store, truth, min_severity=min_severity.value, engine=engine.value
+    )
+    if chosen == "json":
         rows = [
             {
                 "kind": r.kind,
@@ -131,23 +253,29 @@ def evaluate(
             }
             for r in report.rows
         ]
-        sys.stdout.write(
+        write_text(
             json.dumps({"recall": report.recall, "precision": report.precision, "kinds": rows})
-            + "\n"
+            + "\n",
+            out_file,
         )
     else:
-        sys.stdout.write(report.markdown() + "\n")
+        write_text(report.markdown() + "\n", out_file)
 
 
 @app.command()
 @handles_errors
 def suppress(
-    rule: Annotated[str, typer.Option("--rule", help="Rule id, or * for every rule.")],
+    rule: Annotated[
+        str,
+        typer.Option(
+            "--rule", help="Rule id (see `jejak rules`; JJK-900 is the anomaly model), or *."
+        ),
+    ],
     owner: Annotated[str, typer.Option("--owner", help="Who answers for this suppression.")],
     reason: Annotated[str, typer.Option("--reason", help="Why the alerts are expected.")],
     expires: Annotated[str, typer.Option("--expires", help="Last day it applies (YYYY-MM-DD).")],
     agent_id: Annotated[str | None, typer.Option("--agent-id")] = None,
-    msisdn: Annotated[str | None, typer.Option("--msisdn")] = None,
+    msisdn: Annotated[str | None, typer.Option("--msisdn", help="+62…, 0… or 62… digits.")] = None,
     outlet_id: Annotated[str | None, typer.Option("--outlet-id")] = None,
     record_id: Annotated[str | None, typer.Option("--record-id")] = None,
     home: HomeDir = DEFAULT_HOME,
@@ -164,41 +292,47 @@ def suppress(
         )
         if v
     }
-    if rule != "*":
-        D.load_pack().get(rule)
     s = D.suppress(
         Home(home).store, rule=rule, match=match, owner=owner, reason=reason, expires=expires
     )
-    sys.stdout.write(f"{s.id}: {rule} {json.dumps(match)} until {s.expires}\n")
+    typer.echo(f"{s.id}: {rule} {json.dumps(s.match)} until {s.expires}")
+
+
+RULE_FORMATS = format_choices("table", "json", "jsonl", "csv")
+RuleFormat = format_option(RULE_FORMATS)
 
 
 @app.command()
 @handles_errors
-def rules(fmt: Format = "table", debug: Debug = False) -> None:
+def rules(
+    fmt: RuleFormat = None,  # type: ignore[valid-type]
+    out_file: OutFile = None,
+    debug: Debug = False,
+) -> None:
     """List the rule pack: id, version, severity, title."""
-    _check_format(fmt)
+    chosen = output_format(fmt, out_file, RULE_FORMATS)
     pack = D.load_pack()
-    if fmt == "jsonl":
-        for r in pack.rules:
-            d = {
-                k: getattr(r, k)
-                for k in (
-                    "id",
-                    "title",
-                    "severity",
-                    "meaning",
-                    "evidence",
-                    "false_positives",
-                    "references",
-                    "triage",
-                )
-            }
-            d["version"] = pack.version(r.id)
-            sys.stdout.write(json.dumps(d, ensure_ascii=False) + "\n")
-        return
-    table = Table(title=f"{len(pack.rules)} rules")
-    for col in ("id", "version", "severity", "title"):
-        table.add_column(col, overflow="fold")
+    keys = (
+        "id",
+        "title",
+        "severity",
+        "meaning",
+        "evidence",
+        "false_positives",
+        "references",
+        "triage",
+    )
+    rows = []
     for r in pack.rules:
-        table.add_row(*(safe(v) for v in (r.id, pack.version(r.id), r.severity, r.title)))
-    _console().print(table)
+        d = {k: getattr(r, k) for k in keys}
+        d["version"] = pack.version(r.id)
+        rows.append(d)
+    if chosen == "table" and out_file is None:
+        table = Table(title=f"{len(pack.rules)} rules")
+        for col in ("id", "version", "severity", "title"):
+            table.add_column(col, overflow="fold")
+        for d in rows:
+            table.add_row(*(escape_cell(str(d[k])) for k in ("id", "version", "severity", "title")))
+        _console().print(table)
+        return
+    emit(rows, chosen, out_file, columns=("id", "version", "severity", "title", *keys[3:]))

@@ -27,7 +27,10 @@ from pathlib import Path
 from typing import Any
 
 from jejak.detect.pack import severity_rank
-from jejak.errors import NotFoundError, UsageError
+from jejak.errors import InputError, NotFoundError, UsageError
+from jejak.schema import KINDS
+from jejak.sqlq import ident
+from jejak.store import Store
 
 
 @dataclass
@@ -159,3 +162,56 @@ def read_truth(path: str | Path) -> list[dict[str, Any]]:
         ]
     except ValueError as exc:
         raise UsageError(str(p), f"not JSON lines: {exc}") from exc
+
+
+#: the share of a truth's planted records that may be absent or about other numbers
+MISMATCH_SHARE = 0.1
+
+
+def check_truth(store: Store, truth: list[dict[str, Any]], source: str = "truth") -> None:
+    """Refuse (:class:`InputError`, exit 1, one line) a truth that does not describe the store.
+
+    A record a truth case names should be in the store, and a record with an ``msisdn`` about
+    one of the case's numbers. When more than :data:`MISMATCH_SHARE` of them are not, the truth
+    is another operator's (or the store holds other data) and its precision and recall would be
+    meaningless figures. (A few may differ on purpose: a planted record about a third number.)
+    """
+    wanted: dict[str, dict[str, set[str]]] = defaultdict(dict)
+    for case in truth:
+        numbers = set(case.get("msisdns") or [])
+        for kind, ids in (case.get("record_ids") or {}).items():
+            spec = KINDS.get(kind)
+            if spec is None or len(spec.key) != 1:
+                continue
+            for rid in ids if isinstance(ids, list) else [ids]:
+                wanted[kind].setdefault(str(rid), set()).update(numbers)
+    checked = missing = other = 0
+    example = ""
+    for kind, ids in wanted.items():
+        key = KINDS[kind].key[0]
+        has_msisdn = any(f.name == "msisdn" for f in KINDS[kind].fields)
+        cols = f"{ident(key)} AS k" + (", msisdn" if has_msisdn else "")
+        try:
+            rows = store.sql(
+                f"SELECT {cols} FROM {ident(kind)} WHERE {ident(key)} IN "
+                "(SELECT unnest(?::VARCHAR[]))",
+                [sorted(ids)],
+            )
+        except Exception:  # the kind is not in the store at all
+            rows = []
+        found = {str(r["k"]): r.get("msisdn") for r in rows}
+        for rid, numbers in ids.items():
+            checked += 1
+            if rid not in found:
+                missing += 1
+                example = example or f"{kind} {rid} is not in the store"
+            elif has_msisdn and numbers and found[rid] not in numbers:
+                other += 1
+                example = example or f"{kind} {rid} is about another number"
+    if checked == 0 or missing + other > MISMATCH_SHARE * checked:
+        raise InputError(
+            source,
+            f"does not describe the store at {store.home}: {missing + other} of {checked} planted "
+            f"record(s) absent or about other numbers ({example}); evaluate a simulated "
+            "operator's truth against a store that holds that operator",
+        )

@@ -32,8 +32,11 @@ from pathlib import Path
 from typing import Any
 
 from jejak.audit.lines import LineSource, add_line
+from jejak.detect import anomaly
 from jejak.detect.alerts import ALERTS_DIR, Alert, alerts_dir
-from jejak.errors import UsageError
+from jejak.detect.pack import load_pack
+from jejak.errors import NotFoundError, UsageError
+from jejak.numbers import msisdn as normal_msisdn
 from jejak.store import Store
 
 FILE = "suppressions.jsonl"
@@ -67,6 +70,26 @@ class Suppression:
         return True
 
 
+def known_rule_ids() -> list[str]:
+    """Every rule id an alert can carry: the pack's rules and the anomaly model's pseudo-rule."""
+    return [r.id for r in load_pack().rules] + [anomaly.RULE_ID]
+
+
+def check_rule_id(rule: str, where: str = "--rule") -> str:
+    """``rule`` if an alert can carry it, else :class:`NotFoundError` naming the known ids.
+
+    A suppression or a run for a rule that does not exist would silently match nothing (a
+    typo would look like a working allow-list), so unknown ids are refused rather than kept
+    for rules that may come later; add the rule to the pack first.
+    """
+    known = known_rule_ids()
+    if rule not in known:
+        raise NotFoundError(
+            where, f"no rule {rule!r} (known: {', '.join(known)}; or * for every rule)"
+        )
+    return rule
+
+
 def suppress(
     store: Store,
     *,
@@ -80,6 +103,11 @@ def suppress(
     """Record a suppression (appended; the next ``detect`` marks the alerts it covers)."""
     if not match or any(k not in MATCH_KEYS for k in match):
         raise UsageError("--match", f"match on one or more of {', '.join(MATCH_KEYS)}")
+    if rule != "*":
+        check_rule_id(rule)
+    match = dict(match)
+    if "msisdn" in match:
+        match["msisdn"] = normal_msisdn(match["msisdn"], where="--msisdn")
     if not owner.strip() or not reason.strip():
         raise UsageError("--reason", "a suppression needs an owner and a reason")
     try:

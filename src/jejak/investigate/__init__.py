@@ -72,6 +72,7 @@ from jejak.investigate.hypotheses import weigh
 from jejak.investigate.i18n import local
 from jejak.investigate.remedy import Policy, remedy
 from jejak.investigate.report import HYPOTHESES, INSUFFICIENT, Report
+from jejak.numbers import maybe_msisdn
 from jejak.store import Store
 
 __all__ = ["HYPOTHESES", "INSUFFICIENT", "Policy", "Report", "investigate", "parse_as_of"]
@@ -120,6 +121,7 @@ def investigate(
     Raises NotFoundError for an unknown subscriber or complaint, UsageError for a
     complaint about another number or an ``as_of`` before the latest record.
     """
+    msisdn = maybe_msisdn(msisdn, where="--msisdn")
     pol = policy if isinstance(policy, Policy) else Policy.load(policy)
     dossier = gather(store, msisdn, complaint_id)
     latest = latest_at(dossier)

@@ -5,7 +5,7 @@ Mounted on ``jejak`` by :mod:`jejak.cli`.
 It opens the home (:class:`jejak.Home`), brings the stored alerts and the
 lookup files up to date when they are not (the explicit writes), makes the
 report (a read) and prints it: text (rich) by default,
-the outputs.md JSON with ``--format json``, or a self-contained HTML page with
+the outputs.md JSON with ``--format json`` (``table`` is the terminal text), or a self-contained HTML page with
 ``--format html`` — written to ``--out FILE`` or, without it, to
 ``<home>/reports/<msisdn>[-<complaint>].<lang>.html``, whose path is printed.
 """
@@ -19,15 +19,28 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.table import Table
 
 from jejak.errors import UsageError
 from jejak.home import Home
 from jejak.investigate.i18n import check_lang
 from jejak.investigate.render_html import report_path, write_html
 from jejak.investigate.render_text import render, render_text
-from jejak.options import DEFAULT_HOME, Debug, HomeDir, commands, handles_errors
+from jejak.options import (
+    DEFAULT_HOME,
+    Debug,
+    HomeDir,
+    commands,
+    escape_cell,
+    format_choices,
+    format_option,
+    handles_errors,
+    output_format,
+    write_text,
+)
 
-FORMATS = ("text", "json", "html")
+FORMATS = format_choices("table", "json", "html")
+ReportFormat = format_option(FORMATS)
 app = commands()
 
 
@@ -35,11 +48,23 @@ app = commands()
 @handles_errors
 def investigate(
     msisdn: Annotated[
-        str | None, typer.Option("--msisdn", help="The subscriber's number (E.164 digits).")
+        str | None,
+        typer.Option("--msisdn", help="The subscriber's number (+62…, 0…, 62…; spaces, dashes)."),
     ] = None,
     complaint: Annotated[
         str | None,
         typer.Option("--complaint", help="The complaint's ticket (default: the latest one)."),
+    ] = None,
+    alert: Annotated[
+        str | None,
+        typer.Option(
+            "--alert",
+            help="A stored alert's id: its subscriber's report, or its user ID's activity when it names no subscriber.",
+        ),
+    ] = None,
+    agent: Annotated[
+        str | None,
+        typer.Option("--agent", help="A user ID: everything it did and whom it touched."),
     ] = None,
     as_of: Annotated[
         str | None,
@@ -48,7 +73,7 @@ def investigate(
             help="The moment the report is made for (ISO 8601 with offset, or a date); default: now.",
         ),
     ] = None,
-    fmt: Annotated[str, typer.Option("--format", help="text, json or html.")] = "text",
+    fmt: ReportFormat = None,  # type: ignore[valid-type]
     lang: Annotated[str, typer.Option("--lang", help="Language: en or id.")] = "en",
     out_file: Annotated[
         Path | None, typer.Option("--out", help="Write the report to this file.")
@@ -61,12 +86,31 @@ def investigate(
     debug: Debug = False,
 ) -> None:
     """The evidence report for one subscriber or complaint: chronology, attribution, hypotheses, verdict, blast radius, remedy."""
-    if fmt not in FORMATS:
-        raise UsageError("--format", f"unknown format {fmt!r} (choose from: {', '.join(FORMATS)})")
+    fmt = output_format(fmt, out_file, FORMATS)
     check_lang(lang)
-    if not msisdn and not complaint:
-        raise UsageError("investigate", "give --msisdn N or --complaint ID")
+    given = [
+        o
+        for o, v in (
+            ("--msisdn", msisdn),
+            ("--complaint", complaint),
+            ("--alert", alert),
+            ("--agent", agent),
+        )
+        if v
+    ]
+    if not given:
+        raise UsageError("investigate", "give --msisdn N, --complaint ID, --alert ID or --agent ID")
+    if len(given) > 1 and not (set(given) <= {"--msisdn", "--complaint"}):
+        raise UsageError("investigate", f"give one of {' or '.join(given)}, not both")
     where = Home(home)
+    if alert:
+        found = where.alert(alert)
+        msisdn, agent = found["msisdn"], None if found["msisdn"] else found["agent_id"]
+        if not msisdn and not agent:
+            raise UsageError("--alert", f"{alert} names neither a subscriber nor a user ID")
+    if agent:
+        _agent(where, agent, fmt, out_file)
+        return
     if where.store.exists:  # a command may write: bring the derived data up to date first
         if where.alerts_stale():
             where.refresh_alerts()
@@ -89,3 +133,45 @@ def investigate(
         typer.echo(str(out_file))
     else:
         sys.stdout.write(text)
+
+
+def _agent(where: Home, agent_id: str, fmt: str, out_file: Path | None) -> None:
+    """``--agent``: the user ID's activity as JSON, or a short text (tables) on the terminal."""
+    activity = where.agent(agent_id)
+    if fmt == "html":
+        raise UsageError("--format", "a user ID's activity is printed as table or json")
+    if fmt == "json":
+        write_text(
+            json.dumps(activity.to_dict(), indent=1, ensure_ascii=False, default=str) + "\n",
+            out_file,
+        )
+        return
+    a = activity.agent or {}
+    head = (
+        f"user ID {agent_id}: {a.get('person') or 'no agent record'}"
+        + (f", {a.get('role')} at {a.get('outlet_id')} ({a.get('status')})" if a else "")
+        + f"; {len(activity.sessions)} session(s), {len(activity.actions)} action(s) on "
+        f"{len(activity.subscribers)} subscriber(s), {len(activity.alerts)} alert(s)"
+    )
+    console = Console(soft_wrap=False, record=out_file is not None)
+    console.print(escape_cell(head), highlight=False)
+    for title, rows, cols in (
+        (
+            "subscribers reached",
+            activity.subscribers,
+            ("msisdn", "actions", "without_consent", "packages", "first", "last"),
+        ),
+        ("alerts", activity.alerts, ("alert_id", "rule", "severity", "at", "msisdn")),
+    ):
+        if not rows:
+            continue
+        table = Table(title=f"{len(rows)} {title}")
+        for c in cols:
+            table.add_column(c, overflow="fold")
+        for r in rows:
+            table.add_row(
+                *(escape_cell(str(r.get(c) if r.get(c) is not None else "")) for c in cols)
+            )
+        console.print(table)
+    if out_file is not None:
+        write_text(console.export_text(), out_file)

@@ -322,6 +322,24 @@ class Report:
     timezone: str = "Asia/Jakarta"
     graph: dict[str, Any] = field(default_factory=dict)
 
+    def to_arrow(self) -> Any:
+        """The chronology as a typed Arrow table: ``at`` (UTC timestamp), ``kind``,
+        ``record_id``, ``summary`` — one row per record, in time order (for a notebook)."""
+        import pyarrow as pa
+
+        return pa.table(
+            {
+                "at": pa.array([c.at for c in self.chronology], pa.timestamp("us", tz="UTC")),
+                "kind": pa.array([c.kind for c in self.chronology], pa.string()),
+                "record_id": pa.array([c.record_id for c in self.chronology], pa.string()),
+                "summary": pa.array([c.summary for c in self.chronology], pa.string()),
+            }
+        )
+
+    def to_pandas(self) -> Any:
+        """:meth:`to_arrow` as a pandas DataFrame (needs pandas)."""
+        return self.to_arrow().to_pandas()
+
     def hypothesis(self, name: str) -> Hypothesis:
         for h in self.hypotheses:
             if h.name == name:

@@ -409,14 +409,37 @@ def erase(
 def check_receipt(
     receipt: Annotated[Path, typer.Argument(help="A C2SP tlog-proof file.")],
     vkey: Annotated[Path, typer.Option("--vkey", help="The log's verifier key file.")],
+    home: Annotated[
+        Path | None,
+        typer.Option(
+            "--home", help="The operator's home, to name the record by its id and time too."
+        ),
+    ] = None,
     debug: Debug = False,
 ) -> None:
-    """Check a customer's receipt with nothing but the log's verifier key."""
+    """Check a customer's receipt with nothing but the log's verifier key; say what it proves."""
     from jejak.ledger.note import Verifier
     from jejak.ledger.receipt import verify_receipt
 
     r, cp = verify_receipt(receipt.read_text(), Verifier.parse(vkey.read_text()))
-    out.print(f"ok: leaf {r.index} is in {safe(cp.origin)} at size {cp.size}")
+    what = "an entry"
+    if r.extra is not None and b" " in r.extra:
+        kind = r.extra.split(b" ", 1)[0].decode("ascii", "replace")
+        what = f"a {kind} record" if kind != "store" else "an entry"
+    if home is not None:
+        from jejak.audit.records import record_of_leaf
+
+        found = record_of_leaf(Home(home).store, Home(home).log, r.index)
+        if found is not None:
+            what = f"{found['kind']} record {found['key']}" + (
+                f" of {found['at']}" if found["at"] else ""
+            )
+    out.print(
+        f"ok: the receipt proves {safe(what)}: leaf {r.index} of {safe(cp.origin)}, "
+        f"in the signed checkpoint of size {cp.size} (root {base64.b64encode(cp.root).decode()})",
+        highlight=False,
+        soft_wrap=True,
+    )
 
 
 __all__ = ["NotFoundError", "app"]

@@ -93,3 +93,12 @@ def simulate(
         highlight=False,
         soft_wrap=True,
     )
+
+
+@app.command("seed-path")
+@handles_errors
+def seed_path() -> None:
+    """Print the folder of the seed case (2016) that ships with jejak: `jejak ingest "$(jejak seed-path)"`."""
+    from jejak.simulate.seed import SEED_DIR
+
+    typer.echo(str(SEED_DIR))

@@ -1,0 +1,5 @@
+"""``python -m jejak``: the ``jejak`` command."""
+
+from jejak.cli import main
+
+main()
