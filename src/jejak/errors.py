@@ -8,6 +8,7 @@ Anything else that escapes is a bug and is shown with its traceback.
 
     JejakError                     exit 2 unless noted
     ├── UsageError                 a command was called wrongly
+    │   └── InvalidNumberError     a given value cannot be a subscriber's number (HTTP 422)
     ├── InputError                 an input file cannot be used at all (exit 1)
     │   ├── UnknownKindError       the file name names no record kind
     │   └── UnreadableFileError    wrong encoding, truncated Parquet, bad gzip ...
@@ -62,6 +63,12 @@ class UsageError(JejakError):
 
     exit_code = 2
     http_status = 400
+
+
+class InvalidNumberError(UsageError):
+    """A value given as a subscriber's number cannot be one (a wrong field: HTTP 422)."""
+
+    http_status = 422
 
 
 class InputError(JejakError):

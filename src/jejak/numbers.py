@@ -19,14 +19,14 @@ Example::
     >>> msisdn("62811x")
     Traceback (most recent call last):
     ...
-    jejak.errors.UsageError: msisdn: '62811x' is not a phone number (only digits, spaces, dashes, dots, brackets and a leading + are allowed)
+    jejak.errors.InvalidNumberError: msisdn: '62811x' is not a phone number (only digits, spaces, dashes, dots, brackets and a leading + are allowed)
 """
 
 from __future__ import annotations
 
 import re
 
-from jejak.errors import UsageError
+from jejak.errors import InvalidNumberError
 
 #: the country code a national number (trunk prefix ``0``) is in: Indonesia, the seed operator's
 DEFAULT_COUNTRY = "62"
@@ -36,7 +36,7 @@ _SEPARATORS = re.compile(r"[\s\-.()/\u00a0]")
 
 
 def msisdn(text: str, *, where: str = "msisdn", country: str = DEFAULT_COUNTRY) -> str:
-    """``text`` as E.164 digits without ``+``; :class:`UsageError` naming ``where`` if it is no
+    """``text`` as E.164 digits without ``+``; :class:`InvalidNumberError` naming ``where`` if it is no
     number. ``+CC…`` and ``00CC…`` are international, ``0…`` is national in ``country``."""
     raw = str(text)
     s = _SEPARATORS.sub("", raw.strip())
@@ -49,13 +49,13 @@ def msisdn(text: str, *, where: str = "msisdn", country: str = DEFAULT_COUNTRY) 
     else:
         digits = s
     if not digits or not digits.isascii() or not digits.isdigit():
-        raise UsageError(
+        raise InvalidNumberError(
             where,
             f"{raw!r} is not a phone number (only digits, spaces, dashes, dots, brackets "
             "and a leading + are allowed)",
         )
     if not E164_RE.match(digits):
-        raise UsageError(
+        raise InvalidNumberError(
             where,
             f"{raw!r} is not an E.164 number (a country code not starting with 0, "
             f"7 to 15 digits in all; read as {digits})",

@@ -238,7 +238,9 @@ def test_the_seed_subscribers_journey_on_a_phone(
         text=True,
         env={**os.environ, "PYTHONPATH": str(REPO / "src")},
     )
-    assert run.returncode == 0 and run.stdout.startswith("ok: leaf"), run.stdout + run.stderr
+    assert run.returncode == 0 and run.stdout.startswith("ok: the receipt proves"), (
+        run.stdout + run.stderr
+    )
 
     # he accepts the decision
     page.click("text=Saya menerima keputusan ini")
