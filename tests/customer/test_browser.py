@@ -26,6 +26,7 @@ from jejak.cases.customer import service as cust
 from jejak.cases.db import sqlite_path
 from jejak.ledger.log import Log
 from jejak.settings import settings
+from tests.browser import ARGS, CHROMIUM, require_chromium
 from tests.customer.conftest import (
     SEED_CASE,
     SEED_COMPLAINT,
@@ -37,25 +38,11 @@ from tests.customer.conftest import (
     free_port,
 )
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 REPO = Path(__file__).resolve().parents[2]
 PHONE = {"width": 390, "height": 844}
 DESK = {"width": 1280, "height": 900}
 
-if not Path(CHROMIUM).exists():
-    if os.environ.get("CI") == "true":
-        raise RuntimeError(f"{CHROMIUM} is missing: under CI=true the browser tests must run")
-    pytest.skip(
-        f"no browser at {CHROMIUM}: install Debian's chromium to run these", allow_module_level=True
-    )
+require_chromium()
 
 playwright = pytest.importorskip("playwright.sync_api")
 pytestmark = pytest.mark.slow

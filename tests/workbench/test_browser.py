@@ -21,26 +21,13 @@ from pathlib import Path
 import pyotp
 import pytest
 
+from tests.browser import ARGS, CHROMIUM, require_chromium
 from tests.workbench.conftest import PASSWORD, SEED_CASE, WorkbenchHome
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 REPO = Path(__file__).resolve().parents[2]
 WIDTHS = {"desk": 1280, "phone": 390}
 
-if not Path(CHROMIUM).exists():
-    if os.environ.get("CI") == "true":
-        raise RuntimeError(f"{CHROMIUM} is missing: under CI=true the browser tests must run")
-    pytest.skip(
-        f"no browser at {CHROMIUM}: install Debian's chromium to run these", allow_module_level=True
-    )
+require_chromium()
 
 playwright = pytest.importorskip("playwright.sync_api")
 pytestmark = pytest.mark.slow
