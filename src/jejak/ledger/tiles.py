@@ -28,8 +28,7 @@ from hashlib import sha256
 from pathlib import Path
 
 from jejak.errors import LedgerError, VerificationError
-from jejak.fsio import write_atomic
-from jejak.ledger.merkle import HASH_SIZE, split_range
+from jejak.ledger.merkle import HASH_SIZE, LEAF_PREFIX, NODE_PREFIX, split_range
 
 TILE_HEIGHT = 8
 TILE_WIDTH = 1 << TILE_HEIGHT
@@ -152,38 +151,35 @@ def decode_bundle(data: bytes, where: str = "entry bundle") -> list[bytes]:
 # ----------------------------------------------------------------- hashing
 
 
-def hash_level0(
-    lead: bytes, entries: Sequence[bytes], leaves: bytes | None = None
-) -> tuple[bytes, list[bytes]]:
-    """Leaf hashes of ``entries`` (concatenated) and the roots of every full tile of ``lead`` + them.
+def hash_tiles(entries: Sequence[bytes], leaves: bytes | None = None) -> tuple[bytes, bytes]:
+    """Leaf hashes and tile roots of whole tiles: ``(leaf hashes, roots)``, each concatenated.
 
-    ``lead`` is the hashes already in the partial tile these leaves continue (a
-    multiple of 32 bytes, fewer than 256 hashes). Runs in a worker process for
-    big appends (:mod:`jejak.ledger.log`), so it takes and returns plain bytes.
+    ``entries`` fill whole tiles (a multiple of 256); their leaf hashes, SHA-256(0x00 ||
+    entry) (RFC 6962 §2.1), are computed unless the caller gives them in ``leaves``
+    (then ``entries`` is not read and may be empty). A tile's root is the hash of its
+    complete subtree of height 8: each level is hashed in one pass over the whole
+    run of tiles, pairs never crossing a tile. Runs in worker processes for big
+    appends (:mod:`jejak.ledger.log`), so it takes and returns plain bytes.
+
+        >>> leaves, roots = hash_tiles([b"%d" % i for i in range(512)])
+        >>> len(leaves), len(roots)
+        (16384, 64)
     """
-    prefix = b"\x00"
-    node = b"\x01"
-    if leaves is None:  # else: the caller computed them (SHA-256(0x00 || entry), concatenated)
+    prefix = LEAF_PREFIX
+    node = NODE_PREFIX
+    if leaves is None:
         leaves = b"".join([sha256(prefix + e).digest() for e in entries])
-    buf = lead + leaves
-    tile = TILE_WIDTH * HASH_SIZE
-    roots = []
-    for t in range(0, len(buf) - tile + 1, tile):
-        level = buf[t : t + tile]
-        while len(level) > HASH_SIZE:
-            level = b"".join(
-                [sha256(node + level[i : i + 64]).digest() for i in range(0, len(level), 64)]
-            )
-        roots.append(level)
-    return leaves, roots
+    if len(leaves) % (TILE_WIDTH * HASH_SIZE):
+        raise LedgerError("tile hashing", "needs whole tiles of 256 leaf hashes")
+    level = leaves
+    for _ in range(TILE_HEIGHT):
+        level = b"".join(
+            [sha256(node + level[i : i + 64]).digest() for i in range(0, len(level), 64)]
+        )
+    return leaves, level
 
 
 # ----------------------------------------------------------------- file IO
-
-
-def write_file(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary name (fsynced; the folder is fsynced by the caller)."""
-    write_atomic(path, data, sync_folder=False, mkdir=True)
 
 
 class TileReader:
