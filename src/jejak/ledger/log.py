@@ -75,9 +75,15 @@ import functools
 import multiprocessing
 import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, ThreadPoolExecutor, wait
+from concurrent.futures import (
+    FIRST_COMPLETED,
+    Future,
+    ProcessPoolExecutor,
+    ThreadPoolExecutor,
+    wait,
+)
 from concurrent.futures.process import BrokenProcessPool
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from hashlib import sha256
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -373,7 +379,8 @@ def _tiles_in_parallel(
                 continue
             while i < len(futures) and not futures[i].done():
                 if sink.busy():
-                    wait([futures[i], *sink.inflight()], return_when=FIRST_COMPLETED)
+                    waits: list[Future[Any]] = [futures[i], *sink.inflight()]
+                    wait(waits, return_when=FIRST_COMPLETED)
                 elif steal > i and (steal >= len(futures) or futures[steal].cancel()):
                     give(steal, _roots_job(*job(steal)))
                     stolen.add(steal)
@@ -526,10 +533,8 @@ class _FileSink:
             missing.append(path)
             path = path.rpartition("/")[0]
         for path in reversed(missing):
-            try:
+            with suppress(FileExistsError):
                 os.mkdir(path)
-            except FileExistsError:
-                pass
             self.folders.add(path.rpartition("/")[0])
         self.known.add(folder)
 
