@@ -305,7 +305,7 @@ class Hashed(NamedTuple):
 PARALLEL_FROM = 1 << 15
 #: a worker's job: a run of this many whole tiles at most (and at least MIN_RANGE)
 MAX_RANGE = 256
-MIN_RANGE = 8
+MIN_RANGE = 4
 _pool: ProcessPoolExecutor | None = None
 _pool_workers = 0
 

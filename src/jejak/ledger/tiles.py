@@ -264,17 +264,25 @@ class TileReader:
         return data[off : off + HASH_SIZE]
 
 
+def _candidates(root: Path, full: str, width: int) -> Iterator[str]:
+    """The files that may hold the first ``width`` items of the tile or bundle at ``full``: the
+    exact ``.p/<width>`` (the one a writer made for that size), then the full one, then wider
+    partial ones (tlog-tiles: a wider tile's prefix is the narrower tile)."""
+    if width % TILE_WIDTH == 0:
+        yield full
+        return
+    yield f"{full}.p/{width}"
+    yield full
+    pdir = root / (full + ".p")
+    if pdir.is_dir():
+        wider = sorted(int(p.name) for p in pdir.iterdir() if p.name.isdigit())
+        yield from (f"{full}.p/{w}" for w in wider if w > width)
+
+
 def read_tile(root: Path, level: int, index: int, width: int) -> bytes:
     """``width`` hashes of a tile: from the exact file, else the prefix of a wider one."""
-    candidates = [tile_path(level, index, width % TILE_WIDTH)]
-    if width < TILE_WIDTH:
-        candidates.append(tile_path(level, index))
-        pdir = root / (tile_path(level, index) + ".p")
-        if pdir.is_dir():
-            wider = sorted(int(p.name) for p in pdir.iterdir() if p.name.isdigit())
-            candidates += [tile_path(level, index, w) for w in wider if w > width]
     want = width * HASH_SIZE
-    for rel in candidates:
+    for rel in _candidates(root, tile_path(level, index), width):
         try:
             data = (root / rel).read_bytes()
         except FileNotFoundError:
@@ -283,19 +291,14 @@ def read_tile(root: Path, level: int, index: int, width: int) -> bytes:
         if len(data) != full:
             raise VerificationError(str(root / rel), f"is {len(data)} bytes, not {full}")
         return data[:want]
-    raise VerificationError(str(root / candidates[0]), "tile is missing")
+    raise VerificationError(
+        str(root / tile_path(level, index, width % TILE_WIDTH)), "tile is missing"
+    )
 
 
 def read_bundle(root: Path, index: int, width: int) -> list[bytes]:
     """The first ``width`` entries of entry bundle ``index``."""
-    candidates = [entries_path(index, width % TILE_WIDTH)]
-    if width < TILE_WIDTH:
-        candidates.append(entries_path(index))
-        pdir = root / (entries_path(index) + ".p")
-        if pdir.is_dir():
-            wider = sorted(int(p.name) for p in pdir.iterdir() if p.name.isdigit())
-            candidates += [entries_path(index, w) for w in wider if w > width]
-    for rel in candidates:
+    for rel in _candidates(root, entries_path(index), width):
         path = root / rel
         try:
             data = path.read_bytes()
@@ -305,4 +308,6 @@ def read_bundle(root: Path, index: int, width: int) -> list[bytes]:
         if len(entries) < width:
             raise VerificationError(str(path), f"holds {len(entries)} entries, not {width}")
         return entries[:width]
-    raise VerificationError(str(root / candidates[0]), "entry bundle is missing")
+    raise VerificationError(
+        str(root / entries_path(index, width % TILE_WIDTH)), "entry bundle is missing"
+    )
