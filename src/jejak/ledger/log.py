@@ -76,7 +76,6 @@ import multiprocessing
 import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import (
-    FIRST_COMPLETED,
     Future,
     ProcessPoolExecutor,
     ThreadPoolExecutor,
@@ -331,21 +330,19 @@ def _roots_job(entries: Sequence[bytes], leaves: bytes | None) -> tuple[bytes, b
 def _tiles_in_parallel(
     entries: Sequence[bytes],
     leaves: bytes | None,
-    sink: _FileSink,
     bundles: Callable[[], None],
     tiles: Callable[[int, bytes, bytes], None],
 ) -> None:
     """Hash whole tiles (:func:`hash_tiles`) with worker processes, writing files as hashes come.
 
     The run is cut into ranges of tiles, all queued for the workers at once. The writer's
-    own process first queues the entry bundles for writing (``bundles``: they need no
-    hash), then hands each range's hashes to ``tiles(first tile, leaf hashes, roots)`` in
-    order. While it waits for a worker it keeps busy: when no file is waiting to be
-    written it hashes a range that no worker has started, from the far end, so each
-    process does what it has time for, whatever else the machine is doing; when files
-    are waiting it leaves the interpreter to the threads that write them. Only hashes
-    cross between processes and the writer alone writes files, so no worker can outlive
-    a killed writer and write into the log behind the next one.
+    own process first writes the entry bundles (``bundles``: they need no hash), then
+    hands each range's hashes to ``tiles(first tile, leaf hashes, roots)`` in order.
+    While a worker still hashes the range it waits for, it hashes a range that no worker
+    has started, from the far end: each process does what it has time for, whatever else
+    the machine is doing. Only hashes cross between processes and the writer alone
+    writes files, so no worker can outlive a killed writer and write into the log behind
+    the next one.
     """
     global _pool
     n = len(entries) if leaves is None else len(leaves) // HS
@@ -378,16 +375,13 @@ def _tiles_in_parallel(
             if i in stolen:
                 continue
             while i < len(futures) and not futures[i].done():
-                if sink.busy():
-                    waits: list[Future[Any]] = [futures[i], *sink.inflight()]
-                    wait(waits, return_when=FIRST_COMPLETED)
-                elif steal > i and (steal >= len(futures) or futures[steal].cancel()):
+                if steal > i and (steal >= len(futures) or futures[steal].cancel()):
                     give(steal, _roots_job(*job(steal)))
                     stolen.add(steal)
                     steal -= 1
                 else:
                     steal = i  # a worker has every range up to the far one taken
-                    wait([futures[i]], return_when=FIRST_COMPLETED)
+                    wait([futures[i]])
             if i >= len(futures):
                 give(i, _roots_job(*job(i)))
                 continue
@@ -456,18 +450,17 @@ def _sync_path(path: str) -> None:
 class _FileSink:
     """The files of one append, made durable together when the block ends.
 
-    A small append writes its few files from the writer's thread and keeps them open;
-    at the end it fsyncs each of them, and each folder that gained a name, all at once
-    on threads (the file system commits them together). An append of many files (a
-    big batch writes two per 256 leaves) hands them to threads in batches, closes them
-    as soon as they are written (a batch of millions of leaves makes more files than a
-    process may hold open) and calls ``syncfs(2)`` once at the end: on Linux it waits
-    for the writeback of the whole file system, the guarantee of an fsync on every
-    file, at a fraction of the cost of thousands of fsyncs. Creating a file can wait
-    on the file system's journal, so several threads write at once.
+    Files are written from the writer's thread as they come: they land in the page
+    cache, and threads would only fight over the interpreter (measured: more CPU, no
+    faster). What waits on the disk is making them durable, so that is done once for
+    all of them at the end. A small append keeps its few files open, then fsyncs each
+    of them, and each folder that gained a name, all at once on threads (the file
+    system commits them together). An append of many files (a big batch writes two per
+    256 leaves) closes each as soon as it is written (a batch of millions of leaves
+    makes more files than a process may hold open) and calls ``syncfs(2)`` once: on
+    Linux it waits for the writeback of the whole file system, the guarantee of an
+    fsync on every file, at a fraction of the cost of thousands of fsyncs.
     """
-
-    BATCH = 32
 
     def __init__(self, root: Path, *, many: bool) -> None:
         self.root = str(root)
@@ -475,41 +468,16 @@ class _FileSink:
         self.known: set[str] = set()  # folders known to exist
         self.folders: set[str] = set()  # folders that gained a name
         self.fds: list[int] = []  # open files to fsync at the end (negative: the caller's)
-        self.batch: list[tuple[str, bytes]] = []
-        self.writing: list[Future[None]] = []
 
     def __enter__(self) -> _FileSink:
         return self
 
     def write(self, rel: str, data: bytes) -> None:
         """Write the new file ``rel`` (under the log's folder)."""
-        path = self.root + "/" + rel
-        if not self.many:
-            self.write_path(path, data)
-            return
-        parent = path.rpartition("/")[0]
-        if parent not in self.known:
-            self._mkdirs(parent)
-        self.batch.append((path, data))
-        if len(self.batch) >= self.BATCH:
-            self.flush()
+        self.write_path(self.root + "/" + rel, data, keep=not self.many)
 
-    def flush(self) -> None:
-        if self.batch:
-            self.writing.append(_io_threads().submit(_write_files, self.batch))
-            self.batch = []
-
-    def busy(self) -> bool:
-        """Whether files are waiting to be written."""
-        self.flush()
-        self.writing = [f for f in self.writing if not f.done() or f.exception()]
-        return any(not f.done() for f in self.writing)
-
-    def inflight(self) -> list[Future[None]]:
-        return [f for f in self.writing if not f.done()]
-
-    def write_path(self, path: str, data: bytes) -> None:
-        """Write ``path`` now, from this thread, and fsync it at the end."""
+    def write_path(self, path: str, data: bytes, *, keep: bool = True) -> None:
+        """Write ``path``; ``keep`` it open to fsync it at the end (else syncfs(2) covers it)."""
         parent = path.rpartition("/")[0]
         if parent not in self.known:
             self._mkdirs(parent)
@@ -519,8 +487,11 @@ class _FileSink:
         except BaseException:
             os.close(fd)
             raise
-        self.fds.append(fd)
-        self.folders.add(parent)
+        if keep:
+            self.fds.append(fd)
+            self.folders.add(parent)
+        else:
+            os.close(fd)
 
     def sync_also(self, fd: int) -> None:
         """fsync ``fd`` with the others (the caller closes it)."""
@@ -541,9 +512,6 @@ class _FileSink:
     def __exit__(self, exc_type: object, *exc: object) -> None:
         fds = [fd if fd >= 0 else -1 - fd for fd in self.fds]
         try:
-            self.flush()
-            for f in self.writing:
-                f.result()
             if exc_type is not None:
                 return
             pool = _io_threads()
@@ -568,16 +536,6 @@ def _write_all(fd: int, data: bytes) -> None:
     view = memoryview(data)
     while view:
         view = view[os.write(fd, view) :]
-
-
-def _write_files(files: list[tuple[str, bytes]]) -> None:
-    """Write new files and close them (a syncfs(2) of the file system makes them durable)."""
-    for path, data in files:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-        try:
-            _write_all(fd, data)
-        finally:
-            os.close(fd)
 
 
 # ------------------------------------------------------------ the writer
@@ -809,7 +767,7 @@ class Writer:
                 ups[at] = up
 
             if m * TILE_WIDTH >= PARALLEL_FROM and _worker_pool() is not None:
-                _tiles_in_parallel(body, hashed, sink, bundles, tiles)
+                _tiles_in_parallel(body, hashed, bundles, tiles)
             else:
                 bundles()
                 tiles(0, *hash_tiles(body, hashed))
