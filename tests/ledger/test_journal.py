@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import subprocess
 import sys
 from pathlib import Path
@@ -14,6 +15,7 @@ from typer.testing import CliRunner
 from jejak.cli import app
 from jejak.errors import LedgerError
 from jejak.ledger import merkle as M
+from jejak.ledger.journal import Journal, line, resolve
 from jejak.ledger.log import Log
 from jejak.ledger.state import load_state
 from jejak.ledger.verify import verify_log
@@ -205,3 +207,26 @@ def test_a_home_of_the_previous_release_verifies_before_and_after_a_write(
     assert appends[:-1] == records and appends[-1]["source"] == "suppression"
     r = runner.invoke(app, ["ledger", "verify", "--home", str(home)])
     assert r.exit_code == 0, r.output
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_the_reader_that_parses_only_new_lines_agrees_with_reading_it_all(
+    tmp_path: Path, seed: int
+) -> None:
+    """Random journals as a writer leaves them (appends, re-done appends after a lost marker, a
+    checkpoint behind the last line), read after each step by one long-lived reader."""
+    rng = random.Random(seed)
+    journal = Journal(tmp_path)
+    lines: list[bytes] = []
+    pos = size = 0
+    for step in range(60):
+        if rng.random() < 0.2 and pos:
+            pos -= rng.randint(1, min(3, pos))  # the next append starts inside a stale one
+        count = rng.randint(1, 5)
+        lines.append(line(pos, count, {"n": step}))
+        pos += count
+        if rng.random() < 0.8:
+            size = pos
+        (tmp_path / "appends.jsonl").write_bytes(b"".join(lines))
+        want = resolve([json.loads(x) for x in lines], size)
+        assert journal.entries(size) == want, step

@@ -38,6 +38,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import threading
 import time
 from collections.abc import Iterable
 from pathlib import Path
@@ -110,6 +111,7 @@ class Journal:
         # the file's first bytes, parsed, every line in them committed, and their entries
         self._raw = b""
         self._done: list[Entry] = []
+        self._reading = threading.Lock()  # one Log may serve several threads (the web)
 
     # ------------------------------------------------------------ reading
 
@@ -126,31 +128,35 @@ class Journal:
             data = b""
         if legacy:  # an older home not yet migrated (or a crash during the migration)
             return resolve([*legacy, *self._parse(data, 0)], size)
+        with self._reading:
+            return self._cached(data, size)
+
+    def _cached(self, data: bytes, size: int) -> list[Entry]:
         if not data.startswith(self._raw):
             self._raw, self._done = b"", []
-        start = len(self._raw)
+        start, cached = len(self._raw), len(self._done)
         new = self._parse(data, start)
         out = list(self._done)
-        kept = len(out)
-        for e in new:
+        for k, e in enumerate(new):
             first = int(e["first"])
             while out and _end(out[-1]) > first:
                 out.pop()
-            kept = min(kept, len(out))
+            if len(out) < cached:  # a line replaced one read before: trust the cache no more
+                self._raw, self._done = b"", []
+                return resolve([*out, *new[k:]], size)
             out.append(e)
-        if kept < len(self._done):  # a line replaced one read before: no longer trust the cache
-            self._raw, self._done = b"", []
+        if cached and _end(self._done[-1]) > size:  # a smaller size than before
             return [e for e in out if _end(e) <= size]
-        # remember the lines, from the first new one on, that are committed and stay
-        survivors = {id(e) for e in out}
+        # remember the new lines that are committed and stay, up to the first that is not
+        kept = {id(e) for e in out}
         pos = start
         for e in new:
-            if id(e) not in survivors or _end(e) > size:
+            if id(e) not in kept or _end(e) > size:
                 break
             pos = data.index(b"\n", pos) + 1
             self._done.append(e)
         self._raw = data[:pos]
-        return [e for e in out if _end(e) <= size]
+        return out[:cached] + [e for e in out[cached:] if _end(e) <= size]
 
     def _parse(self, data: bytes, start: int) -> list[Entry]:
         """The complete lines of ``data`` from byte ``start`` on (a torn last line is left out)."""
