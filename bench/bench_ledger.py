@@ -292,7 +292,7 @@ def main() -> int:
         "medians": med,
         "duckdb_tree_leaves_per_s": duck,
         "cold_first_append_s": cold,
-        "worker_processes": L._pool_workers,
+        "worker_processes": getattr(L, "_pool_workers", None),
         "small_1_ms": {"p50": pct(lat1, 0.5), "p95": pct(lat1, 0.95)},
         "small_100_ms": {"p50": pct(lat100, 0.5), "p95": pct(lat100, 0.95)},
         "small_1_first_tenth_p50_ms": pct(lat1[:tenth], 0.5),
@@ -308,7 +308,7 @@ def main() -> int:
     (out / "ledger.json").write_text(json.dumps(result, indent=1))
 
     print(
-        f"Machine: {result['machine']}; {L._pool_workers} worker process(es); started "
+        f"Machine: {result['machine']}; {result['worker_processes']} worker process(es); started "
         f"{result['started_utc']} UTC; load average {load_start[0]:.1f} at the start, "
         f"{load_end[0]:.1f} at the end (1 min)\n"
     )
