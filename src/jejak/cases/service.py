@@ -335,7 +335,7 @@ class Cases:
     def act(
         self,
         case_id: str,
-        actor: str | User,
+        actor: str | User | Actor,
         action: str,
         fields: dict[str, Any] | None = None,
         expected_version: int | None = None,
@@ -358,6 +358,8 @@ class Cases:
                 case = s.get(Case, case_id)
                 if case is None:
                     raise NotFoundError(case_id, "no such case")
+                if who.role == permissions.CUSTOMER and who.name != case.msisdn:
+                    raise ForbiddenError(case_id, "a customer acts on their own case only")
                 if expected_version is not None and case.version != expected_version:
                     raise StaleVersionError(
                         case_id,
@@ -389,8 +391,29 @@ class Cases:
         with self.db.read() as s:
             return self._view(s, case_id)
 
-    def _actor(self, s: Session, actor: str | User) -> Actor:
-        name = actor.name if isinstance(actor, User) else actor
+    def act_as_customer(
+        self,
+        case_id: str,
+        action: str,
+        fields: dict[str, Any] | None = None,
+        expected_version: int | None = None,
+        *,
+        at: datetime | str | None = None,
+    ) -> dict[str, Any]:
+        """One action by the case's own customer (role ``customer``, actor: the case's number),
+        e.g. ``accept`` or ``escalate`` from the customer's pages; the table of
+        :mod:`jejak.cases.permissions` says which. Otherwise as :meth:`act`."""
+        with self.db.read() as s:
+            msisdn = s.scalar(select(Case.msisdn).where(Case.case_id == case_id))
+        if msisdn is None:
+            raise NotFoundError(case_id, "no such case")
+        who = Actor(msisdn, permissions.CUSTOMER)
+        return self.act(case_id, who, action, fields, expected_version, at=at)
+
+    def _actor(self, s: Session, actor: str | User | Actor) -> Actor:
+        if isinstance(actor, Actor) and actor.role == permissions.CUSTOMER:
+            return actor  # the case's customer (act_as_customer); act checks it is this case's
+        name = actor.name if isinstance(actor, User | Actor) else actor
         user = s.scalar(select(User).where(User.name == name))
         if user is None:
             raise ForbiddenError(str(name), "no such account")

@@ -250,7 +250,34 @@ class Verdict:
             "code": self.code,
             "record_ids": list(self.record_ids),
             "suspects": list(self.suspects),
+            # what the reason is made of, so that a stored report says it in any language
+            "params": dict(self.params),
+            "parts": {k: [e.to_dict() for e in v] for k, v in self.parts.items()},
         }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Verdict | None:
+        """The verdict of a stored report (its JSON), so that :meth:`reason` speaks any language;
+        None for a report stored before its params were kept."""
+        if "params" not in data or "code" not in data:
+            return None
+        return cls(
+            hypothesis=data.get("hypothesis") or INSUFFICIENT,
+            operator_liable=bool(data.get("operator_liable")),
+            code=str(data["code"]),
+            params=dict(data["params"] or {}),
+            record_ids=list(data.get("record_ids") or []),
+            suspects=list(data.get("suspects") or []),
+            parts={
+                k: [
+                    Evidence(
+                        e["code"], dict(e.get("params") or {}), list(e.get("record_ids") or [])
+                    )
+                    for e in v
+                ]
+                for k, v in (data.get("parts") or {}).items()
+            },
+        )
 
 
 @dataclass
