@@ -923,6 +923,23 @@ class Cases:
         self._after_write()
         return result
 
+    def tick_case(self, case_id: str, at: datetime | str | None = None) -> SyncResult:
+        """Apply the deadlines to one case as of ``at`` (default now), as :meth:`tick` does for
+        every case: before a customer's answer, so that it meets the case as time left it."""
+        when = _aware(at, "at") if at is not None else now()
+        result = SyncResult()
+        with self.db.write() as s:
+            case = s.get(Case, case_id)
+            if case is None:
+                raise NotFoundError(case_id, "no such case")
+            last, seq = self._last_at(s, case), case.last_seq
+            if last is None or when >= last:
+                self._tick(s, case, when, result)
+            if case.last_seq != seq:
+                case.version += 1
+        self._after_write()
+        return result
+
     def sync(self, at: datetime | str | None = None) -> SyncResult:
         """Open a case for every ingested complaint without one; turn ingested bars over open
         cases into findings; apply the deadlines."""

@@ -627,6 +627,10 @@ def case_data(request: Request, case_id: str) -> dict[str, Any]:
         evidence["what"] = _hypothesis(tr, evidence["hypothesis"])
     remedy = cust.remedy_status(cases, case_id)
     refunded = sum(a["amount"] for a in remedy["adjustments"] if a["state"] == "approved")
+    # a decision left unanswered past the policy's period stands (deemed accepted), even before
+    # `jejak case sync` or an action wrote it down
+    view["stands_since"] = cust.stands_since(cases, view)
+    stands = view["stands_since"] is not None and datetime.now(tz) > view["stands_since"]
     return {
         "case": {
             "ticket": view["complaint_id"],
@@ -643,6 +647,8 @@ def case_data(request: Request, case_id: str) -> dict[str, Any]:
             "disputed_charge_ids": view["disputed_charge_ids"],
             "hold_active": view["hold"]["active"],
             "accepted_at": view["accepted_at"],
+            "stands": stands,
+            "stands_day": _day(view["stands_since"].astimezone(tz), lang) if stands else None,
         },
         "decision": view["decision"]
         and {
@@ -657,7 +663,10 @@ def case_data(request: Request, case_id: str) -> dict[str, Any]:
         "remedy": remedy,
         "refunded": refunded,
         "bars": remedy["bars"],
-        "may_accept": decided and view["state"] == "resolved" and view["accepted_at"] is None,
+        "may_accept": decided
+        and view["state"] == "resolved"
+        and view["accepted_at"] is None
+        and not stands,
         "may_dispute": cust.may_escalate(view),
         "escalated": view["state"] == "escalated",
     }
@@ -738,9 +747,11 @@ def dossier(request: Request, case_id: CaseId) -> Response:
 def accept(request: Request, case_id: CaseId) -> Response:
     if case_id is None:
         return _to_sign_in()
-    # accepted already, or nothing to accept: the page shows how things stand
-    with contextlib.suppress(StateConflictError):
+    try:
         cust.accept(_cases(request), case_id)
+    except StateConflictError:
+        # accepted already, deemed accepted, or nothing to accept: the page shows how things stand
+        return RedirectResponse("/pelanggan/kasus", status_code=303)
     return RedirectResponse("/pelanggan/kasus?ok=accepted", status_code=303)
 
 

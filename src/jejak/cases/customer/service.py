@@ -684,14 +684,35 @@ def lodge(
 
 
 def accept(cases: Cases, case_id: str, *, at: datetime | None = None) -> dict[str, Any]:
-    """The customer accepts the decision (recorded as the customer, role ``customer``)."""
+    """The customer accepts the decision (recorded as the customer, role ``customer``).
+    StateConflictError when there is none to accept, or it stands already (accepted, or deemed
+    accepted once the policy's period passed: time is applied to the case first)."""
+    cases.tick_case(case_id, at)
     return cases.act_as_customer(case_id, "accept", {}, at=at)
 
 
-def may_escalate(view: dict[str, Any]) -> bool:
+def stands_since(cases: Cases, view: dict[str, Any]) -> datetime | None:
+    """When a resolved decision the customer has not answered is deemed accepted (the policy's
+    ``deemed_accepted_days`` after it was resolved); None when that does not apply."""
+    if view["state"] != "resolved" or view.get("accepted_at") is not None:
+        return None
+    resolved = [
+        datetime.fromisoformat(e["at"])
+        for e in view["timeline"]
+        if e["action"] in ("decide", "countersign")
+    ]
+    if not resolved:
+        return None
+    return max(resolved) + timedelta(days=cases.policy.deemed_accepted_days)
+
+
+def may_escalate(view: dict[str, Any], *, at: datetime | None = None) -> bool:
     """Disputing is open once there is a decision not yet accepted, or once the decision deadline
-    passed without one."""
+    passed without one; not once the decision stands (``view["stands_since"]`` passed)."""
     if view["state"] in ("escalated", "closed"):
+        return False
+    stands = view.get("stands_since")
+    if stands is not None and (at or now()) > stands:
         return False
     if view["decision"] is not None and view.get("accepted_at") is None:
         return True
@@ -706,7 +727,9 @@ def dispute(
     reason = (reason or "").strip()
     if not reason:
         raise InvalidFieldError("reason", "say why you do not accept")
+    cases.tick_case(case_id, at)
     view = cases.get(case_id)
-    if not may_escalate(view):
-        raise StateConflictError(case_id, "there is no decision to dispute yet")
+    view["stands_since"] = stands_since(cases, view)
+    if not may_escalate(view, at=at):
+        raise StateConflictError(case_id, "there is no decision to dispute, or it stands already")
     return cases.act_as_customer(case_id, "escalate", {"reason": reason}, at=at)
