@@ -53,7 +53,7 @@ screenshots: install browser
 	rm -rf docs/screenshots/workbench && mkdir -p docs/screenshots/workbench
 	JEJAK_SCREENSHOTS=$(CURDIR)/docs/screenshots/workbench $(PY) -m pytest -q tests/workbench/test_browser.py -k "seed or screenshots"
 	rm -rf docs/screenshots/customer
-	JEJAK_SCREENSHOTS=$(CURDIR)/docs/screenshots $(PY) -m pytest -q tests/customer/test_browser.py -k screenshots
+	JEJAK_SCREENSHOTS=$(CURDIR)/docs/screenshots $(PY) -m pytest -q tests/customer/test_browser.py -k "screenshots or accepted"
 
 serve: install
 	$(VENV)/bin/jejak serve --home $(HOME_DIR)

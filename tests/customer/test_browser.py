@@ -473,6 +473,8 @@ def test_a_first_complaint_lodged_decided_and_accepted_in_the_browser(
                 "hypothesis": suggested["hypothesis"],
                 "operator_liable": suggested["operator_liable"],
                 "reason": "the charge was billed twice",
+                "refund": 150_000,
+                "compensation": 0,
             },
         )
     finally:
