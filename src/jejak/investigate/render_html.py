@@ -23,6 +23,7 @@ Example::
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -131,14 +132,22 @@ def lay_out(items: list[tuple[float, float]], gap: float = 4.0) -> list[int]:
     return rows
 
 
-def timeline_svg(report: Report, lang: str, *, links: bool = False) -> Markup:
+#: the timeline drawn for a phone: as many units wide as the screen has pixels, so that its
+#: words are read at their size (the page shows it instead of the wide one below 600 px)
+PHONE_WIDTH = 390.0
+
+
+def timeline_svg(
+    report: Report, lang: str, *, links: bool = False, width: float = 1000.0
+) -> Markup:
     """The whole case on one axis, a lane per record kind, with a legend.
 
     The records the verdict and the remedy rest on are red and labelled with their id, and so is
     each activation's end (a deactivation or expiry: charges after it are wrong). Labels of one
     lane that would overlap are put in rows above one another (the lane grows to hold them); each
     label sits on a white box (``rect.markbox``). With ``links`` every dot links to its record's
-    row of the page (``#r-...``, :func:`anchor`).
+    row of the page (``#r-...``, :func:`anchor`). ``width``: the drawing's width in units
+    (:data:`PHONE_WIDTH` for a phone: a narrower axis, labels in more rows, fewer ticks).
     """
     chron = report.chronology
     if not chron:
@@ -157,7 +166,11 @@ def timeline_svg(report: Report, lang: str, *, links: bool = False) -> Markup:
     # a report made long after the last record marks its moment only when it is near
     show_as_of = report.as_of <= chron[-1].at + timedelta(days=90)
     t1 = (max(chron[-1].at, report.as_of) if show_as_of else chron[-1].at) + timedelta(days=3)
-    left, right, width, top, base = 130.0, 960.0, 1000.0, 24.0, 13.0
+    narrow = width < 700
+    # the lane names are right-aligned before the axis: as wide as the longest needs, at most 130
+    names = max(text_width(label("kind." + k, lang), 11) for k in LANES)
+    left, top, base = (min(130.0, names + 16) if narrow else 130.0), 24.0, 13.0
+    right = width - (20.0 if narrow else 40.0)
 
     # the labels, lane by lane, and the rows they need
     labels: dict[str, list[tuple[Any, str, float, float]]] = {k: [] for k in LANES}
@@ -180,10 +193,11 @@ def timeline_svg(report: Report, lang: str, *, links: bool = False) -> Markup:
         y += above + base
     axis_y = y + 4
     legend_y = axis_y + 42
-    height = legend_y + LEGEND_ROW + 10
+    height = legend_y + LEGEND_ROW * (_legend_rows(lang, show_as_of, width) - 1) + 10
     parts = [
         f'<svg viewBox="0 0 {width:.0f} {height:.0f}" role="img" '
-        f'aria-label="{escape(label("timeline", lang))}" class="chart timeline">'
+        f'aria-label="{escape(label("timeline", lang))}" '
+        f'class="chart timeline {"narrow" if narrow else "wide"}">'
     ]
     for kind in LANES:
         ly = lane_y[kind]
@@ -194,7 +208,7 @@ def timeline_svg(report: Report, lang: str, *, links: bool = False) -> Markup:
     # month ticks
     parts.append(f'<line x1="{left}" y1="{axis_y}" x2="{right}" y2="{axis_y}" class="axis"/>')
     m = datetime(t0.year, t0.month, 1, tzinfo=t0.tzinfo)
-    step = max(1, round(((t1 - t0).days / 30) / 12))
+    step = max(1, math.ceil(((t1 - t0).days / 30) / ((right - left) / 64)))
     while m <= t1:
         if m >= t0:
             x = _x(m, t0, t1, left, right)
@@ -244,14 +258,14 @@ def timeline_svg(report: Report, lang: str, *, links: bool = False) -> Markup:
                 f'<text x="{x:.1f}" y="{baseline:.1f}" text-anchor="middle" class="mark" '
                 f'font-size="{MARK_FONT:.0f}">{escape(text)}</text>'
             )
-    parts.append(_legend(legend_y, lang, show_as_of))
+    parts.append(_legend(legend_y, lang, show_as_of, width))
     parts.append("</svg>")
     return Markup("".join(parts))
 
 
-def _legend(y: float, lang: str, as_of: bool) -> str:
-    """The timeline's key below the axis: two columns from the chart's left edge, so that a
-    phone shows it whole even while the chart scrolls sideways."""
+def _legend_items(lang: str, as_of: bool) -> list[tuple[str, str]]:
+    """The timeline's key: how each mark is drawn (``{x}``, ``{y}``, ``{top}``, ``{bottom}``
+    to fill in) and what it means."""
     items = [
         (f'<circle cx="{{x}}" cy="{{y}}" r="6" fill="{ALERT}"/>', label("legend.cited", lang)),
         (
@@ -270,11 +284,31 @@ def _legend(y: float, lang: str, as_of: bool) -> str:
                 label("as_of", lang),
             )
         )
+    return items
+
+
+def _legend_columns(lang: str, as_of: bool, width: float) -> tuple[int, float]:
+    """Two columns when they fit in ``width``, else one; and the first column's width."""
+    items = _legend_items(lang, as_of)
     first = max(text_width(text, 11) for _, text in items[::2])
+    second = max(text_width(text, 11) for _, text in items[1::2])
+    two = 16 + 12 + first + 48 + 12 + second <= width - 4
+    return (2 if two else 1), first
+
+
+def _legend_rows(lang: str, as_of: bool, width: float) -> int:
+    cols, _ = _legend_columns(lang, as_of, width)
+    return math.ceil(len(_legend_items(lang, as_of)) / cols)
+
+
+def _legend(y: float, lang: str, as_of: bool, width: float) -> str:
+    """The timeline's key below the axis, from the chart's left edge (so that a phone shows it
+    whole): in two columns where they fit, else in one."""
+    cols, first = _legend_columns(lang, as_of, width)
     out = []
-    for i, (mark, text) in enumerate(items):
-        x = 16.0 + (i % 2) * (first + 48)
-        yy = y + (i // 2) * LEGEND_ROW
+    for i, (mark, text) in enumerate(_legend_items(lang, as_of)):
+        x = 16.0 + (i % cols) * (first + 48)
+        yy = y + (i // cols) * LEGEND_ROW
         out.append(
             mark.replace("{x}", f"{x:.1f}")
             .replace("{y}", f"{yy - 4:.1f}")
@@ -696,6 +730,7 @@ def render_html(report: Report, lang: str = "en") -> str:
         in_short=plain_summary(report, lang) if customer else [],
         verdict_said=plain_verdict(report, lang) if customer else report.verdict.reason(lang),
         timeline=timeline_svg(report, lang, links=True),
+        timeline_phone=timeline_svg(report, lang, links=True, width=PHONE_WIDTH),
         evenings=[
             (a, Markup("") if customer else evening_svg(a, report, lang)) for a in report.actions
         ],
