@@ -47,12 +47,14 @@ locale: install
 	for l in id en; do $(VENV)/bin/pybabel update -D customer -d src/jejak/web/locale -l $$l -i src/jejak/web/locale/customer.pot --no-fuzzy-matching --omit-header; done
 	$(VENV)/bin/pybabel compile -D customer -d src/jejak/web/locale
 
-# refresh docs/screenshots/workbench/ from the browser tests (desk and phone, both languages)
+# refresh docs/screenshots/ (workbench, customer pages, the evidence report) from the browser tests (desk and phone, both languages)
 screenshots: install browser
 	rm -rf docs/screenshots/workbench && mkdir -p docs/screenshots/workbench
 	JEJAK_SCREENSHOTS=$(CURDIR)/docs/screenshots/workbench $(PY) -m pytest -q tests/workbench/test_browser.py -k seed
 	rm -rf docs/screenshots/customer
 	JEJAK_SCREENSHOTS=$(CURDIR)/docs/screenshots $(PY) -m pytest -q tests/customer/test_browser.py -k screenshots
+	rm -rf docs/screenshots/report
+	JEJAK_SCREENSHOTS=$(CURDIR)/docs/screenshots $(PY) -m pytest -q tests/report/test_browser.py -k screenshots
 
 serve: install
 	$(VENV)/bin/jejak serve --home $(HOME_DIR)

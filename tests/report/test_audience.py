@@ -19,6 +19,7 @@ from jejak.errors import UsageError
 from jejak.home import Home
 from jejak.investigate import Report
 from jejak.investigate.audience import (
+    AUDIENCES,
     CUSTOMER_ACTION_FIELDS,
     CUSTOMER_CODES,
     audience,
@@ -151,6 +152,9 @@ def test_a_customer_sees_the_case_policys_fields_and_no_more() -> None:
 
 
 def test_audience_names() -> None:
+    from jejak.investigate.cli import Audiences
+
+    assert tuple(Audiences) == AUDIENCES
     assert audience(None).name == "staff" and audience("Customer").customer
     assert not audience("staff", show_staff_names=True).show_staff_names  # staff see all anyway
     with pytest.raises(UsageError, match="--audience: unknown audience 'press'"):
