@@ -36,6 +36,7 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
@@ -86,9 +87,18 @@ def actions(work: Path, n: int, url: str | None, schema: str | None, every: int)
     return n / took
 
 
-def _act_many(home: Path, url: str | None, schema: str | None, ids: list[str], n: int) -> int:
+def _act_many(
+    home: Path,
+    url: str | None,
+    schema: str | None,
+    ids: list[str],
+    n: int,
+    ready: Any = None,
+    out: Any = None,
+) -> tuple[int, float, float]:
     """One process of the concurrent run: a thread per case, ``n`` actions each, every action
-    waiting for its log entry; returns the number of actions done."""
+    waiting for its log entry; returns (actions done, start, end) with the clock started once
+    every process is ready (``ready``, a barrier), so that start-up is not counted."""
     import threading
 
     from jejak.cases import Cases
@@ -110,14 +120,21 @@ def _act_many(home: Path, url: str | None, schema: str | None, ids: list[str], n
             errors.append(exc)
 
     threads = [threading.Thread(target=work, args=(k, cid)) for k, cid in enumerate(ids)]
+    if ready is not None:
+        ready.wait()
+    began = time.time()
     for th in threads:
         th.start()
     for th in threads:
         th.join()
+    ended = time.time()
     cases.close()
     if errors:
         raise errors[0]
-    return sum(done)
+    result = (sum(done), began, ended)
+    if out is not None:
+        out.put(result)
+    return result
 
 
 def concurrent(
@@ -141,14 +158,22 @@ def concurrent(
     appends = len(cases.log.appends())
     per = max(1, n // len(ids))
     groups = [ids[p * threads : (p + 1) * threads] for p in range(processes)]
-    started = time.perf_counter()
     if processes == 1:
-        total = _act_many(home, url, schema, groups[0], per)
+        results = [_act_many(home, url, schema, groups[0], per)]
     else:
         ctx = multiprocessing.get_context("spawn")
-        with ctx.Pool(processes) as pool:
-            total = sum(pool.starmap(_act_many, [(home, url, schema, g, per) for g in groups]))
-    took = time.perf_counter() - started
+        ready, out = ctx.Barrier(processes), ctx.Queue()
+        procs = [
+            ctx.Process(target=_act_many, args=(home, url, schema, g, per, ready, out))
+            for g in groups
+        ]
+        for proc in procs:
+            proc.start()
+        results = [out.get(timeout=600) for _ in procs]
+        for proc in procs:
+            proc.join()
+    total = sum(r[0] for r in results)
+    took = max(r[2] for r in results) - min(r[1] for r in results)
     cases.drain()
     appends = len(cases.log.appends()) - appends
     for cid in ids:

@@ -141,3 +141,30 @@ def test_drain_through_nothing_returns_at_once(empty_cases: Cases, through: list
     from jejak.cases import audit
 
     assert audit.drain(empty_cases.db, empty_cases.log, through=through) == 0
+
+
+def test_sync_leaves_complaints_the_crm_closed_unless_asked(
+    empty_cases: Cases, tmp_path: Path
+) -> None:
+    """A complaint closed in the CRM gets no case (no hold, no deadlines, no provisional
+    credit) from ``case sync``; it is listed, and ``include_closed`` opens it."""
+    cases = empty_cases
+    header = (
+        "complaint_id,msisdn,opened_at,channel,category,summary,disputed_charge_ids,"
+        "disputed_amount,status,closed_at,resolution\n"
+    )
+    rows = [
+        "TCK-OPEN,6281100000061,2017-02-06T10:12:00+07:00,call_center,billing,x,CH1,50000,,,",
+        "TCK-SHUT,6281100000062,2017-02-07T10:12:00+07:00,call_center,billing,y,CH2,70000,"
+        "closed,2017-03-01T10:00:00+07:00,rejected",
+    ]
+    path = tmp_path / "complaints.csv"
+    path.write_text(header + "\n".join(rows) + "\n")
+    assert cases.store.ingest([path]).exit_code == 0
+    result = cases.sync(at="2017-02-08T09:00:00+07:00")
+    assert result.opened == ["CASE-TCK-OPEN"]
+    assert result.closed_in_crm == ["TCK-SHUT"]
+    assert cases.can_bar("6281100000062", 70000, at="2017-02-08T10:00:00+07:00")["allowed"]
+    again = cases.sync(at="2017-02-08T09:05:00+07:00", include_closed=True)
+    assert again.opened == ["CASE-TCK-SHUT"] and again.closed_in_crm == []
+    assert not cases.can_bar("6281100000062", 70000, at="2017-02-08T10:00:00+07:00")["allowed"]

@@ -105,10 +105,13 @@ class SyncResult:
     findings: list[str] = field(default_factory=list)
     provisional_credits: list[str] = field(default_factory=list)
     deemed_accepted: list[str] = field(default_factory=list)
+    #: complaints the operator's CRM closed (export 1.1 ``status``): not opened unless asked
+    closed_in_crm: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, list[str]]:
         return {
             "opened": self.opened,
+            "closed_in_crm": self.closed_in_crm,
             "findings": self.findings,
             "provisional_credits": self.provisional_credits,
             "deemed_accepted": self.deemed_accepted,
@@ -939,22 +942,32 @@ class Cases:
         self._after_write(queued)
         return result
 
-    def sync(self, at: datetime | str | None = None) -> SyncResult:
+    def sync(self, at: datetime | str | None = None, *, include_closed: bool = False) -> SyncResult:
         """Open a case for every ingested complaint without one; turn ingested bars over open
-        cases into findings; apply the deadlines."""
+        cases into findings; apply the deadlines.
+
+        A complaint the operator's CRM already closed (``status`` ``closed``, export 1.1) is not
+        opened: its case would put a hold on the line and run deadlines, and a provisional
+        credit, for a matter the operator considers settled. It is listed in
+        ``closed_in_crm``; ``include_closed`` (or ``open_case`` of that one complaint) opens
+        it, to examine a closure the customer disputes.
+        """
         when = _aware(at, "at") if at is not None else now()
         result = SyncResult()
         store = self.store
         if store.files("complaints"):
-            ids = [
-                r["complaint_id"]
-                for r in store.sql(
-                    "SELECT complaint_id FROM complaints ORDER BY opened_at, complaint_id"
-                )
-            ]
+            rows = store.sql(
+                "SELECT complaint_id, status FROM complaints ORDER BY opened_at, complaint_id"
+            )
             with self.db.read() as s:
                 have = set(s.scalars(select(Case.complaint_id)))
-            for cid in ids:
+            for row in rows:
+                cid = row["complaint_id"]
+                if cid in have:
+                    continue
+                if row["status"] == "closed" and not include_closed:
+                    result.closed_in_crm.append(cid)
+                    continue
                 if cid not in have:
                     _, created = self.open_case(cid, at=when)
                     if created:
