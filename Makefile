@@ -48,12 +48,14 @@ locale: install
 	for l in id en; do $(VENV)/bin/pybabel update -D customer -d src/jejak/web/locale -l $$l -i src/jejak/web/locale/customer.pot --no-fuzzy-matching --omit-header; done
 	$(VENV)/bin/pybabel compile -D customer -d src/jejak/web/locale --use-fuzzy  # no header: the catalog counts as fuzzy; no entry is (--no-fuzzy-matching)
 
-# refresh docs/screenshots/{workbench,customer}/ from the browser tests (desk and phone, both languages)
+# refresh docs/screenshots/ (workbench, customer pages, the evidence report) from the browser tests (desk and phone, both languages)
 screenshots: install browser
 	rm -rf docs/screenshots/workbench && mkdir -p docs/screenshots/workbench
 	JEJAK_SCREENSHOTS=$(CURDIR)/docs/screenshots/workbench $(PY) -m pytest -q tests/workbench/test_browser.py -k "seed or screenshots"
 	rm -rf docs/screenshots/customer
 	JEJAK_SCREENSHOTS=$(CURDIR)/docs/screenshots $(PY) -m pytest -q tests/customer/test_browser.py -k "screenshots or accepted"
+	rm -rf docs/screenshots/report
+	JEJAK_SCREENSHOTS=$(CURDIR)/docs/screenshots $(PY) -m pytest -q tests/report/test_browser.py -k screenshots
 
 serve: install
 	$(VENV)/bin/jejak serve --home $(HOME_DIR)

@@ -64,6 +64,7 @@ from jejak.errors import (
     NotFoundError,
     StateConflictError,
 )
+from jejak.investigate.audience import customer_action
 from jejak.numbers import msisdn as parse_msisdn
 
 if TYPE_CHECKING:
@@ -561,21 +562,8 @@ def evidence_summary(cases: Cases, case_id: str) -> dict[str, Any] | None:
     except NotFoundError:
         return None
     show = cases.policy.show_staff_names
-    acts = []
-    for a in doc.get("actions") or []:
-        acts.append(
-            {
-                "at": a.get("at"),
-                "package_id": a.get("package_id"),
-                "user_id": a.get("agent_id"),
-                "person": a.get("person") if show else None,
-                "outlet_id": a.get("outlet_id"),
-                "outlet_open": a.get("outlet_open"),
-                "inside_outlet_network": a.get("inside_outlet_network"),
-                "owner_on_shift": a.get("owner_on_shift"),
-                "consent": a.get("consent") is not None,
-            }
-        )
+    # the fields a customer may see: the one list, jejak.investigate.audience's
+    acts = [customer_action(a, show_staff_names=show) for a in doc.get("actions") or []]
     verdict = doc.get("verdict") or {}
     remedy = doc.get("remedy") or {}
     return {
