@@ -79,6 +79,8 @@ CODES_PER_HOUR = 5
 LOCKOUT_FAILURES = 5
 LOCKOUT_FAILURES_ADDRESS = 20
 LOCKOUT_WINDOW = timedelta(minutes=15)
+#: why staff issue a code, as the access log records it
+STAFF_CODE_REASON = "a one-time sign-in code handed to the customer after checking identity"
 #: the role a customer acts in (jejak.cases.permissions.CUSTOMER)
 CUSTOMER = "customer"
 _hasher = PasswordHasher()
@@ -392,7 +394,14 @@ def issue_staff_code(cases: Cases, case_id: str, staff: str, *, at: datetime | N
         msisdn = case.msisdn
     code = _keep_staff_code(cases, case_id=case_id, msisdn=msisdn, staff=staff, t=t)
     cases.record_access(
-        staff, user.role, msisdn, "customer_code_issued", case_id=case_id, via="web", at=t
+        staff,
+        user.role,
+        msisdn,
+        "customer_code_issued",
+        case_id=case_id,
+        via="web",
+        reason=STAFF_CODE_REASON,
+        at=t,
     )
     return code
 
@@ -409,7 +418,15 @@ def issue_staff_line_code(
     if not line_known(cases, number):
         raise NotFoundError(number, "no subscriber or charge of this number is on record")
     code = _keep_staff_code(cases, case_id=None, msisdn=number, staff=staff, t=t)
-    cases.record_access(staff, user.role, number, "customer_line_code_issued", via="web", at=t)
+    cases.record_access(
+        staff,
+        user.role,
+        number,
+        "customer_line_code_issued",
+        via="web",
+        reason=STAFF_CODE_REASON,
+        at=t,
+    )
     return code
 
 
