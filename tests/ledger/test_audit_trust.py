@@ -140,10 +140,11 @@ def test_erasure_is_a_signed_entry_and_scrubs_the_number_from_suppressions(
     raw = log.entry(634)
     assert raw.startswith(b"erasure {") and MSISDN.encode() not in raw
     # an erasure entry is honoured only where the log really holds one
-    appends = json.loads((home / "ledger" / "appends.json").read_text())
-    victim = next(a for a in appends["appends"] if a.get("source") == "erasure")
+    journal = home / "ledger" / "appends.jsonl"
+    appends = [json.loads(x) for x in journal.read_text().splitlines()]
+    victim = next(a for a in appends if a.get("source") == "erasure")
     victim["first"] = 633  # point the index at the suppression's leaf instead
-    (home / "ledger" / "appends.json").write_text(json.dumps(appends))
+    journal.write_text("".join(json.dumps(a) + "\n" for a in appends))
     code, out = _verify(runner, home)
     assert code == 1 and "erasure: " in out and "not an erasure entry" in out, out
 

@@ -31,13 +31,13 @@ def _rebuild_edited(home: Path, tmp_path: Path) -> None:
     log = Log(home)
     entries = [log.entry(i) for i in range(log.size)]
     entries[5] = entries[5][:-1] + bytes([entries[5][-1] ^ 1])
-    appends = (home / "ledger" / "appends.json").read_bytes()
+    appends = (home / "ledger" / "appends.jsonl").read_bytes()
     state = home / "keys" / "ledger.state"
     kept = tmp_path / "state-aside"
     shutil.move(state, kept)
     shutil.rmtree(home / "ledger")
     Log(home).append(entries)
-    (home / "ledger" / "appends.json").write_bytes(appends)
+    (home / "ledger" / "appends.jsonl").write_bytes(appends)
     shutil.move(kept, state)
 
 
@@ -196,6 +196,7 @@ def test_monitor_command_follows_a_served_log(
         # served tiles are only tlog-tiles paths
         import httpx
 
+        assert httpx.get(url_of(srv) + "/appends.jsonl").status_code == 404
         assert httpx.get(url_of(srv) + "/appends.json").status_code == 404
         assert httpx.get(url_of(srv) + "/tile/0/000").status_code == 200
         _rebuild_edited(home, tmp_path)  # 634 leaves again, another tree

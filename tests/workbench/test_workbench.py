@@ -3,7 +3,6 @@ headers, the public log, downloads, and hostile export text that stays text."""
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 
@@ -15,6 +14,7 @@ from fastapi.testclient import TestClient
 from jejak.auth.service import LOCKOUT_FAILURES as MAX_FAILURES
 from jejak.cases.models import ROLES
 from jejak.cases.permissions import VIEWS, can_view
+from jejak.ledger.log import Log
 from jejak.web.security import CSP
 from tests.workbench.conftest import PASSWORD, SEED_CASE, STAFF, WorkbenchHome, csrf_of, sign_in
 
@@ -194,7 +194,7 @@ def test_triage_in_bulk_is_stored_and_logged(
         a["triage"]["reason"] == "true_positive" and a["triage"]["by"] == "sari"
         for a in triaged["alerts"]
     )
-    appends = json.loads((workbench_home.path / "ledger" / "appends.json").read_text())["appends"]
+    appends = Log(workbench_home.path).appends()
     assert any(a.get("source") == "triage" and a["count"] == 3 for a in appends)
     r = client.post("/alerts/triage", data={"csrf": token, "reason": "maybe", "alert_id": ids})
     assert r.status_code == 400

@@ -20,7 +20,7 @@ of a line source that named the number (a suppression matching it), rewritten
 with ``[erased]`` in its place, the keyed commitment of the new line (hex of
 SHA-256(store secret || 0x1F || line)), keyed by the line's leaf. An entry is at
 most 65,535 bytes (tlog-tiles' 2-byte entry length): a longer erasure is several
-entries. ``appends.json`` (source ``erasure``) only indexes them: each entry is
+entries. ``appends.jsonl`` (source ``erasure``) only indexes them: each entry is
 read from the entry bundles, must hash to its leaf and parse, and may only name
 leaves before it.
 
@@ -186,7 +186,7 @@ class Erased:
 
 
 def erased_in_log(log: Log, reader: TileReader | None = None) -> Erased:
-    """Every erasure entry of the log (found through ``appends.json``, read from the bundles).
+    """Every erasure entry of the log (found through ``appends.jsonl``, read from the bundles).
 
     An index entry that points at something other than an erasure entry, or at
     a leaf beyond the tree, is a problem; only entries that parse count. Each
@@ -207,7 +207,7 @@ def erased_in_log(log: Log, reader: TileReader | None = None) -> Erased:
                     raise VerificationError(f"leaf {i}", "the entry does not hash to its leaf")
                 e = ErasureEntry.parse(raw, i)
             except VerificationError as exc:
-                out.problems.append((str(log.dir / "appends.json"), str(exc)))
+                out.problems.append((str(log.dir / "appends.jsonl"), str(exc)))
                 continue
             late = [x for x in e.leaves if x >= i] + [x for x in e.lines if x >= i]
             if late:

@@ -16,7 +16,7 @@ it waits in ``<file>.pending`` until the store's commit hooks (that
 :class:`jejak.Home` registers) append it to the log, and only then to the file
 (:func:`commit_lines`; a crash in between is finished by the next writer). The
 appends of a source record the file and the first line they cover
-(``ledger/appends.json``), so that :func:`verify_lines` re-hashes every line
+(``ledger/appends.jsonl``), so that :func:`verify_lines` re-hashes every line
 against its leaf and names a line that was edited or removed, and a line in the
 file that no append covers (*unlogged*: written straight into the file, e.g. a
 backdated suppression): nothing ever commits such a line.
@@ -56,7 +56,7 @@ class LineSource:
     """An append-only file whose lines the log commits to.
 
     ``name``: the source's name in the log (ASCII, unique; it starts each entry and names the
-    appends in ``ledger/appends.json``); ``path``: the file, relative to the jejak home;
+    appends in ``ledger/appends.jsonl``); ``path``: the file, relative to the jejak home;
     ``entry``: how a line becomes a log entry, given (name, the store secret, the line's bytes
     without its newline); the default is a keyed commitment (:func:`line_entry`).
     """

@@ -3,7 +3,7 @@
 Every committed store batch is one append to the log: for each of its files in
 manifest order (kinds sorted, then the kind's files in order), the commitment
 of each row in file order (:func:`jejak.commitments.commitments`), as the entry
-``kind || 0x20 || commitment``. The append's record in ``ledger/appends.json``
+``kind || 0x20 || commitment``. The append's record in ``ledger/appends.jsonl``
 names the batch and, per file, the leaf range (``first``, ``count``), so that
 ``jejak ledger verify`` can map leaf index -> (kind, file, row).
 

@@ -3,7 +3,7 @@
 After :func:`jejak.ledger.verify.verify_log` has checked the log against its
 signed checkpoint, each stored record's commitment (:mod:`jejak.commitments`)
 is recomputed and compared with the leaf it was committed as
-(``ledger/appends.json``). An edited record is named by kind, key, file and
+(``ledger/appends.jsonl``). An edited record is named by kind, key, file and
 leaf index; a record missing from the store by kind, file and leaf index,
 unless a signed erasure entry of the log covers it (:mod:`jejak.audit.erasure`), which
 is reported as erased, not as tampering (the unsigned ``ledger/erasures.json`` of earlier
@@ -60,7 +60,7 @@ def verify(
     store = store.pinned()
     size = cp.size if cp else 0
     appends = [a for a in log.appends() if a["first"] + a["count"] <= size]
-    if cp is None and (log.dir / "pending").exists():  # the first append: under way or cut off
+    if cp is None and log.pending() is not None:  # the first append: under way or cut off
         report.pending = _pending(store, set())
         return report
     if cp is None:  # no log at all is not a pending append: the store is not covered

@@ -6,7 +6,7 @@
   ``GET <prefix>/<sha256(origin) hex>/checkpoint`` (the monitoring retrieval).
 * :func:`tiles_server` serves ``<home>/ledger`` at C2SP tlog-tiles paths:
   ``/checkpoint``, ``/tile/<L>/<N>[.p/<W>]``, ``/tile/entries/<N>[.p/<W>]``, and
-  nothing else (no ``appends.json``, no listing).
+  nothing else (no ``appends.jsonl``, no listing).
 
 Both run until stopped; HTTP/1.1 keep-alive as tlog-witness recommends.
 

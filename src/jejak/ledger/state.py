@@ -138,9 +138,15 @@ def check_extends(
 
 
 def record_signed(home: Path, note: str) -> None:
+    save_state(home, signed_state(home, note))
+
+
+def signed_state(home: Path, note: str) -> LogState:
+    """The state file's content once ``note`` is signed (the log's writer makes it durable with
+    the append's tiles and moves it in place after the checkpoint)."""
     state = load_state(home)
     state.signed = note
-    save_state(home, state)
+    return state
 
 
 @dataclass

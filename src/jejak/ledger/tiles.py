@@ -28,8 +28,7 @@ from hashlib import sha256
 from pathlib import Path
 
 from jejak.errors import LedgerError, VerificationError
-from jejak.fsio import write_atomic
-from jejak.ledger.merkle import HASH_SIZE, split_range
+from jejak.ledger.merkle import HASH_SIZE, LEAF_PREFIX, NODE_PREFIX, split_range
 
 TILE_HEIGHT = 8
 TILE_WIDTH = 1 << TILE_HEIGHT
@@ -152,38 +151,35 @@ def decode_bundle(data: bytes, where: str = "entry bundle") -> list[bytes]:
 # ----------------------------------------------------------------- hashing
 
 
-def hash_level0(
-    lead: bytes, entries: Sequence[bytes], leaves: bytes | None = None
-) -> tuple[bytes, list[bytes]]:
-    """Leaf hashes of ``entries`` (concatenated) and the roots of every full tile of ``lead`` + them.
+def hash_tiles(entries: Sequence[bytes], leaves: bytes | None = None) -> tuple[bytes, bytes]:
+    """Leaf hashes and tile roots of whole tiles: ``(leaf hashes, roots)``, each concatenated.
 
-    ``lead`` is the hashes already in the partial tile these leaves continue (a
-    multiple of 32 bytes, fewer than 256 hashes). Runs in a worker process for
-    big appends (:mod:`jejak.ledger.log`), so it takes and returns plain bytes.
+    ``entries`` fill whole tiles (a multiple of 256); their leaf hashes, SHA-256(0x00 ||
+    entry) (RFC 6962 §2.1), are computed unless the caller gives them in ``leaves``
+    (then ``entries`` is not read and may be empty). A tile's root is the hash of its
+    complete subtree of height 8: each level is hashed in one pass over the whole
+    run of tiles, pairs never crossing a tile. Runs in worker processes for big
+    appends (:mod:`jejak.ledger.log`), so it takes and returns plain bytes.
+
+        >>> leaves, roots = hash_tiles([b"%d" % i for i in range(512)])
+        >>> len(leaves), len(roots)
+        (16384, 64)
     """
-    prefix = b"\x00"
-    node = b"\x01"
-    if leaves is None:  # else: the caller computed them (SHA-256(0x00 || entry), concatenated)
+    prefix = LEAF_PREFIX
+    node = NODE_PREFIX
+    if leaves is None:
         leaves = b"".join([sha256(prefix + e).digest() for e in entries])
-    buf = lead + leaves
-    tile = TILE_WIDTH * HASH_SIZE
-    roots = []
-    for t in range(0, len(buf) - tile + 1, tile):
-        level = buf[t : t + tile]
-        while len(level) > HASH_SIZE:
-            level = b"".join(
-                [sha256(node + level[i : i + 64]).digest() for i in range(0, len(level), 64)]
-            )
-        roots.append(level)
-    return leaves, roots
+    if len(leaves) % (TILE_WIDTH * HASH_SIZE):
+        raise LedgerError("tile hashing", "needs whole tiles of 256 leaf hashes")
+    level = leaves
+    for _ in range(TILE_HEIGHT):
+        level = b"".join(
+            [sha256(node + level[i : i + 64]).digest() for i in range(0, len(level), 64)]
+        )
+    return leaves, level
 
 
 # ----------------------------------------------------------------- file IO
-
-
-def write_file(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary name (fsynced; the folder is fsynced by the caller)."""
-    write_atomic(path, data, sync_folder=False, mkdir=True)
 
 
 class TileReader:
@@ -268,17 +264,25 @@ class TileReader:
         return data[off : off + HASH_SIZE]
 
 
+def _candidates(root: Path, full: str, width: int) -> Iterator[str]:
+    """The files that may hold the first ``width`` items of the tile or bundle at ``full``: the
+    exact ``.p/<width>`` (the one a writer made for that size), then the full one, then wider
+    partial ones (tlog-tiles: a wider tile's prefix is the narrower tile)."""
+    if width % TILE_WIDTH == 0:
+        yield full
+        return
+    yield f"{full}.p/{width}"
+    yield full
+    pdir = root / (full + ".p")
+    if pdir.is_dir():
+        wider = sorted(int(p.name) for p in pdir.iterdir() if p.name.isdigit())
+        yield from (f"{full}.p/{w}" for w in wider if w > width)
+
+
 def read_tile(root: Path, level: int, index: int, width: int) -> bytes:
     """``width`` hashes of a tile: from the exact file, else the prefix of a wider one."""
-    candidates = [tile_path(level, index, width % TILE_WIDTH)]
-    if width < TILE_WIDTH:
-        candidates.append(tile_path(level, index))
-        pdir = root / (tile_path(level, index) + ".p")
-        if pdir.is_dir():
-            wider = sorted(int(p.name) for p in pdir.iterdir() if p.name.isdigit())
-            candidates += [tile_path(level, index, w) for w in wider if w > width]
     want = width * HASH_SIZE
-    for rel in candidates:
+    for rel in _candidates(root, tile_path(level, index), width):
         try:
             data = (root / rel).read_bytes()
         except FileNotFoundError:
@@ -287,19 +291,14 @@ def read_tile(root: Path, level: int, index: int, width: int) -> bytes:
         if len(data) != full:
             raise VerificationError(str(root / rel), f"is {len(data)} bytes, not {full}")
         return data[:want]
-    raise VerificationError(str(root / candidates[0]), "tile is missing")
+    raise VerificationError(
+        str(root / tile_path(level, index, width % TILE_WIDTH)), "tile is missing"
+    )
 
 
 def read_bundle(root: Path, index: int, width: int) -> list[bytes]:
     """The first ``width`` entries of entry bundle ``index``."""
-    candidates = [entries_path(index, width % TILE_WIDTH)]
-    if width < TILE_WIDTH:
-        candidates.append(entries_path(index))
-        pdir = root / (entries_path(index) + ".p")
-        if pdir.is_dir():
-            wider = sorted(int(p.name) for p in pdir.iterdir() if p.name.isdigit())
-            candidates += [entries_path(index, w) for w in wider if w > width]
-    for rel in candidates:
+    for rel in _candidates(root, entries_path(index), width):
         path = root / rel
         try:
             data = path.read_bytes()
@@ -309,4 +308,6 @@ def read_bundle(root: Path, index: int, width: int) -> list[bytes]:
         if len(entries) < width:
             raise VerificationError(str(path), f"holds {len(entries)} entries, not {width}")
         return entries[:width]
-    raise VerificationError(str(root / candidates[0]), "entry bundle is missing")
+    raise VerificationError(
+        str(root / entries_path(index, width % TILE_WIDTH)), "entry bundle is missing"
+    )

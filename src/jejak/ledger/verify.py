@@ -93,9 +93,7 @@ def verify_log(
             where=str(log.checkpoint_path),
         )
     except FileNotFoundError:
-        first_append = (
-            log.dir / "pending"
-        ).exists()  # the log's first append, under way or cut off
+        first_append = log.pending() is not None  # the log's first append, under way or cut off
         if log.dir.exists() and any((log.dir / "tile").glob("*")) and not first_append:
             report.problems.append(Problem("checkpoint", str(log.checkpoint_path), "missing"))
         _missing_log(log, verifier or log.verifier, report)
