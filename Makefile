@@ -38,21 +38,24 @@ test: install-dev browser
 browser:
 	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && (apt-get update && apt-get install -y chromium) || echo "no chromium: the browser tests will be skipped"; }
 
-# extract the workbench's texts, update both catalogs, compile them (translate id by hand)
+# extract the workbench's and the customer pages' texts, update both languages' catalogs, compile
+# them (translate id by hand); the workbench catalog keeps its header, the customer's has none
 locale: install
 	$(VENV)/bin/pybabel extract -F src/jejak/web/locale/babel.cfg -k _ -k N_ -k ngettext:1,2 --no-location --omit-header --sort-output -o src/jejak/web/locale/workbench.pot .
-	for l in id en; do $(VENV)/bin/pybabel update -D workbench -d src/jejak/web/locale -l $$l -i src/jejak/web/locale/workbench.pot --no-fuzzy-matching --omit-header; done
+	for l in id en; do $(VENV)/bin/pybabel update -D workbench -d src/jejak/web/locale -l $$l -i src/jejak/web/locale/workbench.pot --no-fuzzy-matching -w 100; done
 	$(VENV)/bin/pybabel compile -D workbench -d src/jejak/web/locale
 	$(VENV)/bin/pybabel extract -F src/jejak/web/locale/customer-babel.cfg -k _ -k tr -k tr_noop --no-location --omit-header --sort-output -o src/jejak/web/locale/customer.pot .
 	for l in id en; do $(VENV)/bin/pybabel update -D customer -d src/jejak/web/locale -l $$l -i src/jejak/web/locale/customer.pot --no-fuzzy-matching --omit-header; done
-	$(VENV)/bin/pybabel compile -D customer -d src/jejak/web/locale
+	$(VENV)/bin/pybabel compile -D customer -d src/jejak/web/locale --use-fuzzy  # no header: the catalog counts as fuzzy; no entry is (--no-fuzzy-matching)
 
-# refresh docs/screenshots/workbench/ from the browser tests (desk and phone, both languages)
+# refresh docs/screenshots/ (workbench, customer pages, the evidence report) from the browser tests (desk and phone, both languages)
 screenshots: install browser
 	rm -rf docs/screenshots/workbench && mkdir -p docs/screenshots/workbench
-	JEJAK_SCREENSHOTS=$(CURDIR)/docs/screenshots/workbench $(PY) -m pytest -q tests/workbench/test_browser.py -k seed
+	JEJAK_SCREENSHOTS=$(CURDIR)/docs/screenshots/workbench $(PY) -m pytest -q tests/workbench/test_browser.py -k "seed or screenshots"
 	rm -rf docs/screenshots/customer
-	JEJAK_SCREENSHOTS=$(CURDIR)/docs/screenshots $(PY) -m pytest -q tests/customer/test_browser.py -k screenshots
+	JEJAK_SCREENSHOTS=$(CURDIR)/docs/screenshots $(PY) -m pytest -q tests/customer/test_browser.py -k "screenshots or accepted"
+	rm -rf docs/screenshots/report
+	JEJAK_SCREENSHOTS=$(CURDIR)/docs/screenshots $(PY) -m pytest -q tests/report/test_browser.py -k screenshots
 
 serve: install
 	$(VENV)/bin/jejak serve --home $(HOME_DIR)

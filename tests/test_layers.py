@@ -49,6 +49,7 @@ LAYERS: list[tuple[str, list[list[str]]]] = [
                 "jejak.sqlq",
                 "jejak.terminal",
                 "jejak.numbers",
+                "jejak.policyfile",
             ]
         ],
     ),

@@ -53,6 +53,7 @@ from jejak.errors import NotFoundError, UsageError
 from jejak.ingest import IngestResult, Progress
 from jejak.investigate import Report, investigate
 from jejak.investigate.agent import AgentActivity, agent_activity, find_alert
+from jejak.investigate.audience import audience as audience_of
 from jejak.investigate.lookup import LookupIndex
 from jejak.investigate.render_html import forget_reports
 from jejak.ledger.log import Log
@@ -67,6 +68,7 @@ from jejak.store import Store, quiet
 
 if TYPE_CHECKING:
     from jejak.cases import Cases
+    from jejak.cases.policy import Policy as CasePolicy
 
 
 class Home:
@@ -246,8 +248,15 @@ class Home:
         as_of: str | datetime | None = None,
         policy: Any = None,
         alerts: list[Any] | None = None,
+        audience: str = "staff",
     ) -> Report:
-        """The evidence report (:func:`jejak.investigate.investigate`); writes nothing."""
+        """The evidence report (:func:`jejak.investigate.investigate`); writes nothing.
+
+        ``audience="customer"``: the report to hand to the subscriber, showing staff names only
+        when this home's case policy does (``show_staff_names``, :mod:`jejak.cases.policy`)."""
+        reader = audience_of(audience)
+        if reader.customer:
+            reader = audience_of("customer", show_staff_names=self.case_policy().show_staff_names)
         return investigate(
             self.store,
             msisdn,
@@ -255,7 +264,17 @@ class Home:
             as_of=as_of,
             policy=policy,
             alerts=alerts,
+            audience=reader,
         )
+
+    def case_policy(self) -> CasePolicy:
+        """The case policy in force for this home (``$JEJAK_CASE_POLICY``, ``<home>/policy.toml``
+        or ``.json``, else the defaults): the one the case workflow and the customer pages read."""
+        from jejak.cases.policy import Policy
+
+        if self._cases is not None:
+            return self._cases.policy
+        return Policy.for_home(self.path)
 
     def verify(self, verifier: Verifier | None = None, *, records: bool = True) -> VerifyReport:
         """The log against its checkpoint, then every stored record, logged line and case action

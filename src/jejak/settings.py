@@ -14,6 +14,7 @@ Example::
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Literal
 
@@ -24,7 +25,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 class Settings(BaseSettings):
     """jejak's settings (environment prefix ``JEJAK_``)."""
 
-    model_config = SettingsConfigDict(env_prefix="JEJAK_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="JEJAK_", extra="ignore", frozen=True)
 
     home: Path = Field(
         Path("./jejak-data"),
@@ -126,6 +127,16 @@ class Settings(BaseSettings):
     )
 
 
+_made: tuple[tuple[tuple[str, str], ...], Settings] | None = None
+
+
 def settings() -> Settings:
-    """The settings in force now (read from the environment on each call)."""
-    return Settings()
+    """The settings in force now: read from the environment, made again whenever a ``JEJAK_``
+    variable changed since the last call (building them costs milliseconds; looking at the
+    environment, microseconds: the log's hot path asks on every append)."""
+    global _made
+    env = tuple(sorted((k, v) for k, v in os.environ.items() if k[:6].upper() == "JEJAK_"))
+    made = _made
+    if made is None or made[0] != env:
+        made = _made = (env, Settings())
+    return made[1]

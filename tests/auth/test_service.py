@@ -108,7 +108,7 @@ def test_every_access_is_recorded_with_its_reason_and_queued_for_the_log(
     )
     with staff_db.read() as s:
         queued = s.execute(select(LedgerOutbox.source, LedgerOutbox.ref)).all()
-    assert [tuple(q) for q in queued] == [("access", aid)]
+    assert [tuple(q) for q in queued] == [("access2", aid)]  # the entry commits to the reason
     with pytest.raises(UsageError):
         auth.record_access(staff_db, who, "6281100000001", "  ", what="case", via="api")
 

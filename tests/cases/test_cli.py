@@ -129,6 +129,10 @@ def test_the_seed_case_through_the_cli(seed_store: Store, runner: CliRunner, mon
     assert r.exit_code == 0, r.output
     assert f"{case['case_id']} #3 note" in r.output
 
+    # the customer's messages went out with the commands that queued them (the file adapter)
+    sent = (seed_store.home / "outbox" / "notifications.jsonl").read_text().splitlines()
+    assert [json.loads(m)["payload"]["event"] for m in sent] == ["received"], sent
+
     r = runner.invoke(app, ["users", "disable", "rina", "--home", home])
     assert r.exit_code == 0, r.output
     r = runner.invoke(

@@ -17,6 +17,7 @@ import jejak
 from jejak.auth.service import enroll_totp, set_password
 from jejak.cases.customer import service as cust
 from jejak.cases.users import add_user
+from tests.cases.conftest import backend, pg_schema  # noqa: F401  (SQLite and PostgreSQL)
 from tests.workbench.conftest import PASSWORD, SEED_CASE, SEED_COMPLAINT, STAFF, WorkbenchHome
 
 Home = WorkbenchHome

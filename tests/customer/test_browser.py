@@ -229,10 +229,10 @@ def test_the_seed_subscribers_journey_on_a_phone(
         run.stdout + run.stderr
     )
 
-    # he accepts the decision
-    page.click("text=Saya menerima keputusan ini")
-    page.wait_for_url("**/pelanggan/kasus?ok=accepted")
-    assert "persetujuan Anda sudah dicatat" in page.inner_text("main")
+    # decided in March 2017 and not disputed within 14 days: today the decision stands, and
+    # the page offers no answer that could no longer be recorded
+    assert "Keputusan ini berlaku sejak Selasa, 28 Mar 2017" in page.inner_text("#stands")
+    assert page.locator("text=Saya menerima keputusan ini").count() == 0
     assert proof_result(page) == "verified"
     assert not errors, errors
     ctx.close()
@@ -344,28 +344,150 @@ def test_a_fork_signed_with_the_same_key_fails_the_consistency_check(
     ctx.close()
 
 
+def test_a_witness_cosignature_is_verified_and_a_tampered_one_fails(
+    browser: Any, server: str, customer_home: Home, mailbox: Mailbox, tmp_path: Path
+) -> None:
+    """A witness the operator names (``keys/witnesses.vkeys``) cosigns the checkpoint: the page
+    checks the cosignature/v1 signature and says so; a cosignature with one bit changed fails."""
+    import base64
+
+    from jejak.ledger.note import Signer
+    from jejak.ledger.publish import cosign_log
+    from jejak.ledger.witness import Witness
+
+    log = Log(customer_home.path, origin=settings().ledger_origin)
+    witness = Witness(Signer.generate("witness.example/w1"), tmp_path / "witness")
+    cosigned = cosign_log(log, witness)  # the log's checkpoint file now carries the cosignature
+    assert cosigned.count("\u2014 witness.example/w1 ") == 1
+    (customer_home.path / "keys" / "witnesses.vkeys").write_text(f"{witness.verifier()}\n")
+    ctx, page = _visit(browser, server, mailbox)
+    assert proof_result(page) == "verified"
+    assert "1 saksi independen ikut menandatangani log." in page.inner_text("#proof")
+    ctx.close()
+
+    # the same checkpoint, its log signature intact, one bit of the witness's signature flipped
+    lines = cosigned.rstrip("\n").split("\n")
+    i = next(k for k, line in enumerate(lines) if line.startswith("\u2014 witness.example/w1 "))
+    head, sig = lines[i].rsplit(" ", 1)
+    raw = bytearray(base64.b64decode(sig))
+    raw[-1] ^= 1
+    lines[i] = f"{head} {base64.b64encode(bytes(raw)).decode()}"
+    log.checkpoint_path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    ctx, page = _visit(browser, server, mailbox)
+    assert proof_result(page, "failed") == "failed"
+    proof = page.inner_text("#proof")
+    assert "Verifikasi GAGAL" in proof
+    assert "Tanda tangan saksi tidak ada atau tidak sah." in proof
+    ctx.close()
+
+
 # ---------------------------------------------------------------------------- screenshots
+
+
+def _both(page: Any, shots: Path, name: str, lang: str, *, full: bool = False) -> None:
+    """The page at a desk's and a phone's width (the same session), never scrolling sideways."""
+    for width, viewport in (("desk", DESK), ("phone", PHONE)):
+        page.set_viewport_size(viewport)
+        assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"] + 1, (
+            f"{name} scrolls sideways at {viewport['width']} px"
+        )
+        snap(page, shots / f"{name}-{lang}-{width}.png", full=full)
+    page.set_viewport_size(DESK)
+
+
+def _line_code(home: Home) -> str:
+    """A line code, as staff hand it over at an outlet after checking identity."""
+    h = jejak.Home(home.path)
+    try:
+        return cust.issue_staff_line_code(h.cases, SEED_MSISDN, "rina")
+    finally:
+        h.close()
 
 
 def test_screenshots_of_each_page_in_both_languages_at_both_widths(
     browser: Any, server: str, customer_home: Home, mailbox: Mailbox, shots: Path
 ) -> None:
     decide_and_remedy(customer_home)
+    for lang in ("id", "en"):
+        ctx = browser.new_context(viewport=DESK, locale="id-ID")
+        page = ctx.new_page()
+        page.goto(f"{server}/pelanggan?lang={lang}")
+        _both(page, shots, "signin", lang)
+        # a first complaint, without a ticket: the number alone, its code, the line's charges
+        page.click("a[href='/pelanggan/baru']")
+        page.wait_for_url("**/pelanggan/baru")
+        _both(page, shots, "new-number", lang)
+        page.fill("input[name=msisdn]", "0811-0000-0001")
+        page.click("button[type=submit]")
+        page.wait_for_load_state()
+        _both(page, shots, "new-code", lang)
+        page.fill("input[name=code]", _line_code(customer_home))
+        page.click("button[type=submit]")
+        page.wait_for_url("**/pelanggan/pengaduan")
+        _both(page, shots, "new-lodge", lang, full=True)
+        page.click("button.link")  # sign out
+        page.wait_for_url("**/pelanggan")
+        # the case, followed with its ticket, and lodging another complaint from it
+        sign_in(page, server, mailbox, lang)
+        proof_result(page)
+        _both(page, shots, "case", lang, full=True)
+        page.goto(f"{server}/pelanggan/pengaduan")
+        _both(page, shots, "lodge", lang, full=True)
+        ctx.close()
+
+
+def test_a_first_complaint_lodged_decided_and_accepted_in_the_browser(
+    browser: Any, server: str, customer_home: Home, mailbox: Mailbox, shots: Path
+) -> None:
+    """No ticket yet: the number alone, the code staff hand over (the line is barred), one of the
+    line's charges picked, a ticket at once and the hold in force; staff decide; the customer
+    accepts, and the entry is the customer's own ("Anda, secara online"), verified like any."""
+    ctx = browser.new_context(viewport=PHONE, locale="id-ID")
+    page = ctx.new_page()
+    page.goto(f"{server}/pelanggan/baru")
+    page.fill("input[name=msisdn]", "0811-0000-0001")
+    page.click("button[type=submit]")
+    page.wait_for_load_state()
+    page.fill("input[name=code]", _line_code(customer_home))
+    page.click("button[type=submit]")
+    page.wait_for_url("**/pelanggan/pengaduan")
+    page.check("input[value=CH000008]")
+    page.fill("textarea[name=text]", "Abonemen Maret ditagih dua kali.")
+    page.click("form[action='/pelanggan/pengaduan'] button[type=submit]")
+    page.wait_for_url("**/pelanggan/kasus?ok=lodged")
+    ticket = page.inner_text("h1 .mono").strip()
+    assert ticket.startswith("WEB-") and ticket in page.inner_text(".flash.ok")
+    assert proof_result(page) == "verified"
     h = jejak.Home(customer_home.path)
     try:
-        staff_code = cust.issue_staff_code(h.cases, SEED_CASE, "rina")
+        cases = h.cases
+        case_id = "CASE-" + ticket
+        assert cases.can_bar(SEED_MSISDN, 150_000)["allowed"] is False  # the hold, at once
+        suggested = cases.get(case_id)["investigation"]
+        cases.act(case_id, "rina", "acknowledge")
+        cases.act(
+            case_id,
+            "sari",
+            "decide",
+            {
+                "hypothesis": suggested["hypothesis"],
+                "operator_liable": suggested["operator_liable"],
+                "reason": "the charge was billed twice",
+                "refund": 150_000,
+                "compensation": 0,
+            },
+        )
     finally:
         h.close()
-    assert len(staff_code) == 6
+    page.goto(f"{server}/pelanggan/kasus")
+    page.click("text=Saya menerima keputusan ini")
+    page.wait_for_url("**/pelanggan/kasus?ok=accepted")
+    assert proof_result(page) == "verified"
+    last = page.locator("li.entry").last
+    assert "Anda menerima keputusan ini." in last.inner_text()
+    assert "Anda, secara online" in last.inner_text()
     for lang in ("id", "en"):
-        for width, viewport in (("phone", PHONE), ("desk", DESK)):
-            ctx = browser.new_context(viewport=viewport, locale="id-ID")
-            page = ctx.new_page()
-            page.goto(f"{server}/pelanggan?lang={lang}")
-            snap(page, shots / f"signin-{lang}-{width}.png")
-            sign_in(page, server, mailbox, lang)
-            proof_result(page)
-            snap(page, shots / f"case-{lang}-{width}.png", full=True)
-            page.goto(f"{server}/pelanggan/pengaduan")
-            snap(page, shots / f"lodge-{lang}-{width}.png", full=True)
-            ctx.close()
+        page.goto(f"{server}/pelanggan/kasus?ok=accepted&lang={lang}")
+        proof_result(page)
+        _both(page, shots, "case-accepted", lang, full=True)
+    ctx.close()

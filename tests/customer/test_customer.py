@@ -44,8 +44,11 @@ def app(customer_home: Home) -> Iterator[FastAPI]:
     app.state.cases.close()
 
 
-def client(app: FastAPI) -> TestClient:
-    return TestClient(app, base_url="https://testserver", follow_redirects=False)
+def client(app: FastAPI, address: str = "192.0.2.10") -> TestClient:
+    """A browser at ``address`` (requests for codes are limited per client address)."""
+    return TestClient(
+        app, base_url="https://testserver", follow_redirects=False, client=(address, 50000)
+    )
 
 
 def form(c: TestClient) -> str:
@@ -79,10 +82,10 @@ def test_asking_for_a_code_answers_the_same_whatever_exists(app: FastAPI) -> Non
         "an unknown number": ("6281100000099", SEED_COMPLAINT),
     }
     pages, times = {}, {}
-    for what, (msisdn, ticket) in tries.items():
+    for n, (what, (msisdn, ticket)) in enumerate(tries.items()):
         spent = []
         for _ in range(3):
-            c = client(app)
+            c = client(app, f"198.51.100.{n}")  # one address per kind of try: none is limited
             csrf = form(c)
             t0 = time.perf_counter()
             r = c.post("/pelanggan/kode", data={"csrf": csrf, "msisdn": msisdn, "ticket": ticket})
@@ -256,7 +259,13 @@ def test_disputing_the_decision_escalates_the_case(app: FastAPI) -> None:
     assert r.status_code == 303, re.findall(r"flash error[^<]*<", r.text)
     view = cases.get(case_id)
     assert view["state"] == "escalated"
-    assert view["timeline"][-1]["text"] == "the customer disputes online: kompensasi kurang"
+    # recorded as the customer: role customer, the actor the case's own number
+    last = view["timeline"][-1]
+    assert (last["action"], last["text"]) == ("escalate", "kompensasi kurang")
+    assert (last["actor"], last["actor_role"]) == (OTHER_MSISDN, "customer")
+    page = c.get("/pelanggan/kasus").text
+    assert "Anda menyanggahnya dan kasus dilanjutkan: kompensasi kurang" in page
+    assert "Anda, secara online" in page
     pdf = c.get("/pelanggan/kasus/berkas.pdf")
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
 

@@ -203,6 +203,51 @@ def test_the_seed_dispute_from_sign_in_to_approval(
     assert not [e for e in errors if "Content Security Policy" in e], errors
 
 
+def test_screenshots_of_the_regulators_figures_and_the_customer_codes(
+    browser, server: str, workbench_home: WorkbenchHome, shots: Path
+) -> None:
+    """The QoS page (a supervisor's), the subscriber page with the line code a cs hands over, and
+    the code page, in both languages at both widths; the QoS page's case links open the case."""
+    ctx = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = ctx.new_page()
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    sign_in(page, server, workbench_home, "joko")
+    pages = {
+        "qos": "/reports/qos?quarter=2017Q1",
+        "subscriber": "/entities/subscriber/6281100000001",
+    }
+    for lang in ("id", "en"):
+        for size, width in WIDTHS.items():
+            page.set_viewport_size({"width": width, "height": 900 if size == "desk" else 844})
+            for name, path in pages.items():
+                page.goto(f"{server}{path}{'&' if '?' in path else '?'}lang={lang}")
+                for d in page.locator("details.cases").all()[:2]:
+                    d.evaluate("el => el.open = true")
+                assert page.evaluate("document.documentElement.scrollWidth") <= width + 1, (
+                    f"{name} scrolls sideways at {width} px"
+                )
+                snap(page, shots, f"{name}-{lang}-{size}")
+            page.goto(f"{server}/entities/subscriber/6281100000001?lang={lang}")
+            page.click(
+                "text="
+                + (
+                    "Buat kode untuk menyampaikan pengaduan"
+                    if lang == "id"
+                    else "Issue a code to lodge a complaint"
+                )
+            )
+            page.wait_for_load_state()
+            assert len(page.inner_text("#customer-code").strip()) == 6
+            snap(page, shots, f"customer-code-{lang}-{size}")
+    page.goto(f"{server}/reports/qos?quarter=2017Q1&lang=en")
+    page.locator("#billing details.cases summary").click()
+    page.locator(f"#billing a[href='/cases/{SEED_CASE}']").click()
+    page.wait_for_url(f"**/cases/{SEED_CASE}")
+    ctx.close()
+    assert not [e for e in errors if "Content Security Policy" in e], errors
+
+
 HOSTILE = [
     "<script>window.__pwned=1</script>",
     '"><img src=x onerror="window.__pwned=1">',
@@ -278,6 +323,7 @@ def test_hostile_export_text_is_inert_on_every_page(
             "/entities/outlet/SRG",
             "/entities/user/16009051",
             "/audit",
+            "/reports/qos?quarter=2017Q1",
         ):
             page.goto(base + path)
             assert page.evaluate("window.__pwned") is None, path
@@ -292,7 +338,7 @@ def test_hostile_export_text_is_inert_on_every_page(
         # the subscriber's chronology: notifications, charges, consents, locations, complaint
         page.goto(f"{base}/entities/subscriber/6281100000001")
         page.fill("textarea[name=reason]", "hostile-text test")
-        page.click("main button[type=submit]")
+        page.click("main form:has(textarea[name=reason]) button[type=submit]")
         page.wait_for_load_state()
         assert page.evaluate("window.__pwned") is None
         assert (
@@ -301,7 +347,12 @@ def test_hostile_export_text_is_inert_on_every_page(
         assert page.content().count("evil") >= 3, "the chronology shows the hostile texts as text"
         assert not dialogs
         # the hostile text is there, shown as text, on the pages that show those fields
-        assert {"/alerts", "/entities/outlet/SRG", "/entities/user/16009051"} <= set(shown), shown
+        assert {
+            "/alerts",
+            "/entities/outlet/SRG",
+            "/entities/user/16009051",
+            "/reports/qos",
+        } <= set(shown), shown
         ctx.close()
     finally:
         proc.terminate()

@@ -40,8 +40,9 @@ from jejak.auth.credentials import (
     verify_password,
     verify_totp,
 )
+from jejak.cases import service as cases_service
 from jejak.cases.db import Database
-from jejak.cases.models import AccessLog, ApiToken, LedgerOutbox, SignInAttempt, User
+from jejak.cases.models import AccessLog, ApiToken, SignInAttempt, User
 from jejak.cases.users import token_hash
 from jejak.errors import AuthError, NotFoundError, UsageError
 
@@ -259,21 +260,18 @@ def record_access(
     outbox into the log (:func:`jejak.cases.audit.drain`). Returns the access log id."""
     if not reason.strip():
         raise UsageError("reason", "say why you look at this subscriber's records")
-    with db.write() as s:
-        row = AccessLog(
-            at=_now(at),
-            user_name=who.name,
-            role=who.role,
-            msisdn=msisdn,
-            case_id=case_id,
-            what=what[:80],
-            via=via,
-            reason=reason.strip(),
-        )
-        s.add(row)
-        s.flush()
-        s.add(LedgerOutbox(source="access", ref=row.id, created_at=row.at))
-        return row.id
+    access_id, _ = cases_service.record_access(
+        db,
+        who.name,
+        who.role,
+        msisdn,
+        what[:80],
+        reason=reason.strip(),
+        case_id=case_id,
+        via=via,
+        at=_now(at),
+    )
+    return access_id
 
 
 def accesses(db: Database, msisdn: str | None = None) -> list[AccessLog]:

@@ -14,17 +14,31 @@ the format of :mod:`jejak.ledger.lines`::
 
 :func:`verify_cases` recomputes every logged entry against its leaf and names each one, so that
 ``jejak ledger verify`` reports an edited, removed or unlogged case action.
+
+**Group commit.** Each log append costs a few fsyncs (about 10 ms here) however many entries it
+holds, so one append per action would cap a server at about a hundred actions a second. An
+action therefore waits only until *its own* outbox rows are in the log (:func:`drain` with
+``through``): one thread of the process appends everything pending while the others queue
+behind it, and each of them, when its turn comes, usually finds its rows already appended by
+the one before and returns at once. Between processes (``jejak serve --workers N``) the log's
+own lock does the same. A caller that finds nothing pending never touches the log.
+
+**Access records** (``source`` ``access2``) commit to the reason given for opening a
+subscriber's records too; rows logged by an earlier release (``access``) keep the form they
+were logged in, so they still verify.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+import threading
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy.orm import Session
 
 from jejak.audit.lines import line_entry
 from jejak.cases.models import AccessLog, LedgerOutbox, TimelineEntry
@@ -61,8 +75,10 @@ def canonical_entry(e: TimelineEntry) -> bytes:
     return json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
-def canonical_access(a: AccessLog) -> bytes:
-    doc = {
+def canonical_access(a: AccessLog, *, with_reason: bool = True) -> bytes:
+    """The bytes of an access record that the log commits to; ``with_reason=False`` for rows
+    an earlier release logged (outbox source ``access``), which did not commit to the reason."""
+    doc: dict[str, Any] = {
         "at": _iso(a.at),
         "user": a.user_name,
         "role": a.role,
@@ -71,7 +87,34 @@ def canonical_access(a: AccessLog) -> bytes:
         "what": a.what,
         "via": a.via,
     }
+    if with_reason:
+        doc["reason"] = a.reason
     return json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+#: the outbox sources: a timeline entry, an access record (with its reason), an older one
+CASE, ACCESS, ACCESS_V1 = "case", "access2", "access"
+
+
+def enqueue(s: Session, source: str, ref: int, at: datetime) -> int:
+    """Queue the timeline entry or access record ``ref`` for the log, in the caller's
+    transaction; the outbox id is kept in the session (:func:`queued`)."""
+    oid = insert_row(s, insert(LedgerOutbox).values(source=source, ref=ref, created_at=at))
+    s.info.setdefault("ledger_outbox", []).append(oid)
+    return oid
+
+
+def insert_row(s: Session, statement: Any) -> int:
+    """Run a one-row ``INSERT`` as a plain statement of the session's transaction (no unit of
+    work: the hot path of an action) and return the new row's id."""
+    key = s.connection().execute(statement).inserted_primary_key
+    assert key is not None
+    return int(key[0])
+
+
+def queued(s: Session) -> list[int]:
+    """The outbox ids this session's transaction queued (to wait for with ``drain(through=…)``)."""
+    return list(s.info.get("ledger_outbox", ()))
 
 
 def _runs(ids: list[int]) -> list[list[int]]:
@@ -88,10 +131,10 @@ def _expand(runs: Iterable[list[int]]) -> list[int]:
     return [i for a, b in runs for i in range(a, b + 1)]
 
 
-def _contents(s: Any, rows: list[LedgerOutbox]) -> dict[int, bytes | None]:
+def _contents(s: Any, rows: Sequence[Any]) -> dict[int, bytes | None]:
     """outbox id -> the canonical bytes of what it points at (None when that is gone)."""
-    case_refs = [r.ref for r in rows if r.source == "case"]
-    access_refs = [r.ref for r in rows if r.source == "access"]
+    case_refs = [r.ref for r in rows if r.source == CASE]
+    access_refs = [r.ref for r in rows if r.source != CASE]
     entries: dict[int, TimelineEntry] = {}
     access: dict[int, AccessLog] = {}
     for chunk in range(0, len(case_refs), 5000):
@@ -104,16 +147,18 @@ def _contents(s: Any, rows: list[LedgerOutbox]) -> dict[int, bytes | None]:
         access.update({a.id: a for a in s.scalars(select(AccessLog).where(AccessLog.id.in_(ids)))})
     out: dict[int, bytes | None] = {}
     for r in rows:
-        if r.source == "case":
+        if r.source == CASE:
             e = entries.get(r.ref)
             out[r.id] = canonical_entry(e) if e is not None else None
         else:
             a = access.get(r.ref)
-            out[r.id] = canonical_access(a) if a is not None else None
+            out[r.id] = (
+                canonical_access(a, with_reason=r.source != ACCESS_V1) if a is not None else None
+            )
     return out
 
 
-def _write_back(db: Database, pairs: list[tuple[LedgerOutbox, int]]) -> None:
+def _write_back(db: Database, pairs: list[tuple[Any, int]]) -> None:
     if not pairs:
         return
     with db.write() as s:
@@ -124,7 +169,7 @@ def _write_back(db: Database, pairs: list[tuple[LedgerOutbox, int]]) -> None:
             .values(ledger_index=bindparam("li")),
             [{"oid": r.id, "li": li} for r, li in pairs],
         )
-        case_pairs = [{"eid": r.ref, "li": li} for r, li in pairs if r.source == "case"]
+        case_pairs = [{"eid": r.ref, "li": li} for r, li in pairs if r.source == CASE]
         if case_pairs:
             conn.execute(
                 update(TimelineEntry)
@@ -134,13 +179,15 @@ def _write_back(db: Database, pairs: list[tuple[LedgerOutbox, int]]) -> None:
             )
 
 
-def _pending(db: Database, limit: int) -> list[LedgerOutbox]:
+def _pending(db: Database, limit: int) -> list[Any]:
+    """The outbox rows (``id``, ``source``, ``ref``) not in the log yet, oldest first."""
+    t = LedgerOutbox
     with db.read() as s:
         return list(
-            s.scalars(
-                select(LedgerOutbox)
-                .where(LedgerOutbox.ledger_index.is_(None))
-                .order_by(LedgerOutbox.id)
+            s.execute(
+                select(t.id, t.source, t.ref)
+                .where(t.ledger_index.is_(None))
+                .order_by(t.id)
                 .limit(limit)
             )
         )
@@ -153,7 +200,7 @@ def _recover(db: Database, log: Log) -> None:
         return
     by_id = {r.id: r for r in pending}
     low = pending[0].id
-    pairs: list[tuple[LedgerOutbox, int]] = []
+    pairs: list[tuple[Any, int]] = []
     for a in reversed(log.appends()):
         if a.get("source") != SOURCE:
             continue
@@ -166,8 +213,37 @@ def _recover(db: Database, log: Log) -> None:
     _write_back(db, pairs)
 
 
-def drain(db: Database, log: Log, *, limit: int = BATCH) -> int:
-    """Append every outbox row the log does not hold yet; return how many were appended."""
+#: one appending thread per process; the others wait here for it (group commit)
+_appender = threading.Lock()
+
+
+def _unlogged(db: Database, ids: Sequence[int] | None) -> bool:
+    """Whether any outbox row (of ``ids``, when given) is still waiting for the log."""
+    t = LedgerOutbox
+    q = select(func.count()).select_from(t).where(t.ledger_index.is_(None))
+    if ids is not None:
+        q = q.where(t.id.in_(list(ids)))
+    with db.read() as s:
+        return bool(s.scalar(q))
+
+
+def drain(
+    db: Database, log: Log, *, limit: int = BATCH, through: Sequence[int] | None = None
+) -> int:
+    """Append every outbox row the log does not hold yet; return how many were appended.
+
+    With ``through`` (outbox ids), return as soon as those rows are in the log: when a thread
+    appending before this one took them along, without appending anything.
+    """
+    if through is not None and not through:
+        return 0
+    with _appender:
+        if not _unlogged(db, through):
+            return 0
+        return _drain(db, log, limit)
+
+
+def _drain(db: Database, log: Log, limit: int) -> int:
     home = log.home
     done = 0
     with log.writer() as w:
@@ -191,7 +267,7 @@ def drain(db: Database, log: Log, *, limit: int = BATCH) -> int:
 
 
 def _entry_source(source: str) -> str:
-    return "case" if source == "case" else "access"
+    return "case" if source == CASE else "access"
 
 
 def verify_cases(
@@ -257,7 +333,7 @@ def verify_cases(
                     )
                 )
         for e in entries.values():
-            if ("case", e.id) not in logged_refs:
+            if (CASE, e.id) not in logged_refs:
                 report.problems.append(
                     Problem("unlogged", where, f"{e.case_id} #{e.seq} {e.action} has no log record")
                 )
@@ -268,7 +344,7 @@ def verify_cases(
 def _name(
     r: LedgerOutbox, entries: dict[int, TimelineEntry], access: dict[int, AccessLog]
 ) -> dict[str, Any]:
-    if r.source == "case":
+    if r.source == CASE:
         e = entries.get(r.ref)
         if e is None:
             return {"outbox": r.id}

@@ -26,6 +26,7 @@ case_app = commands("Resolve: the cases of disputed charges, from complaint to e
 #: ``jejak users ...``
 users_app = commands("Staff accounts: names, roles and API tokens.")
 out = Console(soft_wrap=True, highlight=False)
+err = Console(stderr=True, soft_wrap=True, highlight=False)
 
 Format = Annotated[str, typer.Option("--format", help="text or json.")]
 At = Annotated[
@@ -38,6 +39,21 @@ def _cases(home: Path) -> Any:
     from jejak.home import Home
 
     return Home(home).cases
+
+
+def _deliver(cases: Any) -> None:
+    """Deliver the customer messages and billing rows the command queued, as the web server does
+    after each request; what cannot go now stays queued (``jejak notify drain`` retries)."""
+    from jejak.errors import JejakError
+    from jejak.notify import service as notify
+
+    try:
+        done = notify.drain(cases.db, cases.home)
+    except JejakError as exc:  # a delivery setting is wrong: the rows stay queued
+        err.print(f"warning: messages stay queued: {exc}")
+        return
+    for reason in done.reasons:
+        err.print(f"warning: {reason}")
 
 
 def _json(doc: Any) -> None:
@@ -91,7 +107,9 @@ def open_(
 ) -> None:
     """Open the case of an ingested complaint (the same complaint always gives the same case)."""
     fmt = _fmt(fmt)
-    case, created = _cases(home).open_case(complaint, at=at)
+    cases = _cases(home)
+    case, created = cases.open_case(complaint, at=at)
+    _deliver(cases)
     if fmt == "json":
         _json(case)
     else:
@@ -176,12 +194,25 @@ def list_(
 @case_app.command("sync")
 @handles_errors
 def sync(
-    home: HomeDir = DEFAULT_HOME, fmt: Format = "text", at: At = None, debug: Debug = False
+    home: HomeDir = DEFAULT_HOME,
+    fmt: Format = "text",
+    at: At = None,
+    include_closed: Annotated[
+        bool,
+        typer.Option(
+            "--include-closed",
+            help="Open cases for complaints the CRM closed too (to examine a disputed closure).",
+        ),
+    ] = False,
+    debug: Debug = False,
 ) -> None:
-    """Open a case for each ingested complaint without one; ingested bars over open cases
-    become findings; deadlines passed undecided credit the disputed amount."""
+    """Open a case for each ingested complaint without one (not those the CRM closed, unless
+    --include-closed); ingested bars over open cases become findings; deadlines passed
+    undecided credit the disputed amount."""
     fmt = _fmt(fmt)
-    result = _cases(home).sync(at=at).to_dict()
+    cases = _cases(home)
+    result = cases.sync(at=at, include_closed=include_closed).to_dict()
+    _deliver(cases)
     if fmt == "json":
         _json(result)
     else:
@@ -218,7 +249,9 @@ def act(
             fields[name] = json.loads(value)
         except ValueError:
             fields[name] = value
-    case = _cases(home).act(case_id, as_, action, fields, version, at=at)
+    cases = _cases(home)
+    case = cases.act(case_id, as_, action, fields, version, at=at)
+    _deliver(cases)
     if fmt == "json":
         _json(case)
     else:

@@ -1,7 +1,8 @@
 """The case database: an engine from the settings, migrated when opened.
 
 SQLite at ``<home>/cases/cases.db`` by default (WAL, foreign keys on, every write transaction
-``BEGIN IMMEDIATE`` so that writers queue instead of failing); PostgreSQL when
+``BEGIN IMMEDIATE`` so that writers queue instead of failing; the threads of one process queue
+on a lock first, since SQLite's own busy handler sleeps up to 100 ms between tries); PostgreSQL when
 ``JEJAK_DATABASE_URL`` (or ``url``) names it, e.g. ``postgresql+psycopg://postgres@127.0.0.1/test``.
 The Alembic migrations shipped in ``jejak/cases/migrations`` run on opening, so a new release
 upgrades the schema by itself.
@@ -15,8 +16,9 @@ Example::
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -89,6 +91,10 @@ class Database:
             self.engine = create_engine(url, connect_args=args, pool_pre_ping=True)
             self.read_engine = self.engine
         self._write = sessionmaker(self.engine, expire_on_commit=False)
+        #: SQLite takes one writer at a time: this process's threads wait for it here
+        self._writer: threading.RLock | None = (
+            threading.RLock() if self.dialect == "sqlite" else None
+        )
         self._read = sessionmaker(self.read_engine, expire_on_commit=False)
 
     @classmethod
@@ -132,7 +138,7 @@ class Database:
     @contextmanager
     def write(self) -> Iterator[Session]:
         """A session in one write transaction: committed on leaving, rolled back on an error."""
-        with self._write.begin() as s:
+        with self._writer or nullcontext(), self._write.begin() as s:
             yield s
 
     @contextmanager

@@ -275,8 +275,10 @@ class Notification(Base):
     __tablename__ = "notifications"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    case_id: Mapped[str] = mapped_column(ForeignKey("cases.case_id"), index=True)
-    msisdn: Mapped[str] = mapped_column(String(32))
+    #: empty for a sign-in code to a line that has no case yet (migration 0006)
+    case_id: Mapped[str | None] = mapped_column(ForeignKey("cases.case_id"), index=True)
+    #: the recipient: the number, or the e-mail address on file (migration 0006: 254 characters)
+    msisdn: Mapped[str] = mapped_column(String(254))
     language: Mapped[str] = mapped_column(String(8))
     ticket: Mapped[str] = mapped_column(String(80))
     event: Mapped[str] = mapped_column(String(40))

@@ -20,6 +20,11 @@ from dataclasses import dataclass
 from jejak.cases.models import ROLES, STATES
 from jejak.errors import ForbiddenError, InvalidFieldError, StateConflictError
 
+#: the customer of a case, acting on their own case from the customer's pages
+#: (:meth:`jejak.cases.service.Cases.act_as_customer`): not an account, never a staff role
+CUSTOMER = "customer"
+#: every column of the table: the staff roles, then the customer
+ACTORS = (*ROLES, CUSTOMER)
 OPEN = ("received", "acknowledged", "investigating", "decision_proposed", "escalated")
 WORKING = ("acknowledged", "investigating", "decision_proposed", "resolved", "escalated")
 ALL = STATES
@@ -80,7 +85,10 @@ TABLE: dict[str, Rule] = {
         "countersign a decision that departs from the evidence (another supervisor than the decider)",
     ),
     "accept": Rule(
-        ("cs",), ("resolved",), None, "record that the customer accepts the decision; the hold ends"
+        ("cs", CUSTOMER),
+        ("resolved",),
+        None,
+        "the customer accepts the decision (online, or recorded by cs); the hold ends",
     ),
     "lift_bar": Rule(
         STAFF,
@@ -89,10 +97,10 @@ TABLE: dict[str, Rule] = {
         "record that a bar found during the case was lifted (`action_id`); proposes the compensation",
     ),
     "escalate": Rule(
-        ("cs", "supervisor"),
-        ("acknowledged", "investigating", "decision_proposed", "resolved"),
+        ("cs", "supervisor", CUSTOMER),
+        ("received", "acknowledged", "investigating", "decision_proposed", "resolved"),
         "escalated",
-        "escalate (`reason`), e.g. the customer does not accept the decision",
+        "escalate (`reason`): the customer does not accept the decision, or the decision is late",
     ),
     "close": Rule(
         ("supervisor",),
@@ -140,10 +148,10 @@ def allowed(role: str, state: str) -> list[str]:
 
 def markdown_table() -> str:
     """The action × role × state table as it appears in ``docs/cases.md``."""
-    head = "| action | " + " | ".join(ROLES) + " | in states | then | does |"
-    rows = [head, "|" + "---|" * (len(ROLES) + 4)]
+    head = "| action | " + " | ".join(ACTORS) + " | in states | then | does |"
+    rows = [head, "|" + "---|" * (len(ACTORS) + 4)]
     for action, r in TABLE.items():
-        marks = " | ".join("✔" if role in r.roles else "" for role in ROLES)
+        marks = " | ".join("✔" if role in r.roles else "" for role in ACTORS)
         states = "all" if r.states == ALL else ", ".join(r.states)
         rows.append(f"| `{action}` | {marks} | {states} | {r.to or '—'} | {r.does} |")
     return "\n".join(rows) + "\n"
@@ -173,6 +181,10 @@ VIEWS: dict[str, tuple[tuple[str, ...], str]] = {
         "the log's checkpoints, cosignatures, size, verification",
     ),
     "verify": (("auditor", "admin"), "run a full verification of the log"),
+    "qos": (
+        ("supervisor", "auditor"),
+        "the regulator's quarterly complaint figures, each linked to its cases; CSV and JSON",
+    ),
 }
 
 

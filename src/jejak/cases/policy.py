@@ -16,22 +16,17 @@ Example::
 
 from __future__ import annotations
 
-import json
-import tomllib
 from datetime import time
 from pathlib import Path
-from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import Field
 
-from jejak.errors import UsageError
+from jejak.policyfile import PolicyFile
 from jejak.settings import settings
 
 
-class Policy(BaseModel):
+class Policy(PolicyFile):
     """The numbers the dispute workflow runs by (amounts in IDR)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     ack_working_days: int = Field(
         1, ge=0, description="Acknowledge within this many working days after the day of receipt."
@@ -72,26 +67,6 @@ class Policy(BaseModel):
     default_language: str = Field(
         "id", description="Language of the customer's messages when the case names none (id, en)."
     )
-
-    @classmethod
-    def load(cls, path: str | Path | None) -> Policy:
-        """The policy in a JSON or TOML file (the defaults when ``path`` is None)."""
-        if path is None:
-            return cls()
-        p = Path(path)
-        try:
-            text = p.read_text(encoding="utf-8")
-            data: Any = tomllib.loads(text) if p.suffix == ".toml" else json.loads(text)
-        except FileNotFoundError:
-            raise UsageError(str(p), "no such policy file") from None
-        except (OSError, ValueError) as exc:
-            raise UsageError(str(p), f"cannot read the policy: {exc}") from None
-        try:
-            return cls.model_validate(data)
-        except ValidationError as exc:
-            first = exc.errors()[0]
-            where = ".".join(str(x) for x in first["loc"])
-            raise UsageError(str(p), f"{where}: {first['msg']}") from None
 
     @classmethod
     def for_home(cls, home: str | Path) -> Policy:

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
@@ -44,7 +44,6 @@ from jejak.cases.models import (
     Case,
     Finding,
     Hold,
-    LedgerOutbox,
     Notification,
     Report,
     TimelineEntry,
@@ -106,14 +105,49 @@ class SyncResult:
     findings: list[str] = field(default_factory=list)
     provisional_credits: list[str] = field(default_factory=list)
     deemed_accepted: list[str] = field(default_factory=list)
+    #: complaints the operator's CRM closed (export 1.1 ``status``): not opened unless asked
+    closed_in_crm: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, list[str]]:
         return {
             "opened": self.opened,
+            "closed_in_crm": self.closed_in_crm,
             "findings": self.findings,
             "provisional_credits": self.provisional_credits,
             "deemed_accepted": self.deemed_accepted,
         }
+
+
+def record_access(
+    db: Database,
+    user: str,
+    role: str,
+    msisdn: str,
+    what: str,
+    *,
+    reason: str | None = None,
+    case_id: str | None = None,
+    via: str = "api",
+    at: datetime | None = None,
+) -> tuple[int, builtins.list[int]]:
+    """Record that ``user`` opened ``msisdn``'s records (``what``, and why) in the access log and,
+    in the same transaction, in the transparency log's outbox (the log entry commits to the
+    reason too). Returns the access record's id and the outbox ids to wait for."""
+    with db.write() as s:
+        row = AccessLog(
+            at=at or now(),
+            user_name=user,
+            role=role,
+            msisdn=msisdn,
+            case_id=case_id,
+            what=what,
+            via=via,
+            reason=reason,
+        )
+        s.add(row)
+        s.flush()
+        audit.enqueue(s, audit.ACCESS, row.id, row.at)
+        return row.id, audit.queued(s)
 
 
 class Cases:
@@ -186,9 +220,11 @@ class Cases:
         """Put every action not yet in the transparency log into it; return how many."""
         return audit.drain(self.db, self.log)
 
-    def _after_write(self) -> None:
+    def _after_write(self, queued: builtins.list[int]) -> None:
+        """With ``auto_drain``, return once the write's own log entries are in the log (group
+        commit: :func:`jejak.cases.audit.drain`)."""
         if self.auto_drain:
-            self.drain()
+            audit.drain(self.db, self.log, through=queued)
 
     # ------------------------------------------------------------------ opening
 
@@ -322,11 +358,12 @@ class Cases:
                     )
                 self._notify(s, case, "received", when)
                 self._tick(s, case, when, None)
+                queued = audit.queued(s)
         except IntegrityError:
             # opened by someone else in the meantime: the same complaint gives the same case
             with self.db.read() as s:
                 return self._view(s, cid), False
-        self._after_write()
+        self._after_write(queued)
         with self.db.read() as s:
             return self._view(s, cid), True
 
@@ -335,7 +372,7 @@ class Cases:
     def act(
         self,
         case_id: str,
-        actor: str | User,
+        actor: str | User | Actor,
         action: str,
         fields: dict[str, Any] | None = None,
         expected_version: int | None = None,
@@ -358,6 +395,8 @@ class Cases:
                 case = s.get(Case, case_id)
                 if case is None:
                     raise NotFoundError(case_id, "no such case")
+                if who.role == permissions.CUSTOMER and who.name != case.msisdn:
+                    raise ForbiddenError(case_id, "a customer acts on their own case only")
                 if expected_version is not None and case.version != expected_version:
                     raise StaleVersionError(
                         case_id,
@@ -379,19 +418,43 @@ class Cases:
                 if case.state != before:
                     self._notify(s, case, case.state, when)
                 state, version = case.state, case.version
+                queued = audit.queued(s)
         except (StaleDataError, IntegrityError) as exc:
             raise StaleVersionError(
                 case_id, "changed by someone else at the same time: read it again"
             ) from exc
-        self._after_write()
+        self._after_write(queued)
         if not view:
             return {"case_id": case_id, "state": state, "version": version}
         with self.db.read() as s:
             return self._view(s, case_id)
 
-    def _actor(self, s: Session, actor: str | User) -> Actor:
-        name = actor.name if isinstance(actor, User) else actor
-        user = s.scalar(select(User).where(User.name == name))
+    def act_as_customer(
+        self,
+        case_id: str,
+        action: str,
+        fields: dict[str, Any] | None = None,
+        expected_version: int | None = None,
+        *,
+        at: datetime | str | None = None,
+    ) -> dict[str, Any]:
+        """One action by the case's own customer (role ``customer``, actor: the case's number),
+        e.g. ``accept`` or ``escalate`` from the customer's pages; the table of
+        :mod:`jejak.cases.permissions` says which. Otherwise as :meth:`act`."""
+        with self.db.read() as s:
+            msisdn = s.scalar(select(Case.msisdn).where(Case.case_id == case_id))
+        if msisdn is None:
+            raise NotFoundError(case_id, "no such case")
+        who = Actor(msisdn, permissions.CUSTOMER)
+        return self.act(case_id, who, action, fields, expected_version, at=at)
+
+    def _actor(self, s: Session, actor: str | User | Actor) -> Actor:
+        if isinstance(actor, Actor) and actor.role == permissions.CUSTOMER:
+            return actor  # the case's customer (act_as_customer); act checks it is this case's
+        name = actor.name if isinstance(actor, User | Actor) else actor
+        user = s.execute(
+            select(User.name, User.role, User.disabled).where(User.name == name)
+        ).first()
         if user is None:
             raise ForbiddenError(str(name), "no such account")
         if user.disabled:
@@ -887,6 +950,7 @@ class Cases:
                     )
                 )
             )
+        queued: builtins.list[int] = []
         for cid in ids:
             with self.db.write() as s:
                 case = s.get(Case, cid)
@@ -897,25 +961,54 @@ class Cases:
                     self._tick(s, case, when, result)
                 if case.last_seq != seq:
                     case.version += 1
-        self._after_write()
+                queued += audit.queued(s)
+        self._after_write(queued)
         return result
 
-    def sync(self, at: datetime | str | None = None) -> SyncResult:
+    def tick_case(self, case_id: str, at: datetime | str | None = None) -> SyncResult:
+        """Apply the deadlines to one case as of ``at`` (default now), as :meth:`tick` does for
+        every case: before a customer's answer, so that it meets the case as time left it."""
+        when = _aware(at, "at") if at is not None else now()
+        result = SyncResult()
+        with self.db.write() as s:
+            case = s.get(Case, case_id)
+            if case is None:
+                raise NotFoundError(case_id, "no such case")
+            last, seq = self._last_at(s, case), case.last_seq
+            if last is None or when >= last:
+                self._tick(s, case, when, result)
+            if case.last_seq != seq:
+                case.version += 1
+            queued = audit.queued(s)
+        self._after_write(queued)
+        return result
+
+    def sync(self, at: datetime | str | None = None, *, include_closed: bool = False) -> SyncResult:
         """Open a case for every ingested complaint without one; turn ingested bars over open
-        cases into findings; apply the deadlines."""
+        cases into findings; apply the deadlines.
+
+        A complaint the operator's CRM already closed (``status`` ``closed``, export 1.1) is not
+        opened: its case would put a hold on the line and run deadlines, and a provisional
+        credit, for a matter the operator considers settled. It is listed in
+        ``closed_in_crm``; ``include_closed`` (or ``open_case`` of that one complaint) opens
+        it, to examine a closure the customer disputes.
+        """
         when = _aware(at, "at") if at is not None else now()
         result = SyncResult()
         store = self.store
         if store.files("complaints"):
-            ids = [
-                r["complaint_id"]
-                for r in store.sql(
-                    "SELECT complaint_id FROM complaints ORDER BY opened_at, complaint_id"
-                )
-            ]
+            rows = store.sql(
+                "SELECT complaint_id, status FROM complaints ORDER BY opened_at, complaint_id"
+            )
             with self.db.read() as s:
                 have = set(s.scalars(select(Case.complaint_id)))
-            for cid in ids:
+            for row in rows:
+                cid = row["complaint_id"]
+                if cid in have:
+                    continue
+                if row["status"] == "closed" and not include_closed:
+                    result.closed_in_crm.append(cid)
+                    continue
                 if cid not in have:
                     _, created = self.open_case(cid, at=when)
                     if created:
@@ -944,6 +1037,7 @@ class Cases:
             msisdns,
         )
         found: list[str] = []
+        queued: builtins.list[int] = []
         for bar in bars:
             bar_at = _aware(bar["at"], "line_actions.at")
             for h in holds:
@@ -992,9 +1086,10 @@ class Cases:
                         },
                     )
                     self._notify(s, case, "finding", when)
+                    queued += audit.queued(s)
                 found.append(f"{h.case_id}:{bar['action_id']}")
         if found:
-            self._after_write()
+            self._after_write(queued)
         return found
 
     # ------------------------------------------------------------------ the collections check
@@ -1115,23 +1210,14 @@ class Cases:
         *,
         case_id: str | None = None,
         via: str = "api",
+        reason: str | None = None,
         at: datetime | None = None,
     ) -> None:
-        """Record (and log) that a person viewed a subscriber's records."""
-        with self.db.write() as s:
-            row = AccessLog(
-                at=at or now(),
-                user_name=user,
-                role=role,
-                msisdn=msisdn,
-                case_id=case_id,
-                what=what,
-                via=via,
-            )
-            s.add(row)
-            s.flush()
-            s.add(LedgerOutbox(source="access", ref=row.id, created_at=row.at))
-        self._after_write()
+        """Record (and log) that a person viewed a subscriber's records, and why."""
+        _, queued = record_access(
+            self.db, user, role, msisdn, what, reason=reason, case_id=case_id, via=via, at=at
+        )
+        self._after_write(queued)
 
     def access_log(self, msisdn: str | None = None) -> builtins.list[dict[str, Any]]:
         with self.db.read() as s:
@@ -1169,23 +1255,26 @@ class Cases:
         public: bool,
         text: str | None,
         payload: dict[str, Any],
-    ) -> TimelineEntry:
+    ) -> None:
         case.last_seq = (case.last_seq or 0) + 1
         case.last_at = at
-        e = TimelineEntry(
-            case_id=case.case_id,
-            seq=case.last_seq,
-            at=at,
-            action=action,
-            actor=who.name,
-            actor_role=who.role,
-            public=public,
-            text=text,
-            payload=payload,
+        if case in s.new:  # the entry refers to the case: insert the case first
+            s.flush()
+        eid = audit.insert_row(
+            s,
+            insert(TimelineEntry).values(
+                case_id=case.case_id,
+                seq=case.last_seq,
+                at=at,
+                action=action,
+                actor=who.name,
+                actor_role=who.role,
+                public=public,
+                text=text,
+                payload=payload,
+            ),
         )
-        s.add(e)
-        s.add(LedgerOutbox(source="case", entry=e, created_at=at))
-        return e
+        audit.enqueue(s, audit.CASE, eid, at)
 
     def _release(self, s: Session, case: Case, at: datetime) -> None:
         for h in s.scalars(

@@ -18,6 +18,7 @@ from rich.table import Table
 
 from jejak import detect as D
 from jejak.detect.pack import SEVERITIES
+from jejak.errors import UsageError
 from jejak.home import Home
 from jejak.options import (
     DEFAULT_HOME,
@@ -274,14 +275,30 @@ def suppress(
     owner: Annotated[str, typer.Option("--owner", help="Who answers for this suppression.")],
     reason: Annotated[str, typer.Option("--reason", help="Why the alerts are expected.")],
     expires: Annotated[str, typer.Option("--expires", help="Last day it applies (YYYY-MM-DD).")],
-    agent_id: Annotated[str | None, typer.Option("--agent-id")] = None,
-    msisdn: Annotated[str | None, typer.Option("--msisdn", help="+62…, 0… or 62… digits.")] = None,
-    outlet_id: Annotated[str | None, typer.Option("--outlet-id")] = None,
-    record_id: Annotated[str | None, typer.Option("--record-id")] = None,
+    agent_id: Annotated[
+        str | None, typer.Option("--agent", help="Only alerts of this user ID.")
+    ] = None,
+    msisdn: Annotated[
+        str | None, typer.Option("--msisdn", help="Only alerts about this number (+62…, 0…).")
+    ] = None,
+    outlet_id: Annotated[
+        str | None, typer.Option("--outlet", help="Only alerts at this outlet.")
+    ] = None,
+    record_id: Annotated[
+        str | None, typer.Option("--record-id", help="Only alerts citing this record.")
+    ] = None,
+    # the earlier spellings, kept working but hidden: every other command says --agent, --outlet
+    agent_id_old: Annotated[str | None, typer.Option("--agent-id", hidden=True)] = None,
+    outlet_id_old: Annotated[str | None, typer.Option("--outlet-id", hidden=True)] = None,
     home: HomeDir = DEFAULT_HOME,
     debug: Debug = False,
 ) -> None:
-    """Record a suppression (allow-list entry) with an owner, a reason and an expiry."""
+    """Record a suppression (allow-list entry) with an owner, a reason and an expiry; it covers
+    the rule's alerts that match every one of --agent, --msisdn, --outlet, --record-id given."""
+    agent_id = _one("--agent", agent_id, agent_id_old)
+    outlet_id = _one("--outlet", outlet_id, outlet_id_old)
+    if not (agent_id or msisdn or outlet_id or record_id):
+        raise UsageError("suppress", "give --agent, --msisdn, --outlet or --record-id (or several)")
     match = {
         k: v
         for k, v in (
@@ -296,6 +313,13 @@ def suppress(
         Home(home).store, rule=rule, match=match, owner=owner, reason=reason, expires=expires
     )
     typer.echo(f"{s.id}: {rule} {json.dumps(s.match)} until {s.expires}")
+
+
+def _one(name: str, value: str | None, old: str | None) -> str | None:
+    """An option given by its name or by its earlier spelling (not both, unless they agree)."""
+    if value and old and value != old:
+        raise UsageError(name, f"given twice ({value!r}, {old!r}); give it once")
+    return value or old
 
 
 RULE_FORMATS = format_choices("table", "json", "jsonl", "csv")

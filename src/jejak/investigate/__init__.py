@@ -58,6 +58,8 @@ from jejak.detect.alerts import alerts_current
 from jejak.errors import UsageError
 from jejak.investigate.attribution import actions as find_actions
 from jejak.investigate.attribution import consent_check
+from jejak.investigate.audience import Audience
+from jejak.investigate.audience import audience as audience_of
 from jejak.investigate.blast import blast_radius
 from jejak.investigate.charges import BILLING_ERRORS, check_charges
 from jejak.investigate.evidence import (
@@ -75,7 +77,15 @@ from jejak.investigate.report import HYPOTHESES, INSUFFICIENT, Report
 from jejak.numbers import maybe_msisdn
 from jejak.store import Store
 
-__all__ = ["HYPOTHESES", "INSUFFICIENT", "Policy", "Report", "investigate", "parse_as_of"]
+__all__ = [
+    "HYPOTHESES",
+    "INSUFFICIENT",
+    "Audience",
+    "Policy",
+    "Report",
+    "investigate",
+    "parse_as_of",
+]
 
 
 def parse_as_of(value: str | datetime | None) -> datetime | None:
@@ -115,13 +125,17 @@ def investigate(
     as_of: str | datetime | None = None,
     policy: Policy | str | Path | None = None,
     alerts: list[Any] | None = None,
+    audience: str | Audience = "staff",
 ) -> Report:
-    """The evidence report for ``msisdn`` (or the subscriber of ``complaint_id``).
+    """The evidence report for ``msisdn`` (or the subscriber of ``complaint_id``), for
+    ``audience`` (``staff``, ``customer`` or an :class:`~jejak.investigate.audience.Audience`:
+    what its renderings and JSON show; see :mod:`~jejak.investigate.audience`).
 
     Raises NotFoundError for an unknown subscriber or complaint, UsageError for a
     complaint about another number or an ``as_of`` before the latest record.
     """
     msisdn = maybe_msisdn(msisdn, where="--msisdn")
+    reader = audience_of(audience)
     pol = policy if isinstance(policy, Policy) else Policy.load(policy)
     dossier = gather(store, msisdn, complaint_id)
     latest = latest_at(dossier)
@@ -194,6 +208,7 @@ def investigate(
             (a.outlet["timezone"] for a in acts if a.outlet and a.outlet.get("timezone")),
             pol.timezone,
         ),
+        audience=reader,
     )
     return report
 

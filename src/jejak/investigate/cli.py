@@ -7,13 +7,18 @@ lookup files up to date when they are not (the explicit writes), makes the
 report (a read) and prints it: text (rich) by default,
 the outputs.md JSON with ``--format json`` (``table`` is the terminal text), or a self-contained HTML page with
 ``--format html`` — written to ``--out FILE`` or, without it, to
-``<home>/reports/<msisdn>[-<complaint>].<lang>.html``, whose path is printed.
+``<home>/reports/<msisdn>[-<complaint>][.customer].<lang>.html``, whose path is printed.
+
+``--audience customer`` makes the report to hand to the subscriber (text, JSON and HTML alike):
+no other subscriber, no alert, no address or terminal, staff names only where the home's case
+policy shows them (``show_staff_names``), and a plain-language summary first.
 """
 
 from __future__ import annotations
 
 import json
 import sys
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -41,6 +46,16 @@ from jejak.options import (
 
 FORMATS = format_choices("table", "json", "html")
 ReportFormat = format_option(FORMATS)
+
+
+class Audiences(StrEnum):
+    """``--audience``: the names of :data:`jejak.investigate.audience.AUDIENCES` (a test keeps
+    them equal)."""
+
+    staff = "staff"
+    customer = "customer"
+
+
 app = commands()
 
 
@@ -75,6 +90,13 @@ def investigate(
     ] = None,
     fmt: ReportFormat = None,  # type: ignore[valid-type]
     lang: Annotated[str, typer.Option("--lang", help="Language: en or id.")] = "en",
+    audience: Annotated[
+        Audiences,
+        typer.Option(
+            "--audience",
+            help="staff: the whole evidence; customer: the report to hand to the subscriber (own records only, a plain summary first).",
+        ),
+    ] = Audiences.staff,
     out_file: Annotated[
         Path | None, typer.Option("--out", help="Write the report to this file.")
     ] = None,
@@ -108,14 +130,19 @@ def investigate(
         msisdn, agent = found["msisdn"], None if found["msisdn"] else found["agent_id"]
         if not msisdn and not agent:
             raise UsageError("--alert", f"{alert} names neither a subscriber nor a user ID")
+    reader = Audiences(audience).value
     if agent:
+        if reader != "staff":
+            raise UsageError("--audience", "a user ID's activity is for staff only")
         _agent(where, agent, fmt, out_file)
         return
     if where.store.exists:  # a command may write: bring the derived data up to date first
         if where.alerts_stale():
             where.refresh_alerts()
         where.refresh_lookups()
-    report = where.investigate(msisdn, complaint_id=complaint, as_of=as_of, policy=policy)
+    report = where.investigate(
+        msisdn, complaint_id=complaint, as_of=as_of, policy=policy, audience=reader
+    )
     if fmt == "html":
         path = write_html(report, out_file or report_path(home, report, lang), lang)
         typer.echo(str(path))

@@ -308,6 +308,119 @@ LABELS: dict[str, dict[str, str]] = {
     "kind.locations": {"en": "handset location", "id": "lokasi ponsel"},
     "kind.sessions": {"en": "session", "id": "sesi"},
     "kind.shifts": {"en": "shift", "id": "shift"},
+    # ---- the timeline's legend, the graph's collapsed nodes, the cited staff records
+    "legend.cited": {
+        "en": "in the verdict or remedy",
+        "id": "disebut dalam putusan atau pemulihan",
+    },
+    "legend.record": {"en": "other record", "id": "catatan lain"},
+    "legend.ended": {"en": "package ended", "id": "paket berakhir"},
+    "more.subscriber": {"en": "and {n} other subscribers", "id": "dan {n} pelanggan lain"},
+    "more": {"en": "and {n} more", "id": "dan {n} lainnya"},
+    "staff_records": {"en": "Staff records cited", "id": "Catatan staf yang dirujuk"},
+    "starts": {"en": "From", "id": "Dari"},
+    "ends": {"en": "Until", "id": "Sampai"},
+    # ---- the customer's report (``--audience customer``)
+    "audience.customer": {"en": "for the subscriber", "id": "untuk pelanggan"},
+    "in_short": {"en": "In short", "id": "Ringkasnya"},
+    "consent_on_record": {"en": "Consent on record", "id": "Persetujuan tercatat"},
+    "verb.activate": {"en": "activated", "id": "diaktifkan"},
+    "verb.renew": {"en": "renewed", "id": "diperpanjang"},
+    "verb.modify": {"en": "changed", "id": "diubah"},
+    "verb.deactivate": {"en": "deactivated", "id": "dinonaktifkan"},
+    "verb.expire": {"en": "ended", "id": "diakhiri"},
+    "plain.complaint": {
+        "en": "You complained on {when} (ticket {ticket}) about {amount} billed to number {msisdn}.",
+        "id": "Anda mengajukan keluhan pada {when} (tiket {ticket}) atas tagihan {amount} di nomor {msisdn}.",
+    },
+    "plain.complaint_no_amount": {
+        "en": "You complained on {when} (ticket {ticket}) about number {msisdn}.",
+        "id": "Anda mengajukan keluhan pada {when} (tiket {ticket}) tentang nomor {msisdn}.",
+    },
+    "plain.no_complaint": {
+        "en": "This report covers every record about number {msisdn}.",
+        "id": "Laporan ini mencakup semua catatan tentang nomor {msisdn}.",
+    },
+    "plain.checked": {
+        "en": "We checked all {n} records about your number: packages, consents, charges, messages, bars and where your phone was.",
+        "id": "Kami memeriksa semua {n} catatan tentang nomor Anda: paket, persetujuan, tagihan, pesan, blokir, dan lokasi ponsel Anda.",
+    },
+    "plain.action": {
+        "en": "On {when}, package {package} was {verb} on your number at {outlet}, under staff user ID {agent}{person}.",
+        "id": "Pada {when}, paket {package} {verb} di nomor Anda di {outlet}, dengan user ID petugas {agent}{person}.",
+    },
+    "plain.action_no_agent": {
+        "en": "On {when}, package {package} was {verb} on your number through {outlet}.",
+        "id": "Pada {when}, paket {package} {verb} di nomor Anda lewat {outlet}.",
+    },
+    "plain.no_consent": {
+        "en": "No verified consent of yours is on record for it.",
+        "id": "Tidak ada persetujuan Anda yang terverifikasi untuk itu.",
+    },
+    "plain.consent": {
+        "en": "Your verified consent is on record for it.",
+        "id": "Persetujuan Anda yang terverifikasi tercatat untuk itu.",
+    },
+    "plain.outlet_closed": {
+        "en": "The outlet was closed at that time.",
+        "id": "Gerai itu sedang tutup pada jam itu.",
+    },
+    "plain.outside_network": {
+        "en": "It was not made from the outlet's own network.",
+        "id": "Transaksi itu tidak dilakukan dari jaringan gerai itu sendiri.",
+    },
+    "plain.owner_off": {
+        "en": "The staff member this user ID belongs to was not on shift.",
+        "id": "Petugas pemilik user ID itu sedang tidak bertugas.",
+    },
+    "plain.verdict.external_compromise": {
+        "en": "Our finding: someone outside the operator got into its systems and made the change. It was not your doing: the operator bears the loss.",
+        "id": "Temuan kami: orang luar masuk ke sistem operator dan melakukan perubahan itu. Ini bukan kesalahan Anda: operator menanggung kerugian.",
+    },
+    "plain.verdict.credential_misuse": {
+        "en": "Our finding: someone inside the operator used another employee's user ID. It was not your doing: the operator bears the loss.",
+        "id": "Temuan kami: orang dalam operator memakai user ID karyawan lain. Ini bukan kesalahan Anda: operator menanggung kerugian.",
+    },
+    "plain.verdict.owner_misuse": {
+        "en": "Our finding: the staff member who holds the user ID made the change without your consent. The operator answers for its staff and bears the loss.",
+        "id": "Temuan kami: petugas pemilik user ID melakukan perubahan itu tanpa persetujuan Anda. Operator bertanggung jawab atas stafnya dan menanggung kerugian.",
+    },
+    "plain.verdict.customer_consented": {
+        "en": "Our finding: your verified consent covers the disputed package, and the charges follow from it at the agreed price. The charges stand.",
+        "id": "Temuan kami: persetujuan Anda yang terverifikasi mencakup paket yang disanggah, dan tagihannya sesuai dengan harga yang disepakati. Tagihan tetap berlaku.",
+    },
+    "plain.verdict.billing_error": {
+        "en": "Our finding: the disputed charges were billed in error. The operator bears the loss.",
+        "id": "Temuan kami: tagihan yang disanggah dibebankan karena kesalahan penagihan. Operator menanggung kerugian.",
+    },
+    "plain.verdict.insufficient_evidence.liable": {
+        "en": "Our finding: the records do not show who made the change, and no verified consent of yours covers it. Proving consent is the operator's duty, so the operator bears the loss while the case stays open.",
+        "id": "Temuan kami: catatan tidak menunjukkan siapa yang melakukan perubahan itu, dan tidak ada persetujuan Anda yang terverifikasi. Membuktikan persetujuan adalah kewajiban operator, sehingga operator menanggung kerugian sementara kasus tetap terbuka.",
+    },
+    "plain.verdict.insufficient_evidence.not_liable": {
+        "en": "Our finding: the records show no change to your number without your consent and no billing error, so the operator is not held liable.",
+        "id": "Temuan kami: catatan tidak menunjukkan perubahan di nomor Anda tanpa persetujuan Anda maupun kesalahan tagihan, sehingga operator tidak dinyatakan bertanggung jawab.",
+    },
+    "plain.refund": {
+        "en": "You get {refund} back, for charges {charges}.",
+        "id": "Anda menerima kembali {refund}, untuk tagihan {charges}.",
+    },
+    "plain.no_refund": {
+        "en": "No charge is refunded.",
+        "id": "Tidak ada tagihan yang dikembalikan.",
+    },
+    "plain.unbar": {
+        "en": "The bar on your line is to be lifted.",
+        "id": "Blokir di nomor Anda harus dicabut.",
+    },
+    "plain.compensation": {
+        "en": "You are owed {compensation} for the {days} day(s) your line was barred.",
+        "id": "Anda berhak atas kompensasi {compensation} untuk {days} hari nomor Anda diblokir.",
+    },
+    "plain.records": {
+        "en": "Every statement below names the records it rests on; you may ask for any of them by its number.",
+        "id": "Setiap pernyataan di bawah menyebut catatan yang menjadi dasarnya; Anda dapat meminta catatan mana pun dengan nomornya.",
+    },
 }
 
 #: chronology summaries per record kind; ``{by}``, ``{outlet}``, ``{consent}``, ``{package}`` and
@@ -339,6 +452,11 @@ CHRONOLOGY: dict[str, dict[str, str]] = {
         "en": "handset in {city} ({region}), cell {cell}",
         "id": "ponsel di {city} ({region}), sel {cell}",
     },
+}
+
+#: the chronology as the customer's report says it: the network's cell ids are internal
+CHRONOLOGY_CUSTOMER: dict[str, dict[str, str]] = {
+    "locations": {"en": "handset in {city} ({region})", "id": "ponsel di {city} ({region})"},
 }
 
 #: the optional parts of sentences: (fragment, lang) -> template; said only when its value is given
@@ -550,9 +668,24 @@ def label(key: str, lang: str = "en") -> str:
     return LABELS[key][check_lang(lang)]
 
 
-def chronology_summary(record_kind: str, lang: str, **params: Any) -> str:
-    """The chronology's one-line summary of a record of ``record_kind``."""
+def plain(key: str, lang: str = "en", **params: Any) -> str:
+    """A sentence of the customer's plain-language summary (``LABELS["plain.*"]``) with
+    ``params`` filled in.
+
+    >>> plain("plain.refund", "id", refund="Rp500.000", charges="CH000009")
+    'Anda menerima kembali Rp500.000, untuk tagihan CH000009.'
+    """
+    return label(key, lang).format(**_said(params, lang))
+
+
+def chronology_summary(
+    record_kind: str, lang: str, *, customer: bool = False, **params: Any
+) -> str:
+    """The chronology's one-line summary of a record of ``record_kind`` (for the customer's
+    report with ``customer``: without the network's internal ids)."""
     check_lang(lang)
+    if customer and record_kind in CHRONOLOGY_CUSTOMER:
+        return CHRONOLOGY_CUSTOMER[record_kind][lang].format(**_said(params, lang))
     p = _said(params, lang)
     if record_kind == "provisioning":
         p["by"] = FRAGMENTS["by"][lang].format(params["agent"]) if params.get("agent") else ""

@@ -40,26 +40,21 @@ Example::
 
 from __future__ import annotations
 
-import json
 import math
-import tomllib
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import Field
 
-from jejak.errors import UsageError
 from jejak.investigate.i18n import idr
 from jejak.investigate.report import Code, Evidence, Remedy
+from jejak.policyfile import PolicyFile
 
 BARS = ("bar_outgoing", "bar_all")
 
 
-class Policy(BaseModel):
+class Policy(PolicyFile):
     """The numbers the remedy and the attribution use (all amounts in IDR)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     compensation_per_day_bar_all: int = Field(
         50_000, ge=0, description="Compensation per started day the line was fully barred."
@@ -78,26 +73,6 @@ class Policy(BaseModel):
     timezone: str = Field(
         "Asia/Jakarta", description="Time zone for times when the outlet's is unknown."
     )
-
-    @classmethod
-    def load(cls, path: str | Path | None) -> Policy:
-        """The policy in a JSON or TOML file (the defaults when ``path`` is None)."""
-        if path is None:
-            return cls()
-        p = Path(path)
-        try:
-            text = p.read_text(encoding="utf-8")
-            data: Any = tomllib.loads(text) if p.suffix == ".toml" else json.loads(text)
-        except FileNotFoundError:
-            raise UsageError(str(p), "no such policy file") from None
-        except (OSError, ValueError) as exc:
-            raise UsageError(str(p), f"cannot read the policy: {exc}") from None
-        try:
-            return cls.model_validate(data)
-        except ValidationError as exc:
-            first = exc.errors()[0]
-            where = ".".join(str(x) for x in first["loc"])
-            raise UsageError(str(p), f"{where}: {first['msg']}") from None
 
 
 def barred_days(start: datetime, end: datetime) -> int:

@@ -23,6 +23,7 @@ Example::
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -33,6 +34,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup, escape
 
 from jejak import fsio
+from jejak.investigate.audience import customer_evidence, own_ids, plain_summary, plain_verdict
 from jejak.investigate.i18n import (
     alert_explanation,
     check_lang,
@@ -86,38 +88,127 @@ def _x(t: datetime, t0: datetime, t1: datetime, x0: float, x1: float) -> float:
     return x0 + (x1 - x0) * (t - t0).total_seconds() / span
 
 
-def timeline_svg(report: Report, lang: str) -> Markup:
-    """The whole case on one axis, one lane per record kind."""
+#: the marks' labels on the timeline: font size, and a width per character that no record id
+#: of the export's alphabet (capitals, digits, ``-``, ``@``, ``:``) exceeds in a sans-serif face
+MARK_FONT = 10.0
+MARK_CHAR = 0.66
+#: one row of labels (the label's box is 12 high) and the padding of a box
+MARK_ROW = 13.0
+MARK_PAD = 3.0
+#: provisioning actions that end a package: labelled on the timeline (charges after them are wrong)
+ENDING = ("deactivate", "expire")
+
+
+def anchor(record_id: str) -> str:
+    """The HTML id of a record's row (a citation links to ``#`` it).
+
+    >>> anchor("6281100000001@2016-07-18T02:10:00+00:00")
+    'r-6281100000001_2016-07-18T02_10_00_00_00'
+    """
+    return "r-" + re.sub(r"[^A-Za-z0-9_-]", "_", record_id)
+
+
+def text_width(text: str, size: float = MARK_FONT) -> float:
+    """An upper bound of the width of ``text`` at ``size`` px (for laying out labels)."""
+    return len(text) * size * MARK_CHAR
+
+
+def lay_out(items: list[tuple[float, float]], gap: float = 4.0) -> list[int]:
+    """Rows for labels given as (centre x, width) so that no two in one row overlap: each goes
+    into the first row where it clears the labels already there (greedy, left to right)."""
+    order = sorted(range(len(items)), key=lambda i: items[i][0] - items[i][1] / 2)
+    ends: list[float] = []  # the right edge of each row so far
+    rows = [0] * len(items)
+    for i in order:
+        x, w = items[i]
+        left = x - w / 2
+        for r, end in enumerate(ends):
+            if left >= end + gap:
+                rows[i], ends[r] = r, x + w / 2
+                break
+        else:
+            rows[i] = len(ends)
+            ends.append(x + w / 2)
+    return rows
+
+
+#: the timeline drawn for a phone: as many units wide as the screen has pixels, so that its
+#: words are read at their size (the page shows it instead of the wide one below 600 px)
+PHONE_WIDTH = 390.0
+
+
+def timeline_svg(
+    report: Report, lang: str, *, links: bool = False, width: float = 1000.0
+) -> Markup:
+    """The whole case on one axis, a lane per record kind, with a legend.
+
+    The records the verdict and the remedy rest on are red and labelled with their id, and so is
+    each activation's end (a deactivation or expiry: charges after it are wrong). Labels of one
+    lane that would overlap are put in rows above one another (the lane grows to hold them); each
+    label sits on a white box (``rect.markbox``). With ``links`` every dot links to its record's
+    row of the page (``#r-...``, :func:`anchor`). ``width``: the drawing's width in units
+    (:data:`PHONE_WIDTH` for a phone: a narrower axis, labels in more rows, fewer ticks).
+    """
     chron = report.chronology
     if not chron:
         return Markup("")
+    customer = report.audience.customer
     marked = {a.event_id for a in report.actions}
     marked |= set(report.remedy.charge_ids)
     if report.complaint_id:
         marked.add(report.complaint_id)
     if report.remedy.bar_id:
         marked.add(report.remedy.bar_id)
+    ended = {
+        c.record_id for c in chron if c.kind == "provisioning" and c.params.get("action") in ENDING
+    }
     t0 = chron[0].at - timedelta(days=3)
     # a report made long after the last record marks its moment only when it is near
     show_as_of = report.as_of <= chron[-1].at + timedelta(days=90)
     t1 = (max(chron[-1].at, report.as_of) if show_as_of else chron[-1].at) + timedelta(days=3)
-    left, right, top, lane_h = 130.0, 960.0, 20.0, 26.0
-    height = top + lane_h * len(LANES) + 60
+    narrow = width < 700
+    # the lane names are right-aligned before the axis: as wide as the longest needs, at most 130
+    names = max(text_width(label("kind." + k, lang), 11) for k in LANES)
+    left, top, base = (min(130.0, names + 16) if narrow else 130.0), 24.0, 13.0
+    right = width - (20.0 if narrow else 40.0)
+
+    # the labels, lane by lane, and the rows they need
+    labels: dict[str, list[tuple[Any, str, float, float]]] = {k: [] for k in LANES}
+    for c in chron:
+        if c.record_id not in marked and c.record_id not in ended:
+            continue
+        text = c.record_id
+        if c.record_id in ended:
+            text += f" · {label('legend.ended', lang)}"
+        w = text_width(text) + 2 * MARK_PAD
+        x = min(max(_x(c.at, t0, t1, left, right), left + w / 2), width - 2 - w / 2)
+        labels[c.kind].append((c, text, x, w))
+    rows = {k: lay_out([(x, w) for _, _, x, w in v]) for k, v in labels.items()}
+    lane_y: dict[str, float] = {}
+    y = top
+    for kind in LANES:
+        n = max(rows[kind], default=-1) + 1
+        above = base if n == 0 else 9 + n * MARK_ROW
+        lane_y[kind] = y + above
+        y += above + base
+    axis_y = y + 4
+    legend_y = axis_y + 42
+    height = legend_y + LEGEND_ROW * (_legend_rows(lang, show_as_of, width) - 1) + 10
     parts = [
-        f'<svg viewBox="0 0 1000 {height:.0f}" role="img" '
-        f'aria-label="{escape(label("timeline", lang))}" class="chart">'
+        f'<svg viewBox="0 0 {width:.0f} {height:.0f}" role="img" '
+        f'aria-label="{escape(label("timeline", lang))}" '
+        f'class="chart timeline {"narrow" if narrow else "wide"}">'
     ]
-    for i, kind in enumerate(LANES):
-        y = top + i * lane_h + lane_h / 2
+    for kind in LANES:
+        ly = lane_y[kind]
         parts.append(
-            f'<text x="{left - 8}" y="{y + 4:.1f}" text-anchor="end" class="lane">{escape(label("kind." + kind, lang))}</text>'
-            f'<line x1="{left}" y1="{y:.1f}" x2="{right}" y2="{y:.1f}" class="grid"/>'
+            f'<text x="{left - 8}" y="{ly + 4:.1f}" text-anchor="end" class="lane">{escape(label("kind." + kind, lang))}</text>'
+            f'<line x1="{left}" y1="{ly:.1f}" x2="{right}" y2="{ly:.1f}" class="grid"/>'
         )
     # month ticks
-    axis_y = top + lane_h * len(LANES) + 8
     parts.append(f'<line x1="{left}" y1="{axis_y}" x2="{right}" y2="{axis_y}" class="axis"/>')
     m = datetime(t0.year, t0.month, 1, tzinfo=t0.tzinfo)
-    step = max(1, round(((t1 - t0).days / 30) / 12))
+    step = max(1, math.ceil(((t1 - t0).days / 30) / ((right - left) / 64)))
     while m <= t1:
         if m >= t0:
             x = _x(m, t0, t1, left, right)
@@ -127,30 +218,111 @@ def timeline_svg(report: Report, lang: str) -> Markup:
             )
         month = m.month - 1 + step
         m = m.replace(year=m.year + month // 12, month=month % 12 + 1)
-    for c in chron:
-        i = LANES.index(c.kind)
-        x = _x(c.at, t0, t1, left, right)
-        y = top + i * lane_h + lane_h / 2
-        hot = c.record_id in marked
-        r = 6 if hot else 3.5
-        colour = ALERT if hot else COLOURS[c.kind]
-        title = f"{local(c.at, report.timezone)} {c.record_id}: {chronology_summary(c.kind, lang, **c.params)}"
-        parts.append(
-            f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{r}" fill="{colour}" fill-opacity="{0.95 if hot else 0.6}">'
-            f"<title>{escape(title)}</title></circle>"
-        )
-        if hot:
-            parts.append(
-                f'<text x="{x:.1f}" y="{y - 9:.1f}" text-anchor="middle" class="mark">{escape(c.record_id)}</text>'
-            )
     if show_as_of:
         x = _x(report.as_of, t0, t1, left, right)
+        text = label("as_of", lang)
+        tx = min(max(x, left + text_width(text, 11) / 2), width - 2 - text_width(text, 11) / 2)
         parts.append(
-            f'<line x1="{x:.1f}" y1="{top - 8}" x2="{x:.1f}" y2="{axis_y}" class="asof"/>'
-            f'<text x="{x:.1f}" y="{top - 10}" text-anchor="middle" class="tick">{escape(label("as_of", lang))}</text>'
+            f'<line x1="{x:.1f}" y1="{top - 6}" x2="{x:.1f}" y2="{axis_y}" class="asof" '
+            f'stroke="#1f5fa8" stroke-dasharray="4 3"/>'
+            f'<text x="{tx:.1f}" y="{top - 10}" text-anchor="middle" class="tick">{escape(text)}</text>'
         )
+    for c in chron:
+        x = _x(c.at, t0, t1, left, right)
+        cy = lane_y[c.kind]
+        hot = c.record_id in marked
+        title = (
+            f"{local(c.at, report.timezone)} {c.record_id}: "
+            f"{chronology_summary(c.kind, lang, customer=customer, **c.params)}"
+        )
+        if c.record_id in ended and not hot:
+            dot = (
+                f'<circle cx="{x:.1f}" cy="{cy:.1f}" r="5" fill="#fff" stroke="#1d2330" '
+                f'stroke-width="2" class="ended"><title>{escape(title)}</title></circle>'
+            )
+        else:
+            dot = (
+                f'<circle cx="{x:.1f}" cy="{cy:.1f}" r="{6 if hot else 3.5}" '
+                f'fill="{ALERT if hot else COLOURS[c.kind]}" fill-opacity="{0.95 if hot else 0.6}">'
+                f"<title>{escape(title)}</title></circle>"
+            )
+        if links:
+            dot = f'<a href="#{anchor(c.record_id)}">{dot}</a>'
+        parts.append(dot)
+    for kind, placed in labels.items():
+        for (_, text, x, w), row in zip(placed, rows[kind], strict=True):
+            baseline = lane_y[kind] - 9 - row * MARK_ROW
+            parts.append(
+                f'<rect x="{x - w / 2:.1f}" y="{baseline - 9:.1f}" width="{w:.1f}" height="12" '
+                f'rx="2" fill="#fff" fill-opacity="0.9" class="markbox"/>'
+                f'<text x="{x:.1f}" y="{baseline:.1f}" text-anchor="middle" class="mark" '
+                f'font-size="{MARK_FONT:.0f}">{escape(text)}</text>'
+            )
+    parts.append(_legend(legend_y, lang, show_as_of, width))
     parts.append("</svg>")
     return Markup("".join(parts))
+
+
+def _legend_items(lang: str, as_of: bool) -> list[tuple[str, str]]:
+    """The timeline's key: how each mark is drawn (``{x}``, ``{y}``, ``{top}``, ``{bottom}``
+    to fill in) and what it means."""
+    items = [
+        (f'<circle cx="{{x}}" cy="{{y}}" r="6" fill="{ALERT}"/>', label("legend.cited", lang)),
+        (
+            f'<circle cx="{{x}}" cy="{{y}}" r="3.5" fill="{COLOURS["provisioning"]}" fill-opacity="0.6"/>',
+            label("legend.record", lang),
+        ),
+        (
+            '<circle cx="{x}" cy="{y}" r="5" fill="#fff" stroke="#1d2330" stroke-width="2"/>',
+            label("legend.ended", lang),
+        ),
+    ]
+    if as_of:
+        items.append(
+            (
+                '<line x1="{x}" y1="{top}" x2="{x}" y2="{bottom}" stroke="#1f5fa8" stroke-dasharray="4 3"/>',
+                label("as_of", lang),
+            )
+        )
+    return items
+
+
+def _legend_columns(lang: str, as_of: bool, width: float) -> tuple[int, float]:
+    """Two columns when they fit in ``width``, else one; and the first column's width."""
+    items = _legend_items(lang, as_of)
+    first = max(text_width(text, 11) for _, text in items[::2])
+    second = max(text_width(text, 11) for _, text in items[1::2])
+    two = 16 + 12 + first + 48 + 12 + second <= width - 4
+    return (2 if two else 1), first
+
+
+def _legend_rows(lang: str, as_of: bool, width: float) -> int:
+    cols, _ = _legend_columns(lang, as_of, width)
+    return math.ceil(len(_legend_items(lang, as_of)) / cols)
+
+
+def _legend(y: float, lang: str, as_of: bool, width: float) -> str:
+    """The timeline's key below the axis, from the chart's left edge (so that a phone shows it
+    whole): in two columns where they fit, else in one."""
+    cols, first = _legend_columns(lang, as_of, width)
+    out = []
+    for i, (mark, text) in enumerate(_legend_items(lang, as_of)):
+        x = 16.0 + (i % cols) * (first + 48)
+        yy = y + (i // cols) * LEGEND_ROW
+        out.append(
+            mark.replace("{x}", f"{x:.1f}")
+            .replace("{y}", f"{yy - 4:.1f}")
+            .replace("{top}", f"{yy - 11:.1f}")
+            .replace("{bottom}", f"{yy + 3:.1f}")
+        )
+        out.append(
+            f'<text x="{x + 12:.1f}" y="{yy:.1f}" class="legend tick" font-size="11">{escape(text)}</text>'
+        )
+    return "".join(out)
+
+
+#: the legend's line height
+LEGEND_ROW = 18.0
 
 
 def evening_svg(action: Action, report: Report, lang: str) -> Markup:
@@ -340,11 +512,58 @@ def graph_data(report: Report) -> tuple[list[dict[str, Any]], list[tuple[str, st
     return list(nodes.values()), edges
 
 
+#: a column of the graph shows at most this many nodes; beyond, the first ones and one node
+#: standing for the rest ("and 51 other subscribers")
+GRAPH_MAX_NODES = 6
+
+
+def collapse(
+    nodes: list[dict[str, Any]],
+    edges: list[tuple[str, str, str]],
+    lang: str,
+    most: int = GRAPH_MAX_NODES,
+) -> tuple[list[dict[str, Any]], list[tuple[str, str, str]]]:
+    """The graph with every column of more than ``most`` nodes cut to its first ``most - 1`` and
+    one node for the others (its edges are theirs, each drawn once)."""
+    cols: dict[int, list[dict[str, Any]]] = {}
+    for n in nodes:
+        cols.setdefault(n["col"], []).append(n)
+    into: dict[str, str] = {}
+    kept: list[dict[str, Any]] = []
+    for col, members in sorted(cols.items()):
+        if len(members) <= most:
+            kept += members
+            continue
+        rest = members[most - 1 :]
+        victims = all(n["kind"] == "victim" for n in rest)
+        more = {
+            "id": f"more:{col}",
+            "kind": "more",
+            "label": label("more.subscriber" if victims else "more", lang).format(n=len(rest)),
+            "col": col,
+            "title": ", ".join(n["label"] for n in rest),
+        }
+        kept += [*members[: most - 1], more]
+        into.update({n["id"]: more["id"] for n in rest})
+    out: list[tuple[str, str, str]] = []
+    seen: set[tuple[str, ...]] = set()
+    for a, b, rec in edges:
+        moved = a in into or b in into
+        a, b = into.get(a, a), into.get(b, b)
+        key = (a, b) if moved else (a, b, rec)
+        if key not in seen:
+            seen.add(key)
+            out.append((a, b, rec))
+    return kept, out
+
+
 def graph_svg(report: Report, lang: str) -> Markup:
-    """Columns: people, user IDs, sessions, terminals and addresses, subscribers; edges name records."""
+    """Columns: people, user IDs, sessions, terminals and addresses, subscribers; edges name
+    records. A column of more than :data:`GRAPH_MAX_NODES` is collapsed (:func:`collapse`)."""
     nodes, edges = graph_data(report)
     if len(nodes) <= 1:
         return Markup("")
+    nodes, edges = collapse(nodes, edges, lang)
     cols: dict[int, list[dict[str, Any]]] = {}
     for n in nodes:
         cols.setdefault(n["col"], []).append(n)
@@ -374,8 +593,9 @@ def graph_svg(report: Report, lang: str) -> Markup:
     for n in nodes:
         x, y = pos[n["id"]]
         w = max(70, 7.2 * len(n["label"]) + 16)
+        title = f"<title>{escape(n['title'])}</title>" if n.get("title") else ""
         out.append(
-            f'<g class="node {n["kind"]}"><rect x="{x - w / 2:.1f}" y="{y - 13:.1f}" width="{w:.1f}" height="26" rx="13"/>'
+            f'<g class="node {n["kind"]}">{title}<rect x="{x - w / 2:.1f}" y="{y - 13:.1f}" width="{w:.1f}" height="26" rx="13"/>'
             f'<text x="{x}" y="{y + 4:.1f}" text-anchor="middle">{escape(n["label"])}</text></g>'
         )
     out.append("</svg>")
@@ -383,7 +603,8 @@ def graph_svg(report: Report, lang: str) -> Markup:
 
 
 def report_path(home: Path, report: Report, lang: str) -> Path:
-    """Where a report's HTML page goes under a jejak home when no other path is given.
+    """Where a report's HTML page goes under a jejak home when no other path is given (the
+    customer's page beside the staff's, ``<name>.customer.<lang>.html``).
 
     The name is made of data (the number and the complaint's ticket), so it is
     made safe first: only letters, digits, ``-``, ``_`` and ``.`` are kept, and
@@ -396,6 +617,8 @@ def report_path(home: Path, report: Report, lang: str) -> Path:
     name = _file_part(report.msisdn) + (
         f"-{_file_part(report.complaint_id)}" if report.complaint_id else ""
     )
+    if getattr(report, "audience", None) is not None and report.audience.customer:
+        name += ".customer"
     return home / "reports" / f"{name}.{lang}.html"
 
 
@@ -422,14 +645,79 @@ def write_html(report: Report, path: Path, lang: str) -> Path:
     return path
 
 
+def staff_records(report: Report) -> list[dict[str, Any]]:
+    """The sessions and shifts the evidence cites (they are not the subscriber's records, so the
+    chronology has no row for them): one row each, for the staff's page to link to."""
+    people: dict[str, str] = {}
+    for a in report.actions:
+        if a.person and a.event.get("agent_id"):
+            people[str(a.event["agent_id"])] = a.person
+        for d in [*a.on_duty, *a.suspects]:
+            if d.get("person"):
+                people[str(d["agent_id"])] = d["person"]
+    rows: dict[str, dict[str, Any]] = {}
+    for a in report.actions:
+        for s in (a.owner_session, a.terminal_before, a.session):
+            if s and s.get("session_id") and s["session_id"] not in rows:
+                rows[s["session_id"]] = {
+                    "record_id": s["session_id"],
+                    "kind": "sessions",
+                    "agent_id": s.get("agent_id"),
+                    "person": people.get(str(s.get("agent_id"))),
+                    "starts": s.get("started_at"),
+                    "ends": s.get("ended_at"),
+                    "where": " · ".join(
+                        str(x) for x in (s.get("device_id"), s.get("source_ip")) if x
+                    ),
+                }
+        for sh in [*a.owner_shifts, *a.on_duty]:
+            if sh.get("shift_id") and sh["shift_id"] not in rows:
+                rows[sh["shift_id"]] = {
+                    "record_id": sh["shift_id"],
+                    "kind": "shifts",
+                    "agent_id": sh.get("agent_id"),
+                    "person": people.get(str(sh.get("agent_id"))),
+                    "starts": sh.get("starts_at"),
+                    "ends": sh.get("ends_at"),
+                    "where": sh.get("outlet_id") or (a.outlet or {}).get("outlet_id") or "",
+                    "duty": sh.get("duty"),
+                }
+    return sorted(rows.values(), key=lambda r: (r["kind"], r["record_id"]))
+
+
 def render_html(report: Report, lang: str = "en") -> str:
-    """The whole page, in ``lang`` (``en`` or ``id``), every time in the report's one zone."""
+    """The whole page, in ``lang`` (``en`` or ``id``), every time in the report's one zone, for
+    the report's audience (``report.for_audience("customer")``: the page to hand to the
+    subscriber; see :mod:`~jejak.investigate.audience`)."""
     check_lang(lang)
     tpl = _environment().get_template("report.html")
     tz = report.timezone
+    customer = report.audience.customer
+    own = own_ids(report)
+    kept = [] if customer else staff_records(report)
+    rows = own | {r["record_id"] for r in kept}
+    if not customer:
+        rows |= {str(f["alert_id"]) for f in report.findings if f.get("alert_id")}
+
+    def cite(ids: Any) -> Markup:
+        """Record ids, each a link to its row where the page has one."""
+        ids = [ids] if isinstance(ids, str) else list(ids or [])
+        if customer:
+            ids = [i for i in ids if i in own]
+        said = [
+            Markup('<a href="#{}">{}</a>').format(anchor(i), i) if i in rows else escape(i)
+            for i in ids
+        ]
+        return Markup('<span class="ids">{}</span>').format(Markup(", ").join(said))
+
+    def evidence(items: list[Any]) -> list[Any]:
+        return customer_evidence(items) if customer else items
+
     page = tpl.render(
         r=report,
         lang=lang,
+        customer=customer,
+        names=report.audience.show_staff_names,
         L=lambda key: label(key, lang),
         V=lambda word: value(word, lang),
         zone=f"{zone_name(tz, report.as_of)} ({tz})",
@@ -438,10 +726,19 @@ def render_html(report: Report, lang: str = "en") -> str:
             datetime.fromisoformat(at) if isinstance(at, str) else at, tz
         ),
         idr=lambda amount: idr(amount, lang),
-        summary=lambda c: chronology_summary(c.kind, lang, **c.params),
-        timeline=timeline_svg(report, lang),
-        evenings=[(a, evening_svg(a, report, lang)) for a in report.actions],
-        graph=graph_svg(report, lang),
+        summary=lambda c: chronology_summary(c.kind, lang, customer=customer, **c.params),
+        in_short=plain_summary(report, lang) if customer else [],
+        verdict_said=plain_verdict(report, lang) if customer else report.verdict.reason(lang),
+        timeline=timeline_svg(report, lang, links=True),
+        timeline_phone=timeline_svg(report, lang, links=True, width=PHONE_WIDTH),
+        evenings=[
+            (a, Markup("") if customer else evening_svg(a, report, lang)) for a in report.actions
+        ],
+        graph=Markup("") if customer else graph_svg(report, lang),
+        staff_records=kept,
+        cite=cite,
+        anchor=anchor,
+        evidence=evidence,
         yn=lambda v: label("unknown", lang) if v is None else label("yes" if v else "no", lang),
     )
     return one_zone(page, tz)

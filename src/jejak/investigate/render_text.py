@@ -1,6 +1,10 @@
 """The report for a terminal (rich): verdict first, then the actions, hypotheses, remedy, blast
 radius, alerts and chronology, every statement with its record ids.
 
+For the customer (``report.for_audience("customer")``) it opens with the plain-language summary
+and leaves out what :mod:`~jejak.investigate.audience` keeps from a customer: other subscribers,
+alerts, addresses, terminals, sessions, shifts and staff names the policy does not show.
+
 Example::
 
     >>> print(render_text(report))                        # doctest: +SKIP
@@ -18,6 +22,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from jejak.investigate.audience import customer_evidence, own_ids, plain_summary, plain_verdict
 from jejak.investigate.i18n import (
     alert_explanation,
     chronology_summary,
@@ -42,10 +47,10 @@ def _ids(ids: list[str]) -> str:
     return "[" + ", ".join(ids) + "]"
 
 
-def _evidence_line(e: Evidence, lang: str, tz: str) -> Text:
+def _evidence_line(e: Evidence, lang: str, tz: str, ids: list[str] | None = None) -> Text:
     t = Text("• ")
     t.append(clean(one_zone(e.text(lang), tz)))
-    t.append(" " + clean(_ids(e.record_ids)), style="dim")
+    t.append(" " + clean(_ids(e.record_ids if ids is None else ids)), style="dim")
     return t
 
 
@@ -59,7 +64,10 @@ def _session_text(a: object, tz: str) -> str:
 
 
 def render(report: Report, console: Console, lang: str = "en") -> None:
-    """Print the report on ``console``."""
+    """Print the report on ``console``, for the report's audience."""
+    if report.audience.customer:
+        render_customer(report, console, lang)
+        return
     L = lambda key: label(key, lang)  # noqa: E731
     tz = report.timezone
     when = lambda at: one_zone(local(at, tz), tz)  # noqa: E731 - one zone, said once (header)
@@ -202,8 +210,120 @@ def render(report: Report, console: Console, lang: str = "en") -> None:
     console.print(ct)
 
 
+def render_customer(report: Report, console: Console, lang: str = "en") -> None:
+    """The customer's report on ``console``: the summary, the verdict said plainly, the remedy,
+    the disputed actions as the case policy lets a customer see them, the hypotheses with the
+    evidence a customer may read, and the subscriber's own chronology."""
+    L = lambda key: label(key, lang)  # noqa: E731
+    tz = report.timezone
+    when = lambda at: one_zone(local(at, tz), tz)  # noqa: E731
+    own = own_ids(report)
+    cited = lambda ids: [i for i in ids if i in own]  # noqa: E731
+    v = report.verdict
+    head = f"{L('title')} — {report.msisdn}"
+    if report.complaint_id:
+        head += f" — {L('complaint')} {report.complaint_id}"
+    head += f" ({L('audience.customer')})"
+    body = Text()
+    body.append(f"{L('in_short')}\n", style="bold")
+    for i, paragraph in enumerate(plain_summary(report, lang)):
+        body.append(("\n\n" if i else "") + clean(one_zone(paragraph, tz)))
+    body.append(
+        f"\n\n{L('as_of')} {when(report.as_of)} · {L('times_in')} {zone_name(tz, report.as_of)} ({tz})",
+        style="dim",
+    )
+    console.print(Panel(body, title=safe(head), title_align="left", box=box.ROUNDED))
+
+    style = "bold red" if v.operator_liable else "bold green"
+    verdict = Text()
+    verdict.append(f"{L('verdict')}: ", style="bold")
+    verdict.append(L("hyp." + v.hypothesis), style=style)
+    verdict.append(
+        f" ({v.hypothesis}) — {L('liable') if v.operator_liable else L('not_liable')}\n",
+        style=style,
+    )
+    verdict.append(clean(plain_verdict(report, lang)))
+    verdict.append("\n" + clean(_ids(cited(v.record_ids))), style="dim")
+    console.print(verdict)
+
+    r = report.remedy
+    rem = Table(box=box.SIMPLE, show_header=False, title=L("remedy"), title_justify="left")
+    rem.add_column(style="bold")
+    rem.add_column()
+    rem.add_row(
+        L("refund"), safe(f"{idr(r.refund, lang)} {_ids(r.charge_ids) if r.charge_ids else ''}")
+    )
+    rem.add_row(L("unbar"), safe(_yn(r.unbar, lang) + (f" ({r.bar_id})" if r.bar_id else "")))
+    rem.add_row(L("compensation"), safe(idr(r.compensation, lang)))
+    console.print(rem)
+    console.print(Text(clean(one_zone(r.reason(lang), tz))))
+
+    names = report.audience.show_staff_names
+    for a in report.actions:
+        e = a.event
+        t = Table(box=box.SIMPLE, show_header=False, padding=(0, 1))
+        t.add_column(style="bold", no_wrap=True)
+        t.add_column(overflow="fold")
+        person = f" — {a.person}" if names and a.person else ""
+        rows = [
+            ("at", when(e["at"])),
+            (
+                "package",
+                f"{value(e.get('action'), lang)} {e.get('package_id') or ''} ({value(e.get('channel'), lang)})",
+            ),
+            ("user_id", f"{e.get('agent_id') or ''}{person}"),
+            ("outlet", f"{(a.outlet or {}).get('name') or e.get('outlet_id') or ''}"),
+            ("outlet_open", _yn(a.outlet_open, lang)),
+            ("inside_network", _yn(a.inside_outlet_network, lang)),
+            ("owner_on_shift", _yn(a.owner_on_shift, lang)),
+            ("consent_on_record", _yn(a.consent is not None, lang)),
+        ]
+        for key, cell in rows:
+            t.add_row(L(key), safe(cell))
+        console.print(
+            Panel(
+                t, title=f"{L('actions')}: {safe(a.event_id)}", title_align="left", box=box.SQUARE
+            )
+        )
+
+    for h in report.hypotheses:
+        mark = L("supported") if h.supported else L("not_supported")
+        lines = [Text(f"{L('for')}:", style="green")]
+        lines += [
+            _evidence_line(e, lang, tz, cited(e.record_ids))
+            for e in customer_evidence(h.evidence_for)
+        ] or [Text("  —")]
+        lines += [Text(f"{L('against')}:", style="red")]
+        lines += [
+            _evidence_line(e, lang, tz, cited(e.record_ids))
+            for e in customer_evidence(h.evidence_against)
+        ] or [Text("  —")]
+        console.print(
+            Panel(
+                Group(*lines),
+                title=f"{L('hyp.' + h.name)} ({h.name}) — {mark}",
+                title_align="left",
+                box=box.SQUARE,
+                border_style="bold" if h.name == v.hypothesis else "dim",
+            )
+        )
+
+    ct = Table(title=L("chronology"), title_justify="left", box=box.SIMPLE_HEAD)
+    ct.add_column(L("at"), no_wrap=True)
+    ct.add_column(L("kind"))
+    ct.add_column(L("summary"), overflow="fold", ratio=1)
+    for entry in report.chronology:
+        said = chronology_summary(entry.kind, lang, customer=True, **entry.params)
+        ct.add_row(
+            when(entry.at),
+            L("kind." + entry.kind),
+            safe(f"{one_zone(said, tz)} [{entry.record_id}]"),
+        )
+    console.print(ct)
+
+
 def render_text(report: Report, *, lang: str = "en", width: int = 110) -> str:
-    """The report as plain text (no colour), ``width`` columns wide."""
+    """The report as plain text (no colour), ``width`` columns wide, for the report's audience."""
     console = Console(file=io.StringIO(), width=width, record=True, color_system=None)
     render(report, console, lang)
     return console.export_text()

@@ -6,6 +6,12 @@ exactly the fields of outputs.md (``msisdn``, ``complaint_id``,
 ``blast_radius``, ``remedy``) and adds a few (``as_of``, ``version``,
 ``charges``, ``suspects`` …) that outputs.md allows. Times are ISO 8601 in UTC.
 
+A report is for an audience (:mod:`~jejak.investigate.audience`): the staff's
+JSON is the one above; the customer's (``report.for_audience("customer")``)
+keeps the subscriber's own records, the case policy's fields of each disputed
+action and the evidence a customer may read, and opens with a plain-language
+``summary``.
+
 Example::
 
     >>> ev = Evidence("NO_CONSENT", {"event": "EV1", "package": "P", "when": "t"}, ["EV1"])
@@ -15,12 +21,22 @@ Example::
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any
 
-from jejak.investigate.i18n import msg
+from jejak.investigate.audience import (
+    CUSTOMER_CODES,
+    STAFF,
+    Audience,
+    audience,
+    customer_action,
+    customer_evidence,
+    plain_summary,
+    plain_verdict,
+)
+from jejak.investigate.i18n import chronology_summary, msg
 
 #: version of the report's reasoning; bump when a verdict rule changes meaning
 REPORT_VERSION = "1"
@@ -250,7 +266,34 @@ class Verdict:
             "code": self.code,
             "record_ids": list(self.record_ids),
             "suspects": list(self.suspects),
+            # what the reason is made of, so that a stored report says it in any language
+            "params": dict(self.params),
+            "parts": {k: [e.to_dict() for e in v] for k, v in self.parts.items()},
         }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Verdict | None:
+        """The verdict of a stored report (its JSON), so that :meth:`reason` speaks any language;
+        None for a report stored before its params were kept."""
+        if "params" not in data or "code" not in data:
+            return None
+        return cls(
+            hypothesis=data.get("hypothesis") or INSUFFICIENT,
+            operator_liable=bool(data.get("operator_liable")),
+            code=str(data["code"]),
+            params=dict(data["params"] or {}),
+            record_ids=list(data.get("record_ids") or []),
+            suspects=list(data.get("suspects") or []),
+            parts={
+                k: [
+                    Evidence(
+                        e["code"], dict(e.get("params") or {}), list(e.get("record_ids") or [])
+                    )
+                    for e in v
+                ]
+                for k, v in (data.get("parts") or {}).items()
+            },
+        )
 
 
 @dataclass
@@ -321,6 +364,15 @@ class Report:
     alerts_source: str
     timezone: str = "Asia/Jakarta"
     graph: dict[str, Any] = field(default_factory=dict)
+    #: who the report is for: what the renderers and :meth:`to_dict` show (the findings are the same)
+    audience: Audience = STAFF
+
+    def for_audience(
+        self, who: str | Audience = "staff", *, show_staff_names: bool = False
+    ) -> Report:
+        """The same report for ``who`` (``staff`` or ``customer``; for a customer, whether the
+        case policy shows staff names)."""
+        return replace(self, audience=audience(who, show_staff_names=show_staff_names))
 
     def to_arrow(self) -> Any:
         """The chronology as a typed Arrow table: ``at`` (UTC timestamp), ``kind``,
@@ -347,7 +399,10 @@ class Report:
         raise KeyError(name)
 
     def to_dict(self) -> dict[str, Any]:
-        """The report as outputs.md defines it (plus the extra fields named in the module doc)."""
+        """The report as outputs.md defines it (plus the extra fields named in the module doc);
+        for a customer, :meth:`customer_dict`."""
+        if self.audience.customer:
+            return self.customer_dict()
         return {
             "version": REPORT_VERSION,
             "msisdn": self.msisdn,
@@ -366,3 +421,98 @@ class Report:
             "policy": self.policy,
             "alerts_source": self.alerts_source,
         }
+
+    def customer_dict(self) -> dict[str, Any]:
+        """The customer's report as JSON: the subscriber's own records, the policy's fields of
+        each disputed action, the evidence a customer may read, the verdict said plainly."""
+        own = {c.record_id for c in self.chronology}
+        names = self.audience.show_staff_names
+
+        def cited(ids: list[str]) -> list[str]:
+            return [i for i in ids if i in own]
+
+        def said(items: list[Evidence]) -> list[dict[str, Any]]:
+            return [
+                {**e.to_dict(), "record_ids": cited(e.record_ids)} for e in customer_evidence(items)
+            ]
+
+        v = self.verdict
+        complaint = (
+            {k: iso(self.complaint.get(k)) for k in COMPLAINT_FIELDS if k in self.complaint}
+            if self.complaint
+            else None
+        )
+        return {
+            "version": REPORT_VERSION,
+            "audience": "customer",
+            "msisdn": self.msisdn,
+            "complaint_id": self.complaint_id,
+            "as_of": iso(self.as_of),
+            "summary": plain_summary(self, "en"),
+            "subscriber": plain(self.subscriber),
+            "complaint": complaint,
+            "chronology": [
+                {
+                    "at": iso(c.at),
+                    "kind": c.kind,
+                    "record_id": c.record_id,
+                    "summary": chronology_summary(c.kind, "en", customer=True, **c.params),
+                }
+                for c in self.chronology
+            ],
+            "actions": [customer_action(a.to_dict(), show_staff_names=names) for a in self.actions],
+            "charges": [
+                {
+                    **{k: iso(c.get(k)) for k in CHARGE_FIELDS if k in c},
+                    "evidence": [
+                        {**e, "record_ids": cited(e["record_ids"])}
+                        for e in c.get("evidence", [])
+                        if e["code"] in CUSTOMER_CODES
+                    ],
+                }
+                for c in self.charges
+            ],
+            "hypotheses": [
+                {
+                    "name": h.name,
+                    "supported": h.supported,
+                    "evidence_for": said(h.evidence_for),
+                    "evidence_against": said(h.evidence_against),
+                }
+                for h in self.hypotheses
+            ],
+            "verdict": {
+                "hypothesis": v.hypothesis,
+                "operator_liable": v.operator_liable,
+                "reason": plain_verdict(self, "en"),
+                "record_ids": cited(v.record_ids),
+            },
+            "remedy": self.remedy.to_dict(),
+        }
+
+
+#: the complaint's fields in the customer's report (their own words and numbers)
+COMPLAINT_FIELDS = (
+    "complaint_id",
+    "opened_at",
+    "channel",
+    "category",
+    "summary",
+    "disputed_charge_ids",
+    "disputed_amount",
+    "status",
+    "closed_at",
+    "resolution",
+)
+#: a charge's fields in the customer's report
+CHARGE_FIELDS = (
+    "charge_id",
+    "at",
+    "cycle",
+    "kind",
+    "package_id",
+    "amount",
+    "disputed",
+    "explained_by",
+    "codes",
+)

@@ -16,14 +16,45 @@ from rich.console import Console
 
 from jejak.errors import NotFoundError, UsageError, VerificationError
 from jejak.home import Home
-from jejak.options import DEFAULT_HOME, Debug, HomeDir, commands, handles_errors
+from jejak.options import (
+    DEFAULT_HOME,
+    Debug,
+    HomeDir,
+    OutFile,
+    commands,
+    format_choices,
+    format_option,
+    handles_errors,
+    output_format,
+    write_text,
+)
 from jejak.terminal import safe
 
 app = commands("Prove: the tamper-evident transparency log of every ingested record.")
 out = Console(soft_wrap=True, highlight=False)
 err = Console(stderr=True, soft_wrap=True, highlight=False)
 
-AsJson = Annotated[bool, typer.Option("--json", help="Print as JSON.")]
+#: ``status``, ``prove`` and ``verify`` print their answer as text (``table``) or JSON, the
+#: output convention of every command (:mod:`jejak.options`)
+FORMATS = format_choices("table", "json")
+Format = format_option(FORMATS)
+#: ``--json``: the earlier spelling of ``--format json``, kept working but hidden
+AsJson = Annotated[bool, typer.Option("--json", hidden=True)]
+
+
+def _chosen(fmt: Any, out_file: Path | None, as_json: bool) -> str:
+    return "json" if as_json else output_format(fmt, out_file, FORMATS)
+
+
+def _say(lines: list[str], fmt: str, info: dict[str, Any], out_file: Path | None) -> None:
+    """``info`` as JSON, or ``lines`` as text: on standard output, or written to ``out_file``."""
+    if fmt == "json":
+        write_text(json.dumps(info, indent=2, ensure_ascii=False) + "\n", out_file)
+    elif out_file is not None:
+        write_text("".join(line + "\n" for line in lines), out_file)
+    else:
+        for line in lines:
+            out.print(safe(line))
 
 
 def _b64(h: bytes) -> str:
@@ -32,13 +63,20 @@ def _b64(h: bytes) -> str:
 
 @app.command()
 @handles_errors
-def status(home: HomeDir = DEFAULT_HOME, as_json: AsJson = False, debug: Debug = False) -> None:
+def status(
+    home: HomeDir = DEFAULT_HOME,
+    fmt: Format = None,  # type: ignore[valid-type]
+    out_file: OutFile = None,
+    as_json: AsJson = False,
+    debug: Debug = False,
+) -> None:
     """The log's origin, size, root hash and verifier key."""
     from jejak.audit.erasure import erased_leaves
     from jejak.ledger.checkpoint import Checkpoint
     from jejak.ledger.note import parse
     from jejak.ledger.state import load_state
 
+    chosen = _chosen(fmt, out_file, as_json)
     log = Home(home).log
     cp = log.checkpoint()
     witnessed = load_state(log.home).witnessed
@@ -53,11 +91,7 @@ def status(home: HomeDir = DEFAULT_HOME, as_json: AsJson = False, debug: Debug =
         "witnessed_size": Checkpoint.parse(parse(witnessed)[0]).size if witnessed else None,
         "path": str(log.dir),
     }
-    if as_json:
-        out.print_json(json.dumps(info))
-        return
-    for k, v in info.items():
-        out.print(f"{k.replace('_', ' ')}: {safe(v)}")
+    _say([f"{k.replace('_', ' ')}: {v}" for k, v in info.items()], chosen, info, out_file)
 
 
 @app.command()
@@ -86,6 +120,8 @@ def prove(
         bool, typer.Option("--receipt", help="Print a C2SP tlog-proof receipt for the leaf.")
     ] = False,
     home: HomeDir = DEFAULT_HOME,
+    fmt: Format = None,  # type: ignore[valid-type]
+    out_file: OutFile = None,
     as_json: AsJson = False,
     debug: Debug = False,
 ) -> None:
@@ -109,7 +145,11 @@ def prove(
         if index is None:
             raise UsageError("prove", "give a leaf index, --record KIND:KEY or --old SIZE")
         if receipt:
-            typer.echo(make_receipt(log, index, size).format(), nl=False)
+            if fmt is not None or as_json:
+                raise UsageError(
+                    "--receipt", "a receipt is a C2SP tlog-proof text: leave out --format"
+                )
+            write_text(make_receipt(log, index, size).format(), out_file)
             return
         proof = log.inclusion_proof(index, size)
         info = {
@@ -118,16 +158,14 @@ def prove(
             "leaf_hash": _b64(log.leaf_hash(index, size)),
             "proof": [_b64(h) for h in proof],
         }
-    if as_json:
-        out.print_json(json.dumps(info))
-        return
+    chosen = _chosen(fmt, out_file, as_json)
+    lines = []
     for k, v in info.items():
         if k == "proof":
-            out.print("proof:")
-            for h in v:
-                out.print(f"  {safe(h)}")
+            lines += ["proof:", *(f"  {h}" for h in v)]
         else:
-            out.print(f"{k.replace('_', ' ')}: {safe(v)}")
+            lines.append(f"{k.replace('_', ' ')}: {v}")
+    _say(lines, chosen, info, out_file)
 
 
 @app.command()
@@ -148,6 +186,8 @@ def verify(
         bool,
         typer.Option("--log-only", help="Check the tiles against the checkpoint, not the store."),
     ] = False,
+    fmt: Format = None,  # type: ignore[valid-type]
+    out_file: OutFile = None,
     as_json: AsJson = False,
     debug: Debug = False,
 ) -> None:
@@ -155,6 +195,7 @@ def verify(
     from jejak.ledger.note import Verifier
     from jejak.ledger.verify import Problem, verify_log
 
+    chosen = _chosen(fmt, out_file, as_json)
     where = Home(home)
     key = Verifier.parse(vkey.read_text()) if vkey else None
     if log_only:
@@ -166,9 +207,10 @@ def verify(
             check_against(where.log, against.read_text(), key)
         except VerificationError as exc:
             report.problems.append(Problem("consistency", str(against), exc.message))
-    if as_json:
-        out.print_json(json.dumps(report.to_dict()))
+    if chosen == "json":
+        _say([], chosen, report.to_dict(), out_file)
     else:
+        lines: list[str] = []
         for p in report.problems:
             err.print(
                 safe(
@@ -181,7 +223,7 @@ def verify(
                 )
             )
         if report.pending:
-            out.print(
+            lines.append(
                 f"append pending: batch(es) {', '.join(report.pending)} are committed in the store "
                 "but not yet in the log (an ingest is in its ledger phase, or was stopped; the next "
                 "write to this home appends them) — not checked yet, not tampering"
@@ -192,13 +234,14 @@ def verify(
                 if "seq" in n
                 else f"access to {n.get('access')} by {n.get('user')}"
             )
-            out.print(f"leaf {n['leaf']}: {what}")
+            lines.append(f"leaf {n['leaf']}: {what}")
         if report.against:
-            out.print(f"history: {report.against}")
-        out.print(
+            lines.append(f"history: {report.against}")
+        lines.append(
             f"{'ok' if report.ok else 'FAILED'}: {report.size:,} leaves, {report.records:,} stored records "
             f"re-hashed, {report.erased:,} erased, {len(report.problems)} problem(s)"
         )
+        _say(lines, chosen, {}, out_file)
     if not report.ok:
         raise typer.Exit(1)
 

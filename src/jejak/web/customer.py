@@ -4,6 +4,8 @@ laid out for a 390 px phone.
 - ``/pelanggan`` number + ticket → a one-time code (SMS, or e-mail when the line is barred both
   ways, or a code handed over by staff) → ``/pelanggan/kasus``. The answers never tell whether a
   number or ticket exists (one message for all; :mod:`jejak.cases.customer.service`).
+- ``/pelanggan/baru`` the number alone → a line code → ``/pelanggan/pengaduan``: a first
+  complaint, without a ticket yet. The same answer for every number.
 - ``/pelanggan/kasus`` the case: deadlines in working days, every timeline entry in plain words
   (internal notes as "catatan internal, oleh <peran>, pada <waktu>"), the decision with its
   evidence, the remedy and whether it was carried out, accept or dispute, escalation, and the
@@ -13,18 +15,22 @@ laid out for a 390 px phone.
   an entry's C2SP tlog-proof; ``/pelanggan/kasus/log.vkey`` the log's key;
   ``/pelanggan/kasus/berkas.pdf`` the dossier for the regulator or BPSK (WeasyPrint).
 - ``/pelanggan/pengaduan`` lodge a complaint about the line's own charges.
-- ``/cases/<id>/kode-pelanggan`` (staff: cs, supervisor) a code to hand over after checking
-  identity; the issue is logged.
+- ``/cases/<id>/kode-pelanggan`` and ``/entities/subscriber/<number>/kode-pelanggan`` (staff:
+  cs, supervisor) a code (for the case, or for the line to lodge a first complaint) to hand over
+  after checking identity; the issue is logged.
 
 Sessions, CSRF, throttling, headers and the language come from the workbench
 (:mod:`jejak.web.security`, :mod:`jejak.web.guard`); a customer session is a signed-in session of
-the user name ``customer:<case id>``, which no staff page accepts.
+the user name ``customer:<case id>`` (following a case) or ``customer-line:<number>`` (lodging a
+first complaint), which no staff page accepts. Requests for a code are limited per client address
+(:data:`jejak.web.security.CODE_REQUESTS`), wrong codes per number and per address.
 """
 
 from __future__ import annotations
 
 import contextlib
 import gettext as _gettext
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import cache
 from pathlib import Path
@@ -41,12 +47,12 @@ from jejak.cases.service import Cases
 from jejak.cases.workdays import is_working_day
 from jejak.errors import AuthError, InvalidFieldError, JejakError, StateConflictError
 from jejak.web import i18n, render
-from jejak.web.guard import begin, check_csrf, sessions, staff
-from jejak.web.security import Current
+from jejak.web.guard import CUSTOMER_PREFIX as PREFIX
+from jejak.web.guard import LINE_PREFIX, begin, check_csrf, sessions, staff
+from jejak.web.security import CODE_REQUESTS, Current, Throttle, address_key
 from jejak.web.views.signin import set_session_cookie
 
 router = APIRouter(include_in_schema=False)
-PREFIX = "customer:"
 DOMAIN = "customer"
 WITNESSES = Path("keys") / "witnesses.vkeys"
 
@@ -134,7 +140,7 @@ def working_days_between(a: date, b: date) -> int:
 def _fresh(request: Request) -> Current:
     """The request's session, or a new anonymous one (for the CSRF token of the sign-in form)."""
     current = request.state.current
-    if current is None or (current.signed_in and not _is_customer(current)):
+    if current is None or (current.signed_in and not (_is_customer(current) or _is_line(current))):
         current = sessions(request).create(lang=request.state.lang, address=_address(request))
         request.state.current = current
         request.state.new_cookie = current.raw
@@ -144,6 +150,14 @@ def _fresh(request: Request) -> Current:
 def _is_customer(current: Current | None) -> bool:
     return (
         current is not None and current.signed_in and (current.user_name or "").startswith(PREFIX)
+    )
+
+
+def _is_line(current: Current | None) -> bool:
+    return (
+        current is not None
+        and current.signed_in
+        and (current.user_name or "").startswith(LINE_PREFIX)
     )
 
 
@@ -167,6 +181,32 @@ async def customer_case(request: Request) -> str | None:
 CaseId = Annotated[str | None, Depends(customer_case)]
 
 
+@dataclass(frozen=True)
+class Line:
+    """Who may lodge a complaint: a line (its number), and the case the session follows, if any."""
+
+    msisdn: str
+    case_id: str | None
+
+
+async def customer_line(request: Request) -> Line | None:
+    """The line of a signed-in customer (a case session, or a line session); checks CSRF."""
+    current = begin(request)
+    if _is_line(current):
+        assert current is not None
+        await check_csrf(request, current)
+        return Line((current.user_name or "")[len(LINE_PREFIX) :], None)
+    if _is_customer(current):
+        assert current is not None
+        await check_csrf(request, current)
+        case_id = (current.user_name or "")[len(PREFIX) :]
+        return Line(str(_cases(request).get(case_id)["msisdn"]), case_id)
+    return None
+
+
+LineOf = Annotated[Line | None, Depends(customer_line)]
+
+
 def _to_sign_in() -> Response:
     return RedirectResponse("/pelanggan", status_code=303)
 
@@ -182,21 +222,63 @@ def _signin_page(
     ticket: str = "",
     error: str | None = None,
     status: int = 200,
+    mode: str = "ticket",
 ) -> Response:
+    """The sign-in form: ``mode`` ``ticket`` (number + ticket, to follow a case) or ``line``
+    (the number alone, to lodge a first complaint); ``step`` ``number`` or ``code``."""
     _fresh(request)
-    data = {"step": step, "msisdn": msisdn, "ticket": ticket, "error": error}
+    data = {"step": step, "msisdn": msisdn, "ticket": ticket, "error": error, "mode": mode}
     return _with_cookie(request, page(request, "customer/signin.html", data, status))
 
 
 @router.get("/pelanggan")
 def signin_page(request: Request) -> Response:
-    if _is_customer(begin(request)):
+    current = begin(request)
+    if _is_customer(current):
         return RedirectResponse("/pelanggan/kasus", status_code=303)
+    if _is_line(current):
+        return RedirectResponse("/pelanggan/pengaduan", status_code=303)
     return _signin_page(request, "number")
+
+
+@router.get("/pelanggan/baru")
+def new_complaint_page(request: Request) -> Response:
+    """A first complaint, without a ticket: the number alone."""
+    current = begin(request)
+    if _is_line(current) or _is_customer(current):
+        return RedirectResponse("/pelanggan/pengaduan", status_code=303)
+    return _signin_page(request, "number", mode="line")
 
 
 def _throttle_keys(request: Request, msisdn: str) -> list[str]:
     return cust.throttle_keys(msisdn, _address(request))
+
+
+def _too_many_requests(request: Request) -> bool:
+    """Count a request for a code from the client's address; True when the address has used up
+    :data:`CODE_REQUESTS` (the request is then refused, whatever number it names)."""
+    throttle: Throttle = request.app.state.throttle
+    where = address_key(_address(request))
+    if throttle.exceeded(CODE_REQUESTS, where):
+        return True
+    throttle.hit(CODE_REQUESTS, where)
+    return False
+
+
+def _requests_refused(request: Request, mode: str, msisdn: str, ticket: str = "") -> Response:
+    tr = gettext_for(request.state.lang)
+    return _signin_page(
+        request,
+        "number",
+        msisdn=msisdn,
+        ticket=ticket,
+        mode=mode,
+        status=429,
+        error=tr(
+            "Too many codes were asked for from your connection. Try again in an hour, or ask "
+            "at an outlet."
+        ),
+    )
 
 
 @router.post("/pelanggan/kode")
@@ -209,10 +291,30 @@ async def send_code(
     current = begin(request)
     await check_csrf(request, current)
     cases = _cases(request)
+    if _too_many_requests(request):
+        return _requests_refused(request, "ticket", msisdn, ticket.strip())
     if not cust.locked(cases, _throttle_keys(request, msisdn)):
         cust.request_code(cases, msisdn, ticket)
         background.add_task(_deliver, cases)
     return _signin_page(request, "code", msisdn=msisdn, ticket=ticket.strip())
+
+
+@router.post("/pelanggan/baru/kode")
+async def send_line_code(
+    request: Request,
+    background: BackgroundTasks,
+    msisdn: Annotated[str, Form(max_length=40)] = "",
+) -> Response:
+    """A line code for a first complaint: the same answer whether or not the number exists."""
+    current = begin(request)
+    await check_csrf(request, current)
+    cases = _cases(request)
+    if _too_many_requests(request):
+        return _requests_refused(request, "line", msisdn)
+    if not cust.locked(cases, _throttle_keys(request, msisdn)):
+        cust.request_line_code(cases, msisdn, language=request.state.lang)
+        background.add_task(_deliver, cases)
+    return _signin_page(request, "code", msisdn=msisdn, mode="line")
 
 
 def _deliver(cases: Cases) -> None:
@@ -266,9 +368,50 @@ async def sign_in(
     return resp
 
 
+@router.post("/pelanggan/baru/masuk")
+async def sign_in_line(
+    request: Request,
+    msisdn: Annotated[str, Form(max_length=40)] = "",
+    code: Annotated[str, Form(max_length=20)] = "",
+) -> Response:
+    """Number + line code → a session of the line, on the lodging page."""
+    current = begin(request)
+    await check_csrf(request, current)
+    assert current is not None
+    tr = gettext_for(request.state.lang)
+    cases = _cases(request)
+    keys = _throttle_keys(request, msisdn)
+    locked = tr("Too many wrong codes. Try again in 15 minutes, or ask at an outlet.")
+    if cust.locked(cases, keys):
+        return _signin_page(request, "code", msisdn=msisdn, error=locked, status=429, mode="line")
+    try:
+        number = cust.sign_in_line(cases, msisdn, code)
+    except AuthError:
+        cust.record_attempt(cases, keys, False)
+        if cust.locked(cases, keys):
+            return _signin_page(
+                request, "code", msisdn=msisdn, error=locked, status=429, mode="line"
+            )
+        return _signin_page(
+            request,
+            "code",
+            msisdn=msisdn,
+            status=401,
+            mode="line",
+            error=tr("The number or code is not right, or the code has expired."),
+        )
+    cust.record_attempt(cases, keys, True)
+    fresh = sessions(request).advance(
+        current, user_name=LINE_PREFIX + number, stage="signed_in", address=_address(request)
+    )
+    resp = RedirectResponse("/pelanggan/pengaduan", status_code=303)
+    set_session_cookie(resp, fresh.raw, signed_in=True)
+    return resp
+
+
 @router.post("/pelanggan/keluar")
-def sign_out(request: Request, case_id: CaseId) -> Response:
-    if case_id is not None:
+async def sign_out(request: Request, line: LineOf) -> Response:
+    if line is not None:
         sessions(request).revoke(request.state.current.raw)
     return RedirectResponse("/pelanggan", status_code=303)
 
@@ -324,6 +467,7 @@ def _role(tr: Any, role: str) -> str:
         "auditor": tr("auditor"),
         "admin": tr("administrator"),
         "system": tr("jejak (automatic)"),
+        "customer": tr("you, online"),
     }.get(role, role)
 
 
@@ -399,6 +543,8 @@ def _sentence(tr: Any, e: cust.Entry, adjustments: dict[str, dict[str, Any]], wh
     if a == "countersign":
         return tr("A second supervisor countersigned the decision.")
     if a == "accept":
+        if e.role == "customer":
+            return tr("You accepted the decision.")
         return tr("The decision was accepted.")
     if a == "finding":
         return tr(
@@ -417,6 +563,10 @@ def _sentence(tr: Any, e: cust.Entry, adjustments: dict[str, dict[str, Any]], wh
     if a == "deemed_accepted":
         return tr("The decision stands: it was not disputed in time.")
     if a == "escalate":
+        if e.role == "customer":
+            return tr("You disputed it and the case was escalated: {text}").format(
+                text=e.text or ""
+            )
         return tr("The case was escalated: {text}").format(text=e.text or "")
     if a == "close":
         return tr("The case was closed.")
@@ -477,6 +627,10 @@ def case_data(request: Request, case_id: str) -> dict[str, Any]:
         evidence["what"] = _hypothesis(tr, evidence["hypothesis"])
     remedy = cust.remedy_status(cases, case_id)
     refunded = sum(a["amount"] for a in remedy["adjustments"] if a["state"] == "approved")
+    # a decision left unanswered past the policy's period stands (deemed accepted), even before
+    # `jejak case sync` or an action wrote it down
+    view["stands_since"] = cust.stands_since(cases, view)
+    stands = view["stands_since"] is not None and datetime.now(tz) > view["stands_since"]
     return {
         "case": {
             "ticket": view["complaint_id"],
@@ -493,6 +647,8 @@ def case_data(request: Request, case_id: str) -> dict[str, Any]:
             "disputed_charge_ids": view["disputed_charge_ids"],
             "hold_active": view["hold"]["active"],
             "accepted_at": view["accepted_at"],
+            "stands": stands,
+            "stands_day": _day(view["stands_since"].astimezone(tz), lang) if stands else None,
         },
         "decision": view["decision"]
         and {
@@ -507,7 +663,10 @@ def case_data(request: Request, case_id: str) -> dict[str, Any]:
         "remedy": remedy,
         "refunded": refunded,
         "bars": remedy["bars"],
-        "may_accept": decided and view["state"] == "resolved" and view["accepted_at"] is None,
+        "may_accept": decided
+        and view["state"] == "resolved"
+        and view["accepted_at"] is None
+        and not stands,
         "may_dispute": cust.may_escalate(view),
         "escalated": view["state"] == "escalated",
     }
@@ -588,9 +747,11 @@ def dossier(request: Request, case_id: CaseId) -> Response:
 def accept(request: Request, case_id: CaseId) -> Response:
     if case_id is None:
         return _to_sign_in()
-    # accepted already, or nothing to accept: the page shows how things stand
-    with contextlib.suppress(StateConflictError):
+    try:
         cust.accept(_cases(request), case_id)
+    except StateConflictError:
+        # accepted already, deemed accepted, or nothing to accept: the page shows how things stand
+        return RedirectResponse("/pelanggan/kasus", status_code=303)
     return RedirectResponse("/pelanggan/kasus?ok=accepted", status_code=303)
 
 
@@ -613,36 +774,39 @@ def dispute(
 # ---------------------------------------------------------------------------- lodging
 
 
-def _msisdn_of(request: Request, case_id: str) -> str:
-    return str(_cases(request).get(case_id)["msisdn"])
+def _lodge_data(request: Request, line: Line, error: str | None = None) -> dict[str, Any]:
+    cases = _cases(request)
+    taken = cust.disputed_charges(cases, line.msisdn)
+    charges = [
+        {**c, "disputed_in": taken.get(str(c["charge_id"]))}
+        for c in cust.charges(cases, line.msisdn)
+    ]
+    return {"charges": charges, "error": error, "following": line.case_id is not None}
 
 
 @router.get("/pelanggan/pengaduan")
-def lodge_page(request: Request, case_id: CaseId) -> Response:
-    if case_id is None:
+def lodge_page(request: Request, line: LineOf) -> Response:
+    if line is None:
         return _to_sign_in()
-    charges = cust.charges(_cases(request), _msisdn_of(request, case_id))
-    return page(request, "customer/lodge.html", {"charges": charges, "error": None})
+    return page(request, "customer/lodge.html", _lodge_data(request, line))
 
 
 @router.post("/pelanggan/pengaduan")
-async def lodge(request: Request, case_id: CaseId) -> Response:
-    if case_id is None:
+async def lodge(request: Request, line: LineOf) -> Response:
+    if line is None:
         return _to_sign_in()
     form = await request.form()
     picked = [str(v) for v in form.getlist("charge")][:100]
     text = str(form.get("text") or "")[:2000]
     cases = _cases(request)
-    msisdn = _msisdn_of(request, case_id)
     tr = gettext_for(request.state.lang)
     try:
-        case = cust.lodge(cases, msisdn, picked, text, language=request.state.lang)
+        case = cust.lodge(cases, line.msisdn, picked, text, language=request.state.lang)
     except InvalidFieldError:
-        data = {
-            "charges": cust.charges(cases, msisdn),
-            "error": tr("Pick at least one of your charges and say what happened."),
-        }
-        return page(request, "customer/lodge.html", data, 422)
+        error = tr(
+            "Pick at least one of your charges that is not disputed already, and say what happened."
+        )
+        return page(request, "customer/lodge.html", _lodge_data(request, line, error), 422)
     # the customer now follows the new ticket
     fresh = sessions(request).advance(
         request.state.current,
@@ -670,8 +834,32 @@ def staff_code(
     code = cust.issue_staff_code(_cases(request), case_id, user.name)
     return render.html(
         request,
-        "customer/staff_code.html",
+        "customer_code.html",
         {"case_id": case_id, "code": code, "minutes": int(cust.CODE_TTL.total_seconds() // 60)},
+    )
+
+
+@router.post("/entities/subscriber/{msisdn}/kode-pelanggan")
+def staff_line_code(
+    request: Request, msisdn: str, user: Annotated[User, Depends(staff("subscriber"))]
+) -> Response:
+    """A line code (to lodge a first complaint) for staff to hand over after checking the
+    customer's identity (cs, supervisor); the issue is logged."""
+    from jejak.errors import ForbiddenError
+
+    if user.role not in ("cs", "supervisor"):
+        raise ForbiddenError(request.url.path, f"a {user.role} may not issue customer codes")
+    number = cust.normalize_msisdn(msisdn)
+    code = cust.issue_staff_line_code(_cases(request), number, user.name)
+    return render.html(
+        request,
+        "customer_code.html",
+        {
+            "case_id": None,
+            "msisdn": number,
+            "code": code,
+            "minutes": int(cust.CODE_TTL.total_seconds() // 60),
+        },
     )
 
 

@@ -28,6 +28,9 @@ from jejak.web import i18n
 from jejak.web.security import COOKIE, Current, SessionStore, csrf_ok
 
 UNSAFE = ("POST", "PUT", "PATCH", "DELETE")
+#: the user names of customers' sessions (:mod:`jejak.web.customer`): one case, or one line
+CUSTOMER_PREFIX = "customer:"
+LINE_PREFIX = "customer-line:"
 
 
 class SignInRequired(JejakError):
@@ -82,6 +85,9 @@ def staff(view: str | None) -> Callable[[Request], Any]:
         current = begin(request)
         if current is None or not current.signed_in:
             raise SignInRequired("sign-in", "sign in first")
+        if (current.user_name or "").startswith((CUSTOMER_PREFIX, LINE_PREFIX)):
+            # a customer's session is no staff session (and stays the customer's)
+            raise SignInRequired("sign-in", "staff sign in first")
         db = request.app.state.cases.db
         with db.read() as s:
             user = s.scalar(select(User).where(User.name == current.user_name))

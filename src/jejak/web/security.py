@@ -8,8 +8,14 @@
 - **CSRF**: every form carries the session's token in a hidden ``csrf`` field (htmx sends it as
   the ``X-CSRF-Token`` header); a state-changing request whose token does not match the session's
   is refused with 403 before it reaches a view (synchronizer-token pattern, OWASP CSRF cheat sheet).
-- **Throttling** is :func:`jejak.auth.service.sign_in`'s: failed attempts are counted in the
-  database and lock the account out (NIST SP 800-63B §5.2.2).
+- **Throttling**: failed attempts of an account are counted by :func:`jejak.auth.service.sign_in`
+  and lock the account out (NIST SP 800-63B §5.2.2); :class:`Throttle` adds a limit per client
+  address (:data:`STAFF_SIGN_IN`: failed staff sign-ins; :data:`CODE_REQUESTS`: a customer's
+  requests for a one-time code), so that one address cannot try many accounts or send many
+  codes. Both count rows of the case database (``rate_events``), never process memory, so every
+  worker of ``jejak serve --workers N`` sees the same count. An IPv6 address counts as its /64
+  (one host usually holds the whole prefix). Behind a reverse proxy the address is the one
+  uvicorn takes from ``X-Forwarded-For`` of a trusted proxy (``--forwarded-allow-ips``).
 - **Headers** (:class:`SecurityHeaders`): a Content-Security-Policy with no ``unsafe-inline`` and
   no ``unsafe-eval`` (so nothing inline runs, even if an export smuggled markup past escaping),
   ``frame-ancestors 'none'``, ``nosniff``, ``no-referrer``, and ``no-store`` on every page.
@@ -26,12 +32,15 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from jejak.web.models import WebSession
+from sqlalchemy import delete, func, select
+
+from jejak.web.models import RateEvent, WebSession
 
 if TYPE_CHECKING:
     from jejak.cases.db import Database
@@ -177,6 +186,80 @@ class SessionStore:
             row = db.get(WebSession, digest(current.raw))
             if row is not None:
                 row.lang = lang
+
+
+@dataclass(frozen=True)
+class Limit:
+    """At most ``most`` counted requests of one key in ``scope`` within ``window``."""
+
+    scope: str
+    most: int
+    window: timedelta
+
+
+#: failed staff sign-ins from one client address (whatever the account) within 15 minutes
+STAFF_SIGN_IN = Limit("staff-sign-in", 20, timedelta(minutes=15))
+#: a customer's requests for a one-time code from one client address within an hour (each may
+#: send an SMS or an e-mail)
+CODE_REQUESTS = Limit("code-request", 10, timedelta(hours=1))
+#: rate events older than this are deleted when new ones are counted
+KEEP = timedelta(days=1)
+
+
+def address_key(address: str | None) -> str:
+    """The key a client address is counted under: the address itself, an IPv6 one as its /64.
+
+    >>> address_key("2001:db8:1:2:3:4:5:6"), address_key("192.0.2.7")
+    ('2001:db8:1:2::/64', '192.0.2.7')
+    """
+    text = (address or "").strip()[:100]
+    try:
+        ip = ipaddress.ip_address(text)
+    except ValueError:
+        return text or "unknown"
+    if ip.version == 6 and ip.ipv4_mapped is None:
+        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+    return str(ip.ipv4_mapped or ip) if ip.version == 6 else str(ip)
+
+
+class Throttle:
+    """Requests counted per key (a client address) in the case database.
+
+    Example::
+
+        >>> throttle = Throttle(db)                                  # doctest: +SKIP
+        >>> if throttle.exceeded(STAFF_SIGN_IN, "192.0.2.7"): ...    # doctest: +SKIP
+        >>> throttle.hit(STAFF_SIGN_IN, "192.0.2.7")                 # doctest: +SKIP
+    """
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def count(self, limit: Limit, key: str, *, at: datetime | None = None) -> int:
+        """How many events of ``key`` in ``limit``'s scope fall within its window before ``at``."""
+        t = at or now()
+        with self.db.read() as s:
+            n = s.scalar(
+                select(func.count(RateEvent.id)).where(
+                    RateEvent.scope == limit.scope,
+                    RateEvent.key == key[:120],
+                    RateEvent.at > t - limit.window,
+                )
+            )
+        return int(n or 0)
+
+    def exceeded(self, limit: Limit, key: str, *, at: datetime | None = None) -> bool:
+        """Whether ``key`` has used up ``limit`` (the next request is to be refused)."""
+        return self.count(limit, key, at=at) >= limit.most
+
+    def hit(self, limit: Limit, key: str, *, at: datetime | None = None) -> None:
+        """Count one event of ``key``; events older than :data:`KEEP` in the scope go."""
+        t = at or now()
+        with self.db.write() as s:
+            s.add(RateEvent(scope=limit.scope, key=key[:120], at=t))
+            s.execute(
+                delete(RateEvent).where(RateEvent.scope == limit.scope, RateEvent.at < t - KEEP)
+            )
 
 
 def csrf_ok(current: Current | None, presented: str | None) -> bool:

@@ -37,6 +37,7 @@ WORDS = (
     N_("auditor"),
     N_("admin"),
     N_("system"),
+    N_("customer"),
     # case states
     N_("received"),
     N_("acknowledged"),

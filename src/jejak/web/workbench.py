@@ -27,11 +27,18 @@ from jejak.cases.service import Cases
 from jejak.errors import JejakError
 from jejak.web import i18n, render, tlog
 from jejak.web.guard import SignInRequired, begin, sign_in_url
-from jejak.web.security import SecurityHeaders, SessionStore
-from jejak.web.views import alerts, audit, cases, entities, signin
+from jejak.web.security import SecurityHeaders, SessionStore, Throttle
+from jejak.web.views import alerts, audit, cases, entities, reports, signin
 
 STATIC = Path(__file__).parent / "static"
-ROUTERS = (signin.router, alerts.router, cases.router, entities.router, audit.router)
+ROUTERS = (
+    signin.router,
+    alerts.router,
+    cases.router,
+    entities.router,
+    audit.router,
+    reports.router,
+)
 
 
 def _is_api(request: Request) -> bool:
@@ -73,6 +80,7 @@ def install(app: FastAPI, cases: Cases) -> FastAPI:
     app.state.cases = cases
     app.state.home = cases.home
     app.state.web_sessions = SessionStore(cases.db)
+    app.state.throttle = Throttle(cases.db)
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
     app.include_router(tlog.router)
     for r in ROUTERS:

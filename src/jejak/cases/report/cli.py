@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from typing import Annotated
 
@@ -29,7 +27,7 @@ def qos_command(
     """The quarter's complaint figures: settled within 15 working days (>= 90 %), billing
     complaints per bill (<= 5 %), insider incidents by kind and outlet, median and p95 days to
     decision; each with the cases it counts."""
-    from jejak.cases.report.qos import qos, rows
+    from jejak.cases.report.qos import qos, rows, to_csv
     from jejak.home import Home
 
     if fmt not in ("table", "json", "csv"):
@@ -42,14 +40,10 @@ def qos_command(
     if fmt == "json":
         typer.echo(json.dumps(figures, indent=2, ensure_ascii=False))
         return
-    table = rows(figures)
     if fmt == "csv":
-        buf = io.StringIO()
-        w = csv.DictWriter(buf, fieldnames=["figure", "value", "standard", "cases"])
-        w.writeheader()
-        w.writerows(table)
-        typer.echo(buf.getvalue(), nl=False)
+        typer.echo(to_csv(figures), nl=False)
         return
+    table = rows(figures)
     t = Table(title=f"Complaints, {figures['quarter']} ({figures['cases']} cases)")
     for col in ("figure", "value", "standard", "cases"):
         t.add_column(col, overflow="fold")

@@ -27,6 +27,8 @@ Example::
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import math
 import re
@@ -34,7 +36,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from jejak.cases.models import Case, Report
 from jejak.errors import UsageError
@@ -222,3 +224,36 @@ def rows(figures: dict[str, Any]) -> list[dict[str, Any]]:
             }
         )
     return out
+
+
+def to_csv(figures: dict[str, Any]) -> str:
+    """:func:`rows` as CSV (``figure,value,standard,cases``; the cases space-separated)."""
+    buf = io.StringIO()
+    w = csv.DictWriter(
+        buf, fieldnames=["figure", "value", "standard", "cases"], lineterminator="\n"
+    )
+    w.writeheader()
+    w.writerows(rows(figures))
+    return buf.getvalue()
+
+
+def quarter_of(t: datetime, tz: str) -> str:
+    """``2017Q1``: the quarter ``t`` falls in, in the zone ``tz``."""
+    local = t.astimezone(ZoneInfo(tz))
+    return f"{local.year}Q{(local.month - 1) // 3 + 1}"
+
+
+def quarters(cases: Cases) -> list[str]:
+    """Every quarter from the first case received to the last, newest first (none: [])."""
+    with cases.db.read() as s:
+        first, last = s.execute(select(func.min(Case.opened_at), func.max(Case.opened_at))).one()
+    if first is None or last is None:
+        return []
+    tz = cases.policy.timezone
+    a, b = quarter_of(first, tz), quarter_of(last, tz)
+    out = []
+    year, q = int(a[:4]), int(a[5])
+    while f"{year}Q{q}" <= b:
+        out.append(f"{year}Q{q}")
+        year, q = (year + 1, 1) if q == 4 else (year, q + 1)
+    return out[::-1]

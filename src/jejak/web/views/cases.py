@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import json
 from datetime import date, datetime, timedelta
+from functools import cache
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
@@ -172,10 +173,38 @@ def approvals(request: Request, user: Annotated[User, Depends(staff("approvals")
     )
 
 
+@cache
+def _words_digest() -> str:
+    """A digest of the report's words: charts kept on disk are redrawn when the words change."""
+    import hashlib
+
+    from jejak.investigate import i18n as words
+
+    text = json.dumps([words.MESSAGES, words.LABELS, words.VALUES_ID], sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+def attached_reason(cases: Cases, case_id: str, lang: str) -> str | None:
+    """The reason of the evidence report attached to the case, said in ``lang`` from its codes and
+    parameters (never the English text stored with it); None when none is attached, or it was
+    stored before the parameters were kept."""
+    from jejak.investigate.report import Verdict
+
+    try:
+        doc = json.loads(cases.report(case_id))
+    except (JejakError, ValueError):
+        return None
+    verdict = Verdict.from_dict(doc.get("verdict") or {})
+    try:
+        return verdict.reason(lang) if verdict is not None else None
+    except (KeyError, ValueError, JejakError):  # a stored code or parameter this version lacks
+        return None
+
+
 def _charts(cases: Cases, case: dict[str, Any], lang: str) -> dict[str, Any]:
     """The evidence report's timeline chart and entity graph, drawn by investigate's renderer.
 
-    Drawn once per case, language and state of the store, and kept on disk under
+    Drawn once per case, language, state of the store and wording, and kept on disk under
     ``<home>/investigate/charts/`` (written atomically), where every worker finds them.
     """
     from markupsafe import Markup
@@ -185,7 +214,10 @@ def _charts(cases: Cases, case: dict[str, Any], lang: str) -> dict[str, Any]:
 
     store: Store = cases.store
     batches = len(store.manifest().get("batches", [])) if store.exists else 0
-    key = f"{case['investigation'].get('report_sha256') or case['case_id']}-{batches}-{lang}"
+    key = (
+        f"{case['investigation'].get('report_sha256') or case['case_id']}-{batches}-{lang}-"
+        f"{_words_digest()}"
+    )
     path = cases.home / "investigate" / "charts" / f"{key}.json"
     try:
         kept = json.loads(path.read_text(encoding="utf-8"))
@@ -221,12 +253,17 @@ def one(request: Request, case_id: str, user: Annotated[User, Depends(staff("cas
     _record_view(cases, user, case)
     if render.wants_json(request):
         return render.to_json(case)
+    lang = request.state.lang
+    charts = _charts(cases, case, lang)
+    # the attached report's reason in the viewer's language; a report stored before its
+    # parameters were kept falls back to today's report of the same subscriber
+    charts["verdict"] = attached_reason(cases, case_id, lang) or charts["verdict"]
     data = {
         "case": case,
         "fields": FIELDS,
         "hypotheses": HYPOTHESES,
         "timezone": cases.policy.timezone,
-        "charts": _charts(cases, case, request.state.lang),
+        "charts": charts,
         "error": request.query_params.get("error"),
     }
     return render.html(request, "case.html", data)

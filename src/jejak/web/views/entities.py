@@ -48,6 +48,21 @@ def outlet(
     return render.respond(request, "outlet.html", data)
 
 
+@router.get("/entities/subscriber")
+def find_subscriber(
+    request: Request, user: Annotated[User, Depends(staff("subscriber"))]
+) -> Response:
+    """A number as typed (``?msisdn=0811 0000 0001``) → that subscriber's page."""
+    from urllib.parse import quote
+
+    from fastapi.responses import RedirectResponse
+
+    from jejak.numbers import msisdn
+
+    number = msisdn(request.query_params.get("msisdn") or "")
+    return RedirectResponse(f"/entities/subscriber/{quote(number)}", status_code=303)
+
+
 @router.get("/entities/subscriber/{msisdn}")
 def subscriber_reason(
     request: Request, msisdn: str, user: Annotated[User, Depends(staff("subscriber"))]

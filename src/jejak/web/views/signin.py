@@ -1,8 +1,10 @@
 """Sign-in (name, password and TOTP code on one form), sign-out, and the language switch.
 
 Every failed attempt counts against the account (:func:`jejak.auth.service.sign_in`, in the
-database); a locked account is refused even with the right password. A successful sign-in
-replaces the session id.
+database); a locked account is refused even with the right password. Every failed attempt also
+counts against the client address (:data:`jejak.web.security.STAFF_SIGN_IN`): an address that
+failed too often is refused before any password is checked, whatever account it names. A
+successful sign-in replaces the session id.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from jejak.cases.models import User
 from jejak.errors import AuthError
 from jejak.web import i18n, render
 from jejak.web.guard import begin, check_csrf, sessions, staff
-from jejak.web.security import COOKIE, IDLE, LIFETIME
+from jejak.web.security import COOKIE, IDLE, LIFETIME, STAFF_SIGN_IN, Throttle, address_key
 
 router = APIRouter(include_in_schema=False)
 #: how jejak.auth says an account is locked out
@@ -81,6 +83,12 @@ async def signin(
     assert current is not None
     _ = i18n.gettext_for(request.state.lang)
     db = request.app.state.cases.db
+    throttle: Throttle = request.app.state.throttle
+    where = address_key(_address(request))
+    if throttle.exceeded(STAFF_SIGN_IN, where):
+        return _form(
+            request, _("Too many failed sign-ins from your network. Try again later."), 429
+        )
     try:
         who = sign_in(db, name.strip(), password, code.strip() or None)
         with db.read() as s:
@@ -91,6 +99,7 @@ async def signin(
             # staff must have a second factor: an account without one cannot use the workbench
             raise AuthError("sign-in", "no second factor enrolled")
     except AuthError as exc:
+        throttle.hit(STAFF_SIGN_IN, where)
         if LOCKED in str(exc):
             return _form(
                 request, _("Too many failed attempts. Sign-in is locked for a while."), 429
