@@ -47,7 +47,10 @@ step 3 then step 4; earlier versions waited on about eight in a row):
   (the case database marks its outbox rows as logged), and the key's state (step 5) must
   never reach the disk before the checkpoint it records, or the next writer would see a
   log behind what its key signed and refuse to write (a fork);
-* ``keys/ledger.state.tmp`` (step 3): the rename must not leave an empty state file.
+* ``keys/ledger.state.tmp`` (step 3): the rename must not leave an empty state file;
+* the journal, once, after a recovery cut lines off it (only then): the cut must be
+  durable before a new line is written where the cut ones were, or a power cut could leave
+  the new line spliced onto the end of a stale one.
 
 What is **not** fsynced, and why that is safe: the journal line is written before the tiles
 without its own fsync (it is only a marker for tidying: a line or tile beyond the checkpoint is
@@ -476,8 +479,9 @@ class _FileSink:
         """Write the new file ``rel`` (under the log's folder)."""
         self.write_path(self.root + "/" + rel, data, keep=not self.many)
 
-    def write_path(self, path: str, data: bytes, *, keep: bool = True) -> None:
-        """Write ``path``; ``keep`` it open to fsync it at the end (else syncfs(2) covers it)."""
+    def write_path(self, path: str, data: bytes, *, keep: bool = True, named: bool = True) -> None:
+        """Write ``path``; ``keep`` it open to fsync it at the end (else syncfs(2) covers it);
+        ``named``: its name must be durable too (not for a file renamed later)."""
         parent = path.rpartition("/")[0]
         if parent not in self.known:
             self._mkdirs(parent)
@@ -489,7 +493,8 @@ class _FileSink:
             raise
         if keep:
             self.fds.append(fd)
-            self.folders.add(parent)
+            if named:
+                self.folders.add(parent)
         else:
             os.close(fd)
 
@@ -701,10 +706,12 @@ class Writer:
                 root = self._edge_root()
                 note = sign_checkpoint(Checkpoint(self.log.origin, new_size, root), self.log.signer)
                 state = state_path(self.log.home)
-                sink.write_path(str(self.dir / "checkpoint.tmp"), note.encode())
+                # both are renamed later (step 4 makes the checkpoint's rename durable): no folder fsync
+                sink.write_path(str(self.dir / "checkpoint.tmp"), note.encode(), named=False)
                 sink.write_path(
                     str(state.with_name(state.name + ".tmp")),
                     signed_state(self.log.home, note).to_json(),
+                    named=False,
                 )
         finally:
             os.close(jfd)
