@@ -30,6 +30,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from jejak import index as X
 from jejak import sources as S
 from jejak.commitments import erased_hash, erased_hash_sql, new_secrets
 from jejak.errors import InputError, UnreadableFileError
@@ -584,7 +585,13 @@ class Ingest:
     def write(self, new_tables: dict[str, str], progress: Progress | None) -> dict[str, Any]:
         """Write the batch's files into the staging folder; return the manifest entry."""
         con = self.con
-        entry: dict[str, Any] = {"id": self.batch, "files": {}, "rows": {}, "created": _now()}
+        entry: dict[str, Any] = {
+            "id": self.batch,
+            "files": {},
+            "rows": {},
+            "created": _now(),
+            "index": X.stamp(con),
+        }
         for i, (name, table) in enumerate(sorted(new_tables.items())):
             rows = self.result.kinds[name].loaded
             if not rows:
@@ -622,6 +629,8 @@ class Ingest:
                     f"COPY (SELECT {cols}, _src, _line FROM {table} {'WHERE ' + where if where else ''} ORDER BY {order}) "
                     f"TO {literal(out)} (FORMAT parquet, COMPRESSION lz4_raw, ROW_GROUP_SIZE {ROW_GROUP_SIZE})"
                 )
+                if name in X.SECOND_KEYS:  # the lookup index, built here and committed with the batch
+                    X.build(con, name, out, self.staging / X.base_of(rel))
                 entry["files"][name].append(rel)
             entry["rows"][name] = rows
         entry["subjects"] = self._write_subjects(new_tables)

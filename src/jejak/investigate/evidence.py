@@ -87,17 +87,18 @@ class Dossier:
     def _shifts(self, agent_id: str) -> list[dict[str, Any]]:
         """Every shift of the user ID (read once per report: a roster is small per person)."""
         if agent_id not in self._agent_shifts:
-            self._agent_shifts[agent_id] = self.lookup.rows(
-                "shifts", "agent_id", [agent_id], order="starts_at, shift_id"
+            self._agent_shifts[agent_id] = sorted(
+                self.lookup.rows("shifts", "agent_id", [agent_id]),
+                key=lambda s: (s["starts_at"], s["shift_id"]),
             )
         return self._agent_shifts[agent_id]
 
     def _sessions(self, agent_id: str) -> list[dict[str, Any]]:
         """Every session of the user ID (the store keeps sessions sorted by user ID)."""
         if agent_id not in self._agent_sessions:
-            self._agent_sessions[agent_id] = self.store.sql(
-                "SELECT * FROM sessions WHERE agent_id = ? ORDER BY started_at, session_id",
-                [agent_id],
+            self._agent_sessions[agent_id] = sorted(
+                self.store.lookup("sessions", [agent_id]),
+                key=lambda s: (s["started_at"], s["session_id"]),
             )
         return self._agent_sessions[agent_id]
 
@@ -117,15 +118,16 @@ class Dossier:
         if not session.get("device_id"):
             return None
         start = session["started_at"]
-        rows = self.lookup.rows(
-            "sessions",
-            "device_id",
-            [session["device_id"]],
-            "agent_id IS DISTINCT FROM ? AND started_at < ? AND coalesce(ended_at, started_at) > ?",
-            [session["agent_id"], start, start - timedelta(minutes=window_min)],
-            "started_at DESC, session_id DESC",
-        )
-        return rows[0] if rows else None
+        since = start - timedelta(minutes=window_min)
+        rows = [
+            s
+            for s in self.lookup.rows("sessions", "device_id", [session["device_id"]])
+            if s["agent_id"] != session["agent_id"]
+            and s["started_at"] is not None
+            and s["started_at"] < start
+            and (s["ended_at"] or s["started_at"]) > since
+        ]
+        return max(rows, key=lambda s: (s["started_at"], s["session_id"]), default=None)
 
     def overlapping_elsewhere(self, session: dict[str, Any]) -> list[dict[str, Any]]:
         """Sessions of the same user ID overlapping ``session`` on another terminal and address."""

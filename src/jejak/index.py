@@ -1,0 +1,403 @@
+"""The store's lookup structures: a subscriber's records, or a session's, in well under a millisecond per batch.
+
+A stored data file (``store/data/<kind>/<batch>-<run>.parquet``) is sorted by
+the kind's lookup key (``msisdn`` for the subscriber kinds, the user ID for
+sessions, the outlet for shifts), and Parquet is the right format for scans
+and for any other reader. It is the wrong one for a point lookup: decoding one
+row group of sixteen columns costs about a millisecond whatever its size, and
+DuckDB spends several more ruling out the row groups that cannot hold the key.
+So each data file of an indexed kind gets, written by the same ingest and named
+by the same manifest entry (never built by a read)::
+
+    store/index/<kind>/<batch>-<run>.arrow         the same rows in the same order, Arrow IPC,
+                                                   LZ4 record batches of 1,024 rows
+    store/index/<kind>/<batch>-<run>.dir.npz       each record batch's smallest and largest key
+    store/index/<kind>/<batch>-<run>.<key>.h.npy   for a second key: DuckDB's hash of it, sorted,
+    store/index/<kind>/<batch>-<run>.<key>.p.npy   and the row each hash is in (memory-mapped)
+
+A lookup by the file's own key bisects the directory, reads one record batch
+(memory-mapped, LZ4: about 50 µs) and keeps the rows with the key. A lookup by
+a second key (``agent_id``, ``session_id``, ``source_ip``, ``device_id`` for
+provisioning; ``session_id``, ``device_id``, ``source_ip`` for sessions; the
+user ID for shifts) bisects the hash array and reads the record batches of the
+rows found, then keeps those whose key is equal (a hash may collide). None of
+this is a source of truth: the Parquet file is, and a batch without an index (a
+home from an earlier version, before ``jejak store migrate``) is read from it.
+
+Example::
+
+    >>> idx = Index(Path("./jejak-data/store"))                          # doctest: +SKIP
+    >>> idx.by_key("provisioning", ["data/provisioning/000001-0000.parquet"], ["6281100000001"])  # doctest: +SKIP
+    pyarrow.Table ...
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import threading
+from collections import OrderedDict
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.ipc as ipc
+import pyarrow.parquet as pq
+
+from jejak.schema import KINDS
+from jejak.sqlq import literal
+
+#: bump when the index files change (an index of another version is ignored, then rebuilt)
+VERSION = 1
+#: rows per Arrow record batch: one batch is what a lookup decodes (LZ4: ~60 µs for 256 rows)
+BATCH_ROWS = 256
+#: kinds with an index, and the second keys each can be looked up by
+SECOND_KEYS: dict[str, tuple[str, ...]] = {
+    "subscribers": (),
+    "provisioning": ("agent_id", "session_id", "source_ip", "device_id"),
+    "consents": (),
+    "charges": (),
+    "notifications": (),
+    "line_actions": (),
+    "complaints": (),
+    "locations": (),
+    "sessions": ("session_id", "device_id", "source_ip"),
+    "shifts": ("agent_id",),
+}
+#: how many open index files a process keeps (their footers and directories)
+OPEN_FILES = 1024
+
+
+def primary_key(kind: str) -> str:
+    """The key a kind's files are sorted by (and its index answers directly)."""
+    return KINDS[kind].sort[0]
+
+
+def hash_stamp(con: duckdb.DuckDBPyConnection) -> str:
+    """What this DuckDB's ``hash`` makes of a fixed text: the second keys' arrays are only
+    valid for a DuckDB that hashes the same (a new DuckDB may hash otherwise)."""
+    return str(con.execute("SELECT hash('jejak-index')").fetchall()[0][0])
+
+
+_LOCK = threading.Lock()
+_HASHER: list[duckdb.DuckDBPyConnection] = []
+
+
+def _hasher() -> duckdb.DuckDBPyConnection:
+    """A cursor of this process's own DuckDB connection, for hashing lookup values."""
+    with _LOCK:
+        if not _HASHER:
+            _HASHER.append(duckdb.connect(config={"threads": 1}))
+        return _HASHER[0].cursor()
+
+
+@functools.cache
+def usable_stamp() -> dict[str, Any]:
+    """The stamp (:func:`stamp`) an index must carry for this process to use it."""
+    cur = _hasher()
+    try:
+        return stamp(cur)
+    finally:
+        cur.close()
+
+
+def hashes(values: Sequence[str]) -> list[int]:
+    """DuckDB's hash of each value, as the second keys' arrays hold them."""
+    cur = _hasher()
+    try:
+        got = cur.execute("SELECT list_transform(?::VARCHAR[], lambda x: hash(x))", [list(values)])
+        return [int(h) for h in got.fetchall()[0][0]]
+    finally:
+        cur.close()
+
+
+def stamp(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
+    """What a manifest batch records of its index: the version and :func:`hash_stamp`."""
+    return {"version": VERSION, "hash": hash_stamp(con)}
+
+
+def base_of(rel: str) -> str:
+    """``data/<kind>/<name>.parquet`` -> ``index/<kind>/<name>`` (the index files' common stem)."""
+    parts = Path(rel).with_suffix("").parts
+    return str(Path("index", *parts[1:]))
+
+
+def files_of(rel: str, kind: str) -> list[str]:
+    """Every index file of one data file, relative to the store's root."""
+    base = base_of(rel)
+    out = [f"{base}.arrow", f"{base}.dir.npz"]
+    for key in SECOND_KEYS.get(kind, ()):
+        out += [f"{base}.{key}.h.npy", f"{base}.{key}.p.npy"]
+    return out
+
+
+# ------------------------------------------------------------------ building
+
+
+def build(con: duckdb.DuckDBPyConnection, kind: str, data: Path, out_base: Path) -> None:
+    """Write the index files of the data file ``data`` (of ``kind``) beside ``out_base``.
+
+    One read of the file through DuckDB gives the rows (written as they come) and the hashes
+    of the second keys (sorted at the end, 8 bytes a row and key in memory).
+    """
+    out_base.parent.mkdir(parents=True, exist_ok=True)
+    key = primary_key(kind)
+    seconds = SECOND_KEYS.get(kind, ())
+    names = list(pq.read_schema(data).names)
+    hashed = ", ".join(f'hash("{k}") AS "_h_{k}", "{k}" IS NULL AS "_n_{k}"' for k in seconds)
+    query = (
+        "SELECT * " + (f", {hashed} " if hashed else "")
+        + f"FROM read_parquet({literal(data)}, hive_partitioning=false)"
+    )
+    reader = con.sql(query).to_arrow_reader(BATCH_ROWS * 64)
+    lows: list[pa.Array] = []
+    highs: list[pa.Array] = []
+    hashes: dict[str, list[np.ndarray]] = {k: [] for k in seconds}
+    nulls: dict[str, list[np.ndarray]] = {k: [] for k in seconds}
+    schema: pa.Schema | None = None
+    writer: Any = None
+    carry: pa.Table | None = None
+    try:
+        for batch in reader:
+            for k in seconds:
+                hashes[k].append(batch.column(f"_h_{k}").to_numpy(zero_copy_only=False))
+                nulls[k].append(batch.column(f"_n_{k}").to_numpy(zero_copy_only=False))
+            table = pa.Table.from_batches([batch]).select(names)
+            if writer is None:
+                schema = table.schema
+                writer = ipc.new_file(str(out_base) + ".arrow", schema)
+            if carry is not None:
+                table = pa.concat_tables([carry, table])
+            cut = table.num_rows - table.num_rows % BATCH_ROWS
+            _write_batches(writer, table.slice(0, cut), key, lows, highs)
+            carry = table.slice(cut) if cut < table.num_rows else None
+        if writer is None:
+            schema = pq.read_schema(data)
+            writer = ipc.new_file(str(out_base) + ".arrow", schema)
+        if carry is not None and carry.num_rows:
+            _write_batches(writer, carry, key, lows, highs)
+    finally:
+        if writer is not None:
+            writer.close()
+    np.savez(str(out_base) + ".dir.npz", low=_keys(lows), high=_keys(highs))
+    for k in seconds:
+        h = np.concatenate(hashes[k]) if hashes[k] else np.empty(0, np.uint64)
+        present = ~np.concatenate(nulls[k]) if nulls[k] else np.empty(0, bool)
+        rows = np.nonzero(present)[0].astype(np.uint32)
+        h = h[rows].astype(np.uint64)
+        order = np.argsort(h, kind="stable")
+        np.save(f"{out_base}.{k}.h.npy", h[order])
+        np.save(f"{out_base}.{k}.p.npy", rows[order])
+        del h, rows, order
+
+
+def _write_batches(
+    writer: Any, table: pa.Table, key: str, lows: list[pa.Array], highs: list[pa.Array]
+) -> None:
+    """Write ``table`` in record batches of BATCH_ROWS, noting each one's key range."""
+    if not table.num_rows:
+        return
+    table = table.combine_chunks()
+    col = table.column(key).combine_chunks()
+    n = table.num_rows
+    starts = np.arange(0, n, BATCH_ROWS)
+    if col.null_count == 0 and _is_sorted(col):
+        lows.append(col.take(pa.array(starts)))
+        highs.append(col.take(pa.array(np.minimum(starts + BATCH_ROWS, n) - 1)))
+    else:
+        lo, hi = [], []
+        for s in starts:
+            mm = pc.min_max(col.slice(int(s), BATCH_ROWS))
+            lo.append(mm["min"].as_py())
+            hi.append(mm["max"].as_py())
+        lows.append(pa.array(lo, col.type))
+        highs.append(pa.array(hi, col.type))
+    writer.write_table(table, max_chunksize=BATCH_ROWS)
+
+
+def _is_sorted(col: pa.Array) -> bool:
+    if len(col) < 2:
+        return True
+    return bool(pc.all(pc.less_equal(col.slice(0, len(col) - 1), col.slice(1))).as_py())
+
+
+#: the key range of a record batch whose keys are all NULL (sorted last, as DuckDB sorts them)
+_NULL_KEY = "\U0010ffff"
+
+
+def _keys(parts: list[pa.Array]) -> np.ndarray:
+    values = pa.concat_arrays([p.cast(pa.string()) for p in parts]) if parts else pa.array([], pa.string())
+    filled = pc.fill_null(values, _NULL_KEY)
+    return np.array(filled.to_pylist(), dtype=str) if len(filled) else np.array([], dtype="<U1")
+
+
+# ------------------------------------------------------------------ reading
+
+
+class _Open:
+    """One data file's index, opened: the IPC reader, the directory, the second keys' arrays."""
+
+    def __init__(self, base: Path, seconds: Sequence[str]) -> None:
+        self.reader = ipc.open_file(
+            pa.memory_map(str(base) + ".arrow"), options=ipc.IpcReadOptions(use_threads=False)
+        )
+        with np.load(str(base) + ".dir.npz") as d:
+            self.low = d["low"]
+            self.high = d["high"]
+        # a file sorted by its key is bisected; any other (none is written so) is scanned
+        self.sorted = bool(np.all(self.low[1:] >= self.low[:-1]) and np.all(self.high[1:] >= self.high[:-1]))
+        self.seconds: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        for key in seconds:
+            h = np.load(f"{base}.{key}.h.npy", mmap_mode="r")
+            p = np.load(f"{base}.{key}.p.npy", mmap_mode="r")
+            self.seconds[key] = (h, p)
+
+    def batches_for(self, value: str) -> Iterable[int]:
+        """The record batches whose key range holds ``value``."""
+        if not self.sorted:
+            return (int(i) for i in np.nonzero((self.low <= value) & (self.high >= value))[0])
+        first = int(np.searchsorted(self.high, value, side="left"))
+        last = int(np.searchsorted(self.low, value, side="right"))
+        return range(first, last)
+
+    def rows_for(self, hashes: Iterable[int], key: str) -> np.ndarray:
+        h, p = self.seconds[key]
+        found = []
+        for value in hashes:
+            lo = int(np.searchsorted(h, np.uint64(value), side="left"))
+            hi = int(np.searchsorted(h, np.uint64(value), side="right"))
+            if hi > lo:
+                found.append(np.asarray(p[lo:hi]))
+        if not found:
+            return np.empty(0, dtype=np.uint32)
+        return np.unique(np.concatenate(found))
+
+
+_OPEN: OrderedDict[tuple[str, int, int], _Open] = OrderedDict()
+
+
+def _open(root: Path, kind: str, rel: str) -> _Open | None:
+    base = root / base_of(rel)
+    arrow = Path(str(base) + ".arrow")
+    try:
+        st = arrow.stat()
+    except FileNotFoundError:
+        return None
+    stamp = (str(base), st.st_mtime_ns, st.st_size)
+    with _LOCK:
+        got = _OPEN.get(stamp)
+        if got is not None:
+            _OPEN.move_to_end(stamp)
+            return got
+    try:
+        got = _Open(base, SECOND_KEYS.get(kind, ()))
+    except (OSError, ValueError, pa.ArrowInvalid):
+        return None
+    with _LOCK:
+        _OPEN[stamp] = got
+        while len(_OPEN) > OPEN_FILES:
+            _OPEN.popitem(last=False)
+    return got
+
+
+def forget(root: Path) -> None:
+    """Drop the open index files under ``root`` (after they were rewritten or deleted)."""
+    prefix = str(root)
+    with _LOCK:
+        for stamp in [s for s in _OPEN if s[0].startswith(prefix)]:
+            del _OPEN[stamp]
+
+
+def by_key(root: Path, kind: str, rels: Sequence[str], values: Sequence[str]) -> pa.Table | None:
+    """The rows of ``kind`` whose own key is one of ``values``, from the indexed files ``rels``
+    (relative to ``root``); None when one of them has no index (read the Parquet instead)."""
+    key = primary_key(kind)
+    parts: list[pa.Table] = []
+    opened = [_open(root, kind, rel) for rel in rels]
+    if any(o is None for o in opened):
+        return None
+    wanted = pa.array(sorted(set(values)), pa.string())
+    for o in opened:
+        assert o is not None
+        seen: set[int] = set()
+        for value in wanted.to_pylist():
+            for i in o.batches_for(value):
+                if i in seen:
+                    continue
+                seen.add(i)
+                batch = o.reader.get_batch(i)
+                mask = pc.is_in(batch.column(key), value_set=wanted)
+                if pc.any(mask).as_py():
+                    parts.append(pa.Table.from_batches([batch.filter(mask)]))
+    return _concat(parts, opened)
+
+
+def by_second(
+    root: Path,
+    kind: str,
+    rels: Sequence[str],
+    key: str,
+    values: Sequence[str],
+    hashes: Sequence[int],
+) -> pa.Table | None:
+    """The rows of ``kind`` whose second key ``key`` is one of ``values`` (``hashes``: DuckDB's
+    hash of each); None when one of the files has no index for it."""
+    parts: list[pa.Table] = []
+    opened = [_open(root, kind, rel) for rel in rels]
+    if any(o is None or key not in o.seconds for o in opened):
+        return None
+    wanted = pa.array(sorted(set(values)), pa.string())
+    for o in opened:
+        assert o is not None
+        rows = o.rows_for(hashes, key)
+        if not len(rows):
+            continue
+        which = rows // BATCH_ROWS
+        for i in np.unique(which):
+            batch = o.reader.get_batch(int(i))
+            take = pa.array(rows[which == i] - int(i) * BATCH_ROWS, pa.uint32())
+            got = batch.take(take)
+            got = got.filter(pc.is_in(got.column(key), value_set=wanted))
+            if got.num_rows:
+                parts.append(pa.Table.from_batches([got]))
+    return _concat(parts, opened)
+
+
+def _concat(parts: list[pa.Table], opened: Sequence[_Open | None]) -> pa.Table | None:
+    if parts:
+        return pa.concat_tables(parts)
+    for o in opened:
+        if o is not None:
+            return o.reader.schema.empty_table()
+    return None
+
+
+def size_of(root: Path, rels: Iterable[str], kind: str) -> int:
+    """Bytes the index files of ``rels`` take on disk (for status and the benchmarks)."""
+    total = 0
+    for rel in rels:
+        for name in files_of(rel, kind):
+            try:
+                total += os.stat(root / name).st_size
+            except FileNotFoundError:
+                pass
+    return total
+
+
+__all__ = [
+    "BATCH_ROWS",
+    "SECOND_KEYS",
+    "VERSION",
+    "base_of",
+    "build",
+    "by_key",
+    "by_second",
+    "files_of",
+    "forget",
+    "hash_stamp",
+    "primary_key",
+]
