@@ -415,7 +415,14 @@ class Store:
             con = self._connect_writer()
             try:
                 for b in list(self.manifest()["batches"]):
-                    if b.get("index") == usable:
+                    whole = all(
+                        (self.root / name).exists()
+                        for kind, rels in b["files"].items()
+                        if kind in X.SECOND_KEYS
+                        for rel in rels
+                        for name in X.files_of(rel, kind)
+                    )
+                    if b.get("index") == usable and whole:
                         continue
                     for kind, rels in sorted(b["files"].items()):
                         for rel in rels:
