@@ -141,54 +141,38 @@ def files_of(rel: str, kind: str) -> list[str]:
 def build(con: duckdb.DuckDBPyConnection, kind: str, data: Path, out_base: Path) -> None:
     """Write the index files of the data file ``data`` (of ``kind``) beside ``out_base``.
 
-    One read of the file through DuckDB gives the rows (written as they come) and the hashes
-    of the second keys (sorted at the end, 8 bytes a row and key in memory).
+    pyarrow reads the file once, row group by row group, into the IPC copy and the key
+    directory; DuckDB hashes the second keys' columns alone (9 bytes a row and key in memory,
+    sorted at the end).
     """
     out_base.parent.mkdir(parents=True, exist_ok=True)
     key = primary_key(kind)
-    seconds = SECOND_KEYS.get(kind, ())
-    names = list(pq.read_schema(data).names)
-    hashed = ", ".join(f'hash("{k}") AS "_h_{k}", "{k}" IS NULL AS "_n_{k}"' for k in seconds)
-    query = (
-        "SELECT * " + (f", {hashed} " if hashed else "")
-        + f"FROM read_parquet({literal(data)}, hive_partitioning=false)"
-    )
-    reader = con.sql(query).to_arrow_reader(BATCH_ROWS * 64)
+    pf = pq.ParquetFile(data)
     lows: list[pa.Array] = []
     highs: list[pa.Array] = []
-    hashes: dict[str, list[np.ndarray]] = {k: [] for k in seconds}
-    nulls: dict[str, list[np.ndarray]] = {k: [] for k in seconds}
-    schema: pa.Schema | None = None
-    writer: Any = None
-    carry: pa.Table | None = None
-    try:
-        for batch in reader:
-            for k in seconds:
-                hashes[k].append(batch.column(f"_h_{k}").to_numpy(zero_copy_only=False))
-                nulls[k].append(batch.column(f"_n_{k}").to_numpy(zero_copy_only=False))
-            table = pa.Table.from_batches([batch]).select(names)
-            if writer is None:
-                schema = table.schema
-                writer = ipc.new_file(str(out_base) + ".arrow", schema)
+    with ipc.new_file(str(out_base) + ".arrow", pf.schema_arrow) as writer:
+        carry: pa.Table | None = None
+        for i in range(pf.metadata.num_row_groups):
+            table = pf.read_row_group(i)
             if carry is not None:
                 table = pa.concat_tables([carry, table])
             cut = table.num_rows - table.num_rows % BATCH_ROWS
-            _write_batches(writer, table.slice(0, cut), key, lows, highs)
+            if cut:
+                _write_batches(writer, table.slice(0, cut).combine_chunks(), key, lows, highs)
             carry = table.slice(cut) if cut < table.num_rows else None
-        if writer is None:
-            schema = pq.read_schema(data)
-            writer = ipc.new_file(str(out_base) + ".arrow", schema)
         if carry is not None and carry.num_rows:
-            _write_batches(writer, carry, key, lows, highs)
-    finally:
-        if writer is not None:
-            writer.close()
+            _write_batches(writer, carry.combine_chunks(), key, lows, highs)
     np.savez(str(out_base) + ".dir.npz", low=_keys(lows), high=_keys(highs))
+    seconds = SECOND_KEYS.get(kind, ())
+    if not seconds:
+        return
+    cols = ", ".join(f'hash("{k}") AS "h_{k}", "{k}" IS NULL AS "n_{k}"' for k in seconds)
+    got = con.execute(
+        f"SELECT {cols} FROM read_parquet({literal(data)}, hive_partitioning=false)"
+    ).fetchnumpy()
     for k in seconds:
-        h = np.concatenate(hashes[k]) if hashes[k] else np.empty(0, np.uint64)
-        present = ~np.concatenate(nulls[k]) if nulls[k] else np.empty(0, bool)
-        rows = np.nonzero(present)[0].astype(np.uint32)
-        h = h[rows].astype(np.uint64)
+        rows = np.nonzero(~np.asarray(got.pop(f"n_{k}"), dtype=bool))[0].astype(np.uint32)
+        h = np.asarray(got.pop(f"h_{k}"), dtype=np.uint64)[rows]
         order = np.argsort(h, kind="stable")
         np.save(f"{out_base}.{k}.h.npy", h[order])
         np.save(f"{out_base}.{k}.p.npy", rows[order])
@@ -201,7 +185,6 @@ def _write_batches(
     """Write ``table`` in record batches of BATCH_ROWS, noting each one's key range."""
     if not table.num_rows:
         return
-    table = table.combine_chunks()
     col = table.column(key).combine_chunks()
     n = table.num_rows
     starts = np.arange(0, n, BATCH_ROWS)
