@@ -352,7 +352,7 @@ def by_second(
 
 def _concat(parts: list[pa.Table], opened: Sequence[_Open | None]) -> pa.Table | None:
     if parts:
-        return pa.concat_tables(parts)
+        return pa.concat_tables(parts, promote_options="permissive")
     for o in opened:
         if o is not None:
             return o.reader.schema.empty_table()
