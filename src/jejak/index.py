@@ -105,14 +105,28 @@ def usable_stamp() -> dict[str, Any]:
         cur.close()
 
 
+#: hashes already computed (a report asks for the same user IDs and terminals again and again)
+_HASHES: OrderedDict[str, int] = OrderedDict()
+HASHES_KEPT = 100_000
+
+
 def hashes(values: Sequence[str]) -> list[int]:
     """DuckDB's hash of each value, as the second keys' arrays hold them."""
-    cur = _hasher()
-    try:
-        got = cur.execute("SELECT list_transform(?::VARCHAR[], lambda x: hash(x))", [list(values)])
-        return [int(h) for h in got.fetchall()[0][0]]
-    finally:
-        cur.close()
+    with _LOCK:
+        missing = [v for v in dict.fromkeys(values) if v not in _HASHES]
+    if missing:
+        cur = _hasher()
+        try:
+            got = cur.execute("SELECT list_transform(?::VARCHAR[], lambda x: hash(x))", [missing])
+            computed = [int(h) for h in got.fetchall()[0][0]]
+        finally:
+            cur.close()
+        with _LOCK:
+            _HASHES.update(zip(missing, computed, strict=True))
+            while len(_HASHES) > HASHES_KEPT:
+                _HASHES.popitem(last=False)
+    with _LOCK:
+        return [_HASHES[v] for v in values]
 
 
 def stamp(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
@@ -120,6 +134,7 @@ def stamp(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     return {"version": VERSION, "hash": hash_stamp(con)}
 
 
+@functools.lru_cache(maxsize=65536)
 def base_of(rel: str) -> str:
     """``data/<kind>/<name>.parquet`` -> ``index/<kind>/<name>`` (the index files' common stem)."""
     parts = Path(rel).with_suffix("").parts
@@ -264,20 +279,19 @@ _OPEN: OrderedDict[tuple[str, int, int], _Open] = OrderedDict()
 
 
 def _open(root: Path, kind: str, rel: str) -> _Open | None:
-    base = root / base_of(rel)
-    arrow = Path(str(base) + ".arrow")
+    base = f"{root}/{base_of(rel)}"
     try:
-        st = arrow.stat()
+        st = os.stat(base + ".arrow")
     except FileNotFoundError:
         return None
-    stamp = (str(base), st.st_mtime_ns, st.st_size)
+    stamp = (base, st.st_mtime_ns, st.st_size)
     with _LOCK:
         got = _OPEN.get(stamp)
         if got is not None:
             _OPEN.move_to_end(stamp)
             return got
     try:
-        got = _Open(base, SECOND_KEYS.get(kind, ()))
+        got = _Open(Path(base), SECOND_KEYS.get(kind, ()))
     except (OSError, ValueError, pa.ArrowInvalid):
         return None
     with _LOCK:

@@ -169,6 +169,10 @@ class Store:
         #: run under the writer lock when a writer opens the store and after each commit
         self.on_commit: list[CommitHook] = []
         self._pinned: dict[str, Any] | None = None
+        self._indexed_memo: tuple[Any, dict[tuple[str, str], tuple[list[str], list[str]]]] = (
+            None,
+            {},
+        )
 
     # ----------------------------------------------------------- manifest
 
@@ -623,13 +627,26 @@ class Store:
 
     def indexed_files(self, kind: str, key: str) -> tuple[list[str], list[str]]:
         """The kind's committed files (relative) whose index answers ``key``, and the others."""
+        manifest = self.manifest()
+        memo = self._indexed_memo
+        if memo[0] is not manifest:
+            memo = self._indexed_memo = (manifest, {})
+        got = memo[1].get((kind, key))
+        if got is None:
+            got = memo[1][(kind, key)] = self._indexed_files(manifest, kind, key)
+        return list(got[0]), list(got[1])
+
+    @staticmethod
+    def _indexed_files(
+        manifest: dict[str, Any], kind: str, key: str
+    ) -> tuple[list[str], list[str]]:
         usable = X.usable_stamp()
         second = key != X.primary_key(kind)
         indexed: list[str] = []
         plain: list[str] = []
         if kind not in X.SECOND_KEYS or (second and key not in X.SECOND_KEYS[kind]):
-            return [], [r for b in self.manifest()["batches"] for r in b["files"].get(kind, ())]
-        for b in self.manifest()["batches"]:
+            return [], [r for b in manifest["batches"] for r in b["files"].get(kind, ())]
+        for b in manifest["batches"]:
             rels = b["files"].get(kind, ())
             stamp = b.get("index")
             ok = bool(stamp) and stamp.get("version") == usable["version"]

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from jejak import index as X
 from jejak.store import Store
 
 #: kind -> (keys a report pivots on, the rows kept)
@@ -53,6 +54,7 @@ class LookupIndex:
         by two keys comes twice). Each row has the kind's fields plus ``_key`` (the key that
         found it) and ``_value``."""
         out: list[dict[str, Any]] = []
+        X.hashes([v for values in wanted.values() for v in values])  # one DuckDB call, then cached
         for key, values in wanted.items():
             for r in self.rows(kind, key, values):
                 out.append({**r, "_key": key, "_value": r[key]})
