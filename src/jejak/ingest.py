@@ -173,7 +173,8 @@ class Ingest:
         self.batch = batch
         self.staging = staging
         self.result = IngestResult(batch=None, home=str(store.home))
-        self._good: dict[str, str] = {}  # kind -> temp table of its good rows, from every file
+        self._good: dict[str, str] = {}  # kind -> temp view of its good rows, from every file
+        self._typed: dict[str, list[str]] = {}  # kind -> its typed tables (good and bad rows)
         self._quarantine_parts: list[str] = []
         self._conflict_parts: list[str] = []
         self._n = 0
@@ -380,30 +381,32 @@ class Ingest:
         finally:
             for table in lookups.values():
                 con.execute(f"DROP TABLE IF EXISTS {table}")
+        errors = 0
         for src, n, bad in con.execute(
             f"SELECT _src, count(*), count(_error) FROM {typed} GROUP BY 1"
         ).fetchall():
             self._files[src].read += int(n)
             self._files[src].quarantined += int(bad)
-        raw_json = self._raw_json_sql(fmt, kind, columns)
-        con.execute(
-            f"INSERT INTO {self._quarantine_table()} SELECT {literal(kind.name)} AS kind, "
-            f"t._src AS file, t._line AS line, t._error AS reason, "
-            f"CASE WHEN t._erased THEN NULL ELSE {raw_json} END AS record FROM {typed} t "
-            f"JOIN {raw} src ON src._line = t._line AND src._src = t._src WHERE t._error IS NOT NULL"
-        )
-        good = self._good.get(kind.name)
-        if good is None:
-            good = self._good[kind.name] = f"_good_{kind.name}"
-            cols = ", ".join(f'"{f.name}" {f.duckdb_type}' for f in kind.fields)
+            errors += int(bad)
+        if errors:  # the raw rows are read again only for the rows that broke the contract
+            raw_json = self._raw_json_sql(fmt, kind, columns)
             con.execute(
-                f"CREATE TEMP TABLE {good} ({cols}, _line BIGINT, _src VARCHAR, _ord BIGINT)"
+                f"INSERT INTO {self._quarantine_table()} SELECT {literal(kind.name)} AS kind, "
+                f"t._src AS file, t._line AS line, t._error AS reason, "
+                f"CASE WHEN t._erased THEN NULL ELSE {raw_json} END AS record FROM {typed} t "
+                f"JOIN {raw} src ON src._line = t._line AND src._src = t._src WHERE t._error IS NOT NULL"
             )
-        con.execute(
-            f"INSERT INTO {good} BY NAME SELECT * EXCLUDE (_error, _erased) FROM {typed} "
-            "WHERE _error IS NULL"
+        # the good rows are a view over the typed tables (no second copy of every row)
+        parts = self._typed.setdefault(kind.name, [])
+        parts.append(typed)
+        good = self._good[kind.name] = f"_good_{kind.name}"
+        cols = ", ".join(f'CAST("{f.name}" AS {f.duckdb_type}) AS "{f.name}"' for f in kind.fields)
+        union = " UNION ALL ".join(
+            f"SELECT {cols}, CAST(_line AS BIGINT) AS _line, CAST(_src AS VARCHAR) AS _src, "
+            f"CAST(_ord AS BIGINT) AS _ord FROM {t} WHERE _error IS NULL"
+            for t in parts
         )
-        con.execute(f"DROP TABLE {typed}")
+        con.execute(f"CREATE OR REPLACE TEMP VIEW {good} AS {union}")
 
     def _quarantine_table(self) -> str:
         if not self._quarantine_parts:
