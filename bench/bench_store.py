@@ -147,15 +147,14 @@ def percentile(values: list[float], p: float) -> float:
     return values[min(len(values) - 1, round(p * (len(values) - 1)))]
 
 
-def bench_lookup(
-    work: Path, rows: int, batch_rows: int, samples: int
-) -> tuple[dict[str, Any], list[str], Path]:
-    from jejak import index as X
+def build_lookup_store(work: Path, rows: int, batch_rows: int) -> Path:
+    """The store of ``rows`` provisioning rows in batches of ``batch_rows`` (each ingest builds its
+    batch's lookup index), made once and kept under ``work`` for re-runs."""
     from jejak.store import Store
 
     home = work / f"home-lookup-{rows}"
-    store = Store(home)
-    if not store.exists or store.status(integrity=False).kinds["provisioning"].rows != rows:
+    ready = home / "bench-lookup-ready"  # bench_investigate.py may add the seed case to it later
+    if not ready.exists():
         shutil.rmtree(home, ignore_errors=True)
         store = Store(home)
         done = 0
@@ -172,6 +171,18 @@ def bench_lookup(
             )
             done += n
         shutil.rmtree(work / "lookup-part", ignore_errors=True)
+        ready.write_text(f"{rows}\n")
+    return home
+
+
+def bench_lookup(
+    work: Path, rows: int, batch_rows: int, samples: int
+) -> tuple[dict[str, Any], list[str], Path]:
+    from jejak import index as X
+    from jejak.store import Store
+
+    home = build_lookup_store(work, rows, batch_rows)
+    store = Store(home)
     con = store.connect()
     rng = random.Random(7)
     offsets = [rng.randrange(rows) for _ in range(samples)]
@@ -358,12 +369,20 @@ def main() -> None:
     ap.add_argument("--skip-postgres", action="store_true")
     ap.add_argument("--repeat", type=int, default=1, help="paired ingest/floor runs per size")
     ap.add_argument(
+        "--build-only",
+        action="store_true",
+        help="only build the lookup store (outside the benchmark lock: it is not a measure)",
+    )
+    ap.add_argument(
         "--only", choices=("ingest", "lookup"), help="run one half (the other prints nothing)"
     )
     a = ap.parse_args()
     if a.quick:
         a.ingest_rows, a.lookup_rows, a.batch_rows, a.samples = 1_000_000, 5_000_000, 5_000_000, 50
     a.work.mkdir(parents=True, exist_ok=True)
+    if a.build_only:
+        print(build_lookup_store(a.work, a.lookup_rows, a.batch_rows))
+        return
     print(f"machine: {machine()}")
     print(f"command: python bench/bench_store.py {' '.join(sys.argv[1:])}", flush=True)
     sizes = sorted({max(1, a.ingest_rows // 5), a.ingest_rows})
