@@ -255,7 +255,10 @@ def main() -> None:
         add_seed(home)
         info: dict[str, object] = {}
     else:
-        print(f"store of {args.rows:,} provisioning rows + the seed case under {args.work}", flush=True)
+        print(
+            f"store of {args.rows:,} provisioning rows + the seed case under {args.work}",
+            flush=True,
+        )
         home = build(args.work, args.rows)
         info = json.loads((home / "bench-ready").read_text())
     build_s = time.perf_counter() - t

@@ -90,14 +90,27 @@ def timed_floor(fmt: str, export: Path, work: Path) -> tuple[float, float]:
     out = work / "floor.parquet"
     tmp = work / "floor-tmp"
     proc = subprocess.run(
-        ["/usr/bin/time", "-f", "%M", sys.executable, "-c", FLOOR, fmt, str(export), str(out), str(tmp)],
+        [
+            "/usr/bin/time",
+            "-f",
+            "%M",
+            sys.executable,
+            "-c",
+            FLOOR,
+            fmt,
+            str(export),
+            str(out),
+            str(tmp),
+        ],
         capture_output=True,
         text=True,
         check=True,
     )
     out.unlink(missing_ok=True)
     shutil.rmtree(tmp, ignore_errors=True)
-    return float(proc.stdout.strip().splitlines()[-1]), int(proc.stderr.strip().splitlines()[-1]) / 1024
+    return float(proc.stdout.strip().splitlines()[-1]), int(
+        proc.stderr.strip().splitlines()[-1]
+    ) / 1024
 
 
 def load_average() -> str:
@@ -137,7 +150,16 @@ def bench_ingest(
             seconds = statistics.median(runs)
             ledger = statistics.median(ledgers)
             rows_out.append(
-                (fmt, rows, seconds, max(peaks), seconds - ledger, ledger, statistics.median(floors), loads[0])
+                (
+                    fmt,
+                    rows,
+                    seconds,
+                    max(peaks),
+                    seconds - ledger,
+                    ledger,
+                    statistics.median(floors),
+                    loads[0],
+                )
             )
     return rows_out
 
@@ -215,12 +237,17 @@ def bench_lookup(
             "p95_ms": percentile(times, 0.95) * 1000,
             "load": load,
         }
-        print(f"  {name}: p50 {results[name]['p50_ms']:.2f} ms, p95 {results[name]['p95_ms']:.2f} ms, load {load}", flush=True)
+        print(
+            f"  {name}: p50 {results[name]['p50_ms']:.2f} ms, p95 {results[name]['p95_ms']:.2f} ms, load {load}",
+            flush=True,
+        )
     files = store.files("provisioning")
     results["mean_rows"] = sum(expected) / len(expected)
     results["files"] = len(files)
     results["parquet_bytes"] = sum(f.stat().st_size for f in files)
-    results["index_bytes"] = X.size_of(store.root, [str(f.relative_to(store.root)) for f in files], "provisioning")
+    results["index_bytes"] = X.size_of(
+        store.root, [str(f.relative_to(store.root)) for f in files], "provisioning"
+    )
     return results, msisdns, home
 
 
@@ -242,8 +269,12 @@ class RowGroupDirectory:
                 pf = pq.ParquetFile(f)
                 col = pf.schema_arrow.get_field_index("msisdn")
                 md = pf.metadata
-                lows = [md.row_group(i).column(col).statistics.min for i in range(md.num_row_groups)]
-                highs = [md.row_group(i).column(col).statistics.max for i in range(md.num_row_groups)]
+                lows = [
+                    md.row_group(i).column(col).statistics.min for i in range(md.num_row_groups)
+                ]
+                highs = [
+                    md.row_group(i).column(col).statistics.max for i in range(md.num_row_groups)
+                ]
                 entries.append((pf, np.array(lows, dtype=str), np.array(highs, dtype=str), None))
             self.kinds[name] = entries
         from jejak.schema import KINDS

@@ -19,11 +19,11 @@ from rich.table import Table
 
 from jejak.options import (
     CONTEXT,
-    commands,
     DEFAULT_HOME,
     Debug,
     HomeDir,
     OutFile,
+    commands,
     emit,
     err,
     format_choices,

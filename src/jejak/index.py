@@ -33,6 +33,7 @@ Example::
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import threading
@@ -228,7 +229,11 @@ _NULL_KEY = "\U0010ffff"
 
 
 def _keys(parts: list[pa.Array]) -> np.ndarray:
-    values = pa.concat_arrays([p.cast(pa.string()) for p in parts]) if parts else pa.array([], pa.string())
+    values = (
+        pa.concat_arrays([p.cast(pa.string()) for p in parts])
+        if parts
+        else pa.array([], pa.string())
+    )
     filled = pc.fill_null(values, _NULL_KEY)
     return np.array(filled.to_pylist(), dtype=str) if len(filled) else np.array([], dtype="<U1")
 
@@ -247,7 +252,9 @@ class _Open:
             self.low = d["low"]
             self.high = d["high"]
         # a file sorted by its key is bisected; any other (none is written so) is scanned
-        self.sorted = bool(np.all(self.low[1:] >= self.low[:-1]) and np.all(self.high[1:] >= self.high[:-1]))
+        self.sorted = bool(
+            np.all(self.low[1:] >= self.low[:-1]) and np.all(self.high[1:] >= self.high[:-1])
+        )
         self.seconds: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         for key in seconds:
             h = np.load(f"{base}.{key}.h.npy", mmap_mode="r")
@@ -378,10 +385,8 @@ def size_of(root: Path, rels: Iterable[str], kind: str) -> int:
     total = 0
     for rel in rels:
         for name in files_of(rel, kind):
-            try:
+            with contextlib.suppress(FileNotFoundError):
                 total += os.stat(root / name).st_size
-            except FileNotFoundError:
-                pass
     return total
 
 

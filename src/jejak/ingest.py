@@ -632,7 +632,9 @@ class Ingest:
                     f"COPY (SELECT {cols}, _src, _line FROM {table} {'WHERE ' + where if where else ''} ORDER BY {order}) "
                     f"TO {literal(out)} (FORMAT parquet, COMPRESSION lz4_raw, ROW_GROUP_SIZE {ROW_GROUP_SIZE})"
                 )
-                if name in X.SECOND_KEYS:  # the lookup index, built here and committed with the batch
+                if (
+                    name in X.SECOND_KEYS
+                ):  # the lookup index, built here and committed with the batch
                     X.build(con, name, out, self.staging / X.base_of(rel))
                 entry["files"][name].append(rel)
             entry["rows"][name] = rows

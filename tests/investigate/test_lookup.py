@@ -87,7 +87,9 @@ def test_a_report_without_the_index_is_the_same(seed_copy: Store, seed_json: dic
     }
 
 
-def test_a_second_key_hash_collision_is_filtered(seed_copy: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_second_key_hash_collision_is_filtered(
+    seed_copy: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A value whose hash matches a stored one's is not that value: only equal keys come back."""
     real = X.hashes
 

@@ -68,7 +68,11 @@ def blast_radius(dossier: Dossier, actions: list[Action]) -> BlastRadius:
     # one pruned read per key from the lookup files, then the consent check on the few rows found
     found: dict[str, dict[str, Any]] = {}
     for r in dossier.lookup.rows_any("provisioning", {f: sorted(keys[f]) for _, f in LINKS}):
-        if r["msisdn"] is None or r["msisdn"] == dossier.msisdn or r["action"] not in CONSENT_ACTIONS:
+        if (
+            r["msisdn"] is None
+            or r["msisdn"] == dossier.msisdn
+            or r["action"] not in CONSENT_ACTIONS
+        ):
             continue
         row = found.setdefault(r["event_id"], {**r, "_keys": []})
         row["_keys"].append(r["_key"])
