@@ -544,10 +544,19 @@ class Ingest:
         counts = self.result.kinds[kind.name]
         key = key_sql(kind)
         flist = read_parquet(files)
+        prune = ""
+        if len(kind.key) == 1 and kind.field(kind.key[0]).type != "timestamp":
+            # the new identifiers' range: row groups (and whole batches) whose statistics lie
+            # outside it are never read, so that comparing with the store does not grow with it
+            # when identifiers grow over time, as they mostly do
+            bounds = con.execute(f"SELECT min({key}), max({key}) FROM {cand}").fetchall()[0]
+            if bounds[0] is not None:
+                prune = f" AND {key} BETWEEN ? AND ?"
         existing = self._tmp("ex")
         con.execute(
             f"CREATE TEMP TABLE {existing} AS SELECT {key} AS _k, {hash_sql(kind)} AS _eh, _src AS _esrc, "
-            f"_line AS _eline FROM {flist} WHERE {key} IN (SELECT {key} FROM {cand})"
+            f"_line AS _eline FROM {flist} WHERE {key} IN (SELECT {key} FROM {cand}){prune}",
+            list(bounds) if prune else [],
         )
         if not con.execute(f"SELECT count(*) FROM {existing}").fetchall()[0][0]:
             return cand
