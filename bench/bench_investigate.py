@@ -279,7 +279,7 @@ def main() -> None:
     synth_warm, synth_actions = warm(home, synth, repeat=1)
     seed_cold_conn = cold_connection(home, [SEED_MSISDN] * min(10, args.samples))
     synth_cold_conn = cold_connection(home, synth[: min(10, args.samples)])
-    n_proc = 5 if args.quick else 10
+    n_proc = min(5 if args.quick else 10, args.samples)
     seed_proc, seed_imports, seed_wall, seed_peak = cold_process(home, [SEED_MSISDN] * n_proc)
     synth_proc, _, synth_wall, synth_peak = cold_process(home, synth[:n_proc])
     warm_peak, _ = peak_rss(home, [SEED_MSISDN] * 20 + synth)
