@@ -179,7 +179,13 @@ def build(con: duckdb.DuckDBPyConnection, kind: str, data: Path, out_base: Path)
             carry = table.slice(cut) if cut < table.num_rows else None
         if carry is not None and carry.num_rows:
             _write_batches(writer, carry.combine_chunks(), key, lows, highs)
-    np.savez(str(out_base) + ".dir.npz", low=_keys(lows), high=_keys(highs))
+    st = os.stat(data)
+    np.savez(
+        str(out_base) + ".dir.npz",
+        low=_keys(lows),
+        high=_keys(highs),
+        data=np.array([st.st_size, st.st_mtime_ns], dtype=np.int64),
+    )
     seconds = SECOND_KEYS.get(kind, ())
     if not seconds:
         return
@@ -252,6 +258,8 @@ class _Open:
             pa.OSFile(str(base) + ".arrow"), options=ipc.IpcReadOptions(use_threads=False)
         )
         with np.load(str(base) + ".dir.npz") as d:
+            #: the data file this index was made from (size, mtime): another file is not it
+            self.data = tuple(int(x) for x in d["data"]) if "data" in d else None
             self.low = d["low"]
             self.high = d["high"]
         # a file sorted by its key is bisected; any other (none is written so) is scanned
@@ -289,9 +297,12 @@ _OPEN: OrderedDict[tuple[str, int, int], _Open] = OrderedDict()
 
 
 def _open(root: Path, kind: str, rel: str) -> _Open | None:
+    """The index of the data file ``rel``, opened; None when it is missing, unreadable, or was
+    made from another version of the file (one an erasure rewrote since, say)."""
     base = f"{root}/{base_of(rel)}"
     try:
         st = os.stat(base + ".arrow")
+        ds = os.stat(f"{root}/{rel}")
     except FileNotFoundError:
         return None
     stamp = (base, st.st_mtime_ns, st.st_size)
@@ -299,16 +310,26 @@ def _open(root: Path, kind: str, rel: str) -> _Open | None:
         got = _OPEN.get(stamp)
         if got is not None:
             _OPEN.move_to_end(stamp)
-            return got
-    try:
-        got = _Open(Path(base), SECOND_KEYS.get(kind, ()))
-    except (OSError, ValueError, pa.ArrowInvalid):
+    if got is None:
+        try:
+            got = _Open(Path(base), SECOND_KEYS.get(kind, ()))
+        except (OSError, ValueError, KeyError, pa.ArrowInvalid):
+            return None
+        with _LOCK:
+            _OPEN[stamp] = got
+            while len(_OPEN) > OPEN_FILES:
+                _OPEN.popitem(last=False)
+    if got.data is not None and got.data != (ds.st_size, ds.st_mtime_ns):
         return None
-    with _LOCK:
-        _OPEN[stamp] = got
-        while len(_OPEN) > OPEN_FILES:
-            _OPEN.popitem(last=False)
     return got
+
+
+def current(root: Path, kind: str, rel: str) -> bool:
+    """Whether the data file ``rel`` has a whole index made from it as it is now."""
+    got = _open(root, kind, rel)
+    if got is None:
+        return False
+    return all(os.path.exists(root / name) for name in files_of(rel, kind))
 
 
 def forget(root: Path) -> None:
@@ -407,6 +428,7 @@ __all__ = [
     "by_key",
     "by_second",
     "files_of",
+    "current",
     "forget",
     "hash_stamp",
     "primary_key",

@@ -407,6 +407,17 @@ class Store:
         shutil.rmtree(scratch, ignore_errors=True)
         X.forget(self.root)
 
+    def _unindexed(self, batch: dict[str, Any]) -> bool:
+        """Whether a manifest batch lacks a lookup index this jejak can use, or a file of it."""
+        if batch.get("index") != X.usable_stamp():
+            return any(kind in X.SECOND_KEYS for kind in batch["files"])
+        return not all(
+            X.current(self.root, kind, rel)
+            for kind, rels in batch["files"].items()
+            if kind in X.SECOND_KEYS
+            for rel in rels
+        )
+
     def build_indexes(self) -> int:
         """Build the lookup index of every batch that has none, or one this jejak cannot use
         (a home made by an earlier version); returns how many data files were indexed.
@@ -414,19 +425,13 @@ class Store:
         Takes the writer lock. Each batch is marked indexed in the manifest once its files are.
         """
         done = 0
+        if not any(self._unindexed(b) for b in self.manifest()["batches"]):
+            return 0  # nothing to do: no lock taken (a report may run beside an ingest)
         with self.writer():
-            usable = X.usable_stamp()
             con = self._connect_writer()
             try:
                 for b in list(self.manifest()["batches"]):
-                    whole = all(
-                        (self.root / name).exists()
-                        for kind, rels in b["files"].items()
-                        if kind in X.SECOND_KEYS
-                        for rel in rels
-                        for name in X.files_of(rel, kind)
-                    )
-                    if b.get("index") == usable and whole:
+                    if not self._unindexed(b):
                         continue
                     for kind, rels in sorted(b["files"].items()):
                         for rel in rels:

@@ -99,3 +99,26 @@ def test_a_second_key_hash_collision_is_filtered(
     monkeypatch.setattr(X, "hashes", colliding)
     assert seed_copy.lookup("provisioning", ["SE999999"], "session_id") == []
     assert seed_copy.lookup("provisioning", ["SE000100"], "session_id")
+
+
+def test_an_index_of_another_version_of_its_file_is_not_used(seed_copy: Store) -> None:
+    """A data file rewritten behind its index's back (an erasure cut off by a crash) is read from
+    the Parquet, never through the stale index, until the index is built again."""
+    import duckdb
+
+    rel = "data/provisioning/000001-0000.parquet"
+    path = seed_copy.root / rel
+    tmp = path.with_name("rewritten.parquet")
+    duckdb.sql(
+        f"COPY (SELECT * FROM read_parquet('{path}') WHERE msisdn <> '{SEED_MSISDN}') "
+        f"TO '{tmp}' (FORMAT parquet)"
+    )
+    tmp.replace(path)
+    assert seed_copy.subscriber(SEED_MSISDN)["provisioning"] == []
+    assert seed_copy.indexed_files("provisioning", "session_id")[0]  # the manifest still says so
+    assert all(
+        r["msisdn"] != SEED_MSISDN for r in seed_copy.provisioning_by("session_id", "SE000100")
+    )
+    assert LookupIndex(seed_copy).ensure() == sum(1 for k in X.SECOND_KEYS if seed_copy.files(k))
+    assert X.current(seed_copy.root, "provisioning", rel)
+    assert seed_copy.provisioning_by("session_id", "SE000100")

@@ -65,7 +65,7 @@ def blast_radius(dossier: Dossier, actions: list[Action]) -> BlastRadius:
                 keys[f].add(str(a.event[f]))
     if not any(keys.values()):
         return BlastRadius()
-    # one pruned read per key from the lookup files, then the consent check on the few rows found
+    # the store's lookup index per key, then the consent check on the rows found
     found: dict[str, dict[str, Any]] = {}
     for r in dossier.lookup.rows_any("provisioning", {f: sorted(keys[f]) for _, f in LINKS}):
         if (
