@@ -22,13 +22,15 @@ provisioning; ``session_id``, ``device_id``, ``source_ip`` for sessions; the
 user ID for shifts) bisects the hash array and reads the record batches of the
 rows found, then keeps those whose key is equal (a hash may collide). None of
 this is a source of truth: the Parquet file is, and a batch without an index (a
-home from an earlier version, before ``jejak store migrate``) is read from it.
+home from an earlier version, before ``jejak store migrate``), or whose index was
+made from another version of its file (``.dir.npz`` records the file's size and
+mtime), is read from it.
 
 Example::
 
-    >>> idx = Index(Path("./jejak-data/store"))                          # doctest: +SKIP
-    >>> idx.by_key("provisioning", ["data/provisioning/000001-0000.parquet"], ["6281100000001"])  # doctest: +SKIP
-    pyarrow.Table ...
+    >>> rel = "data/provisioning/000001-0000.parquet"                       # doctest: +SKIP
+    >>> by_key(Path("./jejak-data/store"), "provisioning", [rel], ["6281100000001"]).num_rows  # doctest: +SKIP
+    3
 """
 
 from __future__ import annotations
@@ -431,5 +433,9 @@ __all__ = [
     "files_of",
     "forget",
     "hash_stamp",
+    "hashes",
     "primary_key",
+    "size_of",
+    "stamp",
+    "usable_stamp",
 ]
