@@ -33,7 +33,7 @@ LAYERS: list[tuple[str, list[list[str]]]] = [
     (
         "store, ledger, simulate",
         [
-            ["jejak.store", "jejak.ingest", "jejak.commitments"],
+            ["jejak.store", "jejak.ingest", "jejak.index", "jejak.commitments"],
             ["jejak.ledger"],
             ["jejak.simulate"],
         ],

@@ -23,6 +23,7 @@ from jejak.options import (
     Debug,
     HomeDir,
     OutFile,
+    commands,
     emit,
     err,
     format_choices,
@@ -357,6 +358,29 @@ def demo(
         )
 
 
+# ------------------------------------------------------------------ store upkeep
+
+store_app = commands("Upkeep of the event store: converting a home made by an earlier version.")
+
+
+@store_app.command("migrate")
+@handles_errors
+def store_migrate(home: HomeDir = DEFAULT_HOME, debug: Debug = False) -> None:
+    """Convert a home made by an earlier version of jejak to this version's store format.
+
+    Gives every batch its lookup index (built by every ingest since) and deletes the lookup
+    files that reports used to build; the data files and the transparency log are not
+    touched, so `jejak ledger verify` passes as before. Running it again changes nothing.
+    """
+    done = _store(home).migrate()
+    out.print(
+        f"{safe(home)}: store format {done['from']} -> {done['to']}; "
+        f"{done['indexed_files']:,} data file(s) indexed",
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
 # ------------------------------------------------------------------ the other parts
 # Each part of jejak keeps its commands beside its library, on an ``app`` of its own
 # (:func:`jejak.options.commands`); they are mounted here, one way.
@@ -378,6 +402,7 @@ from jejak.investigate import cli as investigate_cli  # noqa: E402
 from jejak.ledger import cli as ledger_cli  # noqa: E402
 from jejak.simulate import cli as simulate_cli  # noqa: E402
 
+mount(store_app, "store")
 mount(detect_cli.app)
 mount(ledger_cli.app, "ledger")
 mount(investigate_cli.app)

@@ -14,7 +14,7 @@ opens them and connects them, so that none of them needs to know the others:
   (:meth:`register_line_source`): detect's suppressions and alert triage;
 - the writes that touch several parts are methods here: :meth:`erase` (a
   signed erasure entry in the log, then the records, the lines that name the number, the
-  derived alerts and lookup files) and
+  derived alerts and lookup index) and
   :meth:`refresh_alerts` (detection, stored);
 - reads never write: :meth:`investigate` reads the stored alerts and says in
   the report when they are older than the data (``alerts_source: stale``).
@@ -160,15 +160,16 @@ class Home:
         return D.detect(self.store, save=True, **options)
 
     def refresh_lookups(self) -> int:
-        """Build the investigation's lookup files that are missing; return how many were built."""
+        """Index the batches that have no lookup index (a home made by an earlier version; every
+        ingest indexes its own batch); return how many data files were indexed."""
         return LookupIndex(self.store).ensure()
 
     def erase(self, msisdn: str, *, by: str, basis: str) -> Erasure:
         """Erase a subscriber: first a signed log entry (which leaves, when, ``by`` whom, on what
         legal ``basis``), then their records and secret, the lines of the line sources that name
         them (rewritten with ``[erased]``), and every copy derived from them (the stored alerts
-        about them, the lookup files, the HTML reports about them, their rows in the quarantine
-        and the conflicts); every proof of the log stays valid."""
+        about them, the lookup index of every file rewritten, the HTML reports about them, their
+        rows in the quarantine and the conflicts); every proof of the log stays valid."""
         msisdn = normal_msisdn(msisdn)
         with self.store.writer():
             done = erase_subscriber(
@@ -180,7 +181,6 @@ class Home:
                 sources=self.line_sources.values(),
             )
             D.forget_subscriber(self.store, msisdn)
-            LookupIndex(self.store).clear()
             forget_reports(self.path, msisdn)
             # remembered as a keyed hash (a re-ingest refuses the records); the quarantine and
             # the conflicts keep their rows with the number scrubbed

@@ -30,6 +30,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from jejak import index as X
 from jejak import sources as S
 from jejak.commitments import erased_hash, erased_hash_sql, new_secrets
 from jejak.errors import InputError, UnreadableFileError
@@ -172,7 +173,8 @@ class Ingest:
         self.batch = batch
         self.staging = staging
         self.result = IngestResult(batch=None, home=str(store.home))
-        self._good: dict[str, str] = {}  # kind -> temp table of its good rows, from every file
+        self._good: dict[str, str] = {}  # kind -> temp view of its good rows, from every file
+        self._typed: dict[str, list[str]] = {}  # kind -> its typed tables (good and bad rows)
         self._quarantine_parts: list[str] = []
         self._conflict_parts: list[str] = []
         self._n = 0
@@ -379,30 +381,32 @@ class Ingest:
         finally:
             for table in lookups.values():
                 con.execute(f"DROP TABLE IF EXISTS {table}")
+        errors = 0
         for src, n, bad in con.execute(
             f"SELECT _src, count(*), count(_error) FROM {typed} GROUP BY 1"
         ).fetchall():
             self._files[src].read += int(n)
             self._files[src].quarantined += int(bad)
-        raw_json = self._raw_json_sql(fmt, kind, columns)
-        con.execute(
-            f"INSERT INTO {self._quarantine_table()} SELECT {literal(kind.name)} AS kind, "
-            f"t._src AS file, t._line AS line, t._error AS reason, "
-            f"CASE WHEN t._erased THEN NULL ELSE {raw_json} END AS record FROM {typed} t "
-            f"JOIN {raw} src ON src._line = t._line AND src._src = t._src WHERE t._error IS NOT NULL"
-        )
-        good = self._good.get(kind.name)
-        if good is None:
-            good = self._good[kind.name] = f"_good_{kind.name}"
-            cols = ", ".join(f'"{f.name}" {f.duckdb_type}' for f in kind.fields)
+            errors += int(bad)
+        if errors:  # the raw rows are read again only for the rows that broke the contract
+            raw_json = self._raw_json_sql(fmt, kind, columns)
             con.execute(
-                f"CREATE TEMP TABLE {good} ({cols}, _line BIGINT, _src VARCHAR, _ord BIGINT)"
+                f"INSERT INTO {self._quarantine_table()} SELECT {literal(kind.name)} AS kind, "
+                f"t._src AS file, t._line AS line, t._error AS reason, "
+                f"CASE WHEN t._erased THEN NULL ELSE {raw_json} END AS record FROM {typed} t "
+                f"JOIN {raw} src ON src._line = t._line AND src._src = t._src WHERE t._error IS NOT NULL"
             )
-        con.execute(
-            f"INSERT INTO {good} BY NAME SELECT * EXCLUDE (_error, _erased) FROM {typed} "
-            "WHERE _error IS NULL"
+        # the good rows are a view over the typed tables (no second copy of every row)
+        parts = self._typed.setdefault(kind.name, [])
+        parts.append(typed)
+        good = self._good[kind.name] = f"_good_{kind.name}"
+        cols = ", ".join(f'CAST("{f.name}" AS {f.duckdb_type}) AS "{f.name}"' for f in kind.fields)
+        union = " UNION ALL ".join(
+            f"SELECT {cols}, CAST(_line AS BIGINT) AS _line, CAST(_src AS VARCHAR) AS _src, "
+            f"CAST(_ord AS BIGINT) AS _ord FROM {t} WHERE _error IS NULL"
+            for t in parts
         )
-        con.execute(f"DROP TABLE {typed}")
+        con.execute(f"CREATE OR REPLACE TEMP VIEW {good} AS {union}")
 
     def _quarantine_table(self) -> str:
         if not self._quarantine_parts:
@@ -540,10 +544,19 @@ class Ingest:
         counts = self.result.kinds[kind.name]
         key = key_sql(kind)
         flist = read_parquet(files)
+        prune = ""
+        if len(kind.key) == 1 and kind.field(kind.key[0]).type != "timestamp":
+            # the new identifiers' range: row groups (and whole batches) whose statistics lie
+            # outside it are never read, so that comparing with the store does not grow with it
+            # when identifiers grow over time, as they mostly do
+            bounds = con.execute(f"SELECT min({key}), max({key}) FROM {cand}").fetchall()[0]
+            if bounds[0] is not None:
+                prune = f" AND {key} BETWEEN ? AND ?"
         existing = self._tmp("ex")
         con.execute(
             f"CREATE TEMP TABLE {existing} AS SELECT {key} AS _k, {hash_sql(kind)} AS _eh, _src AS _esrc, "
-            f"_line AS _eline FROM {flist} WHERE {key} IN (SELECT {key} FROM {cand})"
+            f"_line AS _eline FROM {flist} WHERE {key} IN (SELECT {key} FROM {cand}){prune}",
+            list(bounds) if prune else [],
         )
         if not con.execute(f"SELECT count(*) FROM {existing}").fetchall()[0][0]:
             return cand
@@ -584,7 +597,13 @@ class Ingest:
     def write(self, new_tables: dict[str, str], progress: Progress | None) -> dict[str, Any]:
         """Write the batch's files into the staging folder; return the manifest entry."""
         con = self.con
-        entry: dict[str, Any] = {"id": self.batch, "files": {}, "rows": {}, "created": _now()}
+        entry: dict[str, Any] = {
+            "id": self.batch,
+            "files": {},
+            "rows": {},
+            "created": _now(),
+            "index": X.stamp(con),
+        }
         for i, (name, table) in enumerate(sorted(new_tables.items())):
             rows = self.result.kinds[name].loaded
             if not rows:
@@ -622,6 +641,10 @@ class Ingest:
                     f"COPY (SELECT {cols}, _src, _line FROM {table} {'WHERE ' + where if where else ''} ORDER BY {order}) "
                     f"TO {literal(out)} (FORMAT parquet, COMPRESSION lz4_raw, ROW_GROUP_SIZE {ROW_GROUP_SIZE})"
                 )
+                if (
+                    name in X.SECOND_KEYS
+                ):  # the lookup index, built here and committed with the batch
+                    X.build(con, name, out, self.staging / X.base_of(rel))
                 entry["files"][name].append(rel)
             entry["rows"][name] = rows
         entry["subjects"] = self._write_subjects(new_tables)

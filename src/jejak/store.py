@@ -52,13 +52,14 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import duckdb
 
 from jejak import fsio
+from jejak import index as X
 from jejak import ingest as I
 from jejak import sources as S
 from jejak.errors import (
@@ -73,7 +74,10 @@ from jejak.schema import DANGLING_TARGETS, KINDS
 from jejak.settings import settings
 from jejak.sqlq import literal, read_parquet
 
-FORMAT = 1
+#: the manifest's format: 2 adds the lookup index of every batch (:mod:`jejak.index`);
+#: a home of format 1 is read as it is and converted by :meth:`Store.migrate`
+FORMAT = 2
+FORMATS = (1, 2)
 SUBSCRIBER_KINDS = (
     "subscribers",
     "provisioning",
@@ -165,6 +169,10 @@ class Store:
         #: run under the writer lock when a writer opens the store and after each commit
         self.on_commit: list[CommitHook] = []
         self._pinned: dict[str, Any] | None = None
+        self._indexed_memo: tuple[Any, dict[tuple[str, str], tuple[list[str], list[str]]]] = (
+            None,
+            {},
+        )
 
     # ----------------------------------------------------------- manifest
 
@@ -188,7 +196,7 @@ class Store:
             raise StoreCorruptError(
                 str(self.manifest_path), f"cannot read the manifest: {exc}"
             ) from exc
-        if data.get("format") != FORMAT:
+        if data.get("format") not in FORMATS:
             raise StoreCorruptError(
                 str(self.manifest_path), f"unknown store format {data.get('format')!r}"
             )
@@ -253,12 +261,17 @@ class Store:
             named.update(
                 v for v in (b.get("quarantine"), b.get("conflicts"), b.get("subjects")) if v
             )
-        for sub in ("data", "quarantine", "conflicts", "subjects"):
+        for b in self.manifest()["batches"]:
+            if b.get("index"):
+                for kind, rels in b["files"].items():
+                    for rel in rels:
+                        named.update(X.files_of(rel, kind))
+        for sub in ("data", "quarantine", "conflicts", "subjects", "index"):
             base = self.root / sub
             if not base.exists():
                 continue
-            for path in base.rglob("*.parquet"):
-                if str(path.relative_to(self.root)) not in named:
+            for path in base.rglob("*"):
+                if path.is_file() and str(path.relative_to(self.root)) not in named:
                     path.unlink()
             for folder in sorted((p for p in base.rglob("*") if p.is_dir()), reverse=True):
                 if not any(folder.iterdir()):
@@ -289,6 +302,12 @@ class Store:
         path does not exist or names no kind.
         """
         started = time.perf_counter()
+        if self.exists and self.manifest().get("format") != FORMAT:
+            raise StoreError(
+                str(self.home),
+                f"made by an earlier version of jejak (store format "
+                f"{self.manifest().get('format')}): run `jejak store migrate` first",
+            )
         srcs, ignored = S.discover(paths)
         committed = False
         try:
@@ -345,18 +364,114 @@ class Store:
             hook(con)
 
     def recount(self, removed: dict[str, int]) -> None:
-        """Take rows deleted from committed files (file -> rows) off the manifest's per-kind counts.
+        """Take rows deleted from committed files (file -> rows) off the manifest's per-kind counts,
+        and rebuild those files' lookup index (it must not keep the deleted rows).
 
         For erasure; call it with the writer lock held, after the files were rewritten.
         """
         manifest = json.loads(json.dumps(self.manifest()))
+        rebuild: list[tuple[str, str]] = []
         for b in manifest["batches"]:
             for kind, rels in b["files"].items():
                 gone = sum(removed.get(rel, 0) for rel in rels)
                 if gone:
                     b["rows"][kind] = int(b["rows"].get(kind, 0)) - gone
+                if b.get("index"):
+                    rebuild += [(kind, rel) for rel in rels if rel in removed]
+        if rebuild:
+            con = self._connect_writer()
+            try:
+                for kind, rel in rebuild:
+                    self._index_file(con, kind, rel)
+            finally:
+                con.close()
+                shutil.rmtree(self.root / "tmp", ignore_errors=True)
         fsio.write_json_atomic(self.manifest_path, manifest)
         self._manifest_cache = None
+
+    # ---------------------------------------------------------- the index
+
+    def _index_file(self, con: duckdb.DuckDBPyConnection, kind: str, rel: str) -> None:
+        """(Re)build one data file's lookup index in place: built beside, then each file replaced."""
+        if kind not in X.SECOND_KEYS:
+            return
+        scratch = self.root / "tmp" / "index"
+        shutil.rmtree(scratch, ignore_errors=True)
+        X.build(con, kind, self.root / rel, scratch / X.base_of(rel))
+        fsio.fsync_tree(scratch)
+        for name in X.files_of(rel, kind):
+            dest = self.root / name
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(scratch / name, dest)
+            fsio.fsync_dir(dest.parent)
+        shutil.rmtree(scratch, ignore_errors=True)
+        X.forget(self.root)
+
+    def _unindexed(self, batch: dict[str, Any]) -> bool:
+        """Whether a manifest batch lacks a lookup index this jejak can use, or a file of it."""
+        if batch.get("index") != X.usable_stamp():
+            return any(kind in X.SECOND_KEYS for kind in batch["files"])
+        return not all(
+            X.current(self.root, kind, rel)
+            for kind, rels in batch["files"].items()
+            if kind in X.SECOND_KEYS
+            for rel in rels
+        )
+
+    def build_indexes(self) -> int:
+        """Build the lookup index of every batch that has none, or one this jejak cannot use
+        (a home made by an earlier version); returns how many data files were indexed.
+
+        Takes the writer lock. Each batch is marked indexed in the manifest once its files are.
+        """
+        done = 0
+        if not any(self._unindexed(b) for b in self.manifest()["batches"]):
+            return 0  # nothing to do: no lock taken (a report may run beside an ingest)
+        with self.writer():
+            con = self._connect_writer()
+            try:
+                for b in list(self.manifest()["batches"]):
+                    if not self._unindexed(b):
+                        continue
+                    for kind, rels in sorted(b["files"].items()):
+                        for rel in rels:
+                            if kind in X.SECOND_KEYS:
+                                self._index_file(con, kind, rel)
+                                done += 1
+                    manifest = json.loads(json.dumps(self.manifest()))
+                    for entry in manifest["batches"]:
+                        if entry["id"] == b["id"]:
+                            entry["index"] = X.stamp(con)
+                    fsio.write_json_atomic(self.manifest_path, manifest)
+                    self._manifest_cache = None
+            finally:
+                con.close()
+                shutil.rmtree(self.root / "tmp", ignore_errors=True)
+        return done
+
+    def migrate(self) -> dict[str, Any]:
+        """Convert a home made by an earlier version of jejak to this one's format.
+
+        Format 1 (jejak before the lookup index) to 2: every batch gets its lookup index
+        (:mod:`jejak.index`), the lookup files that the first report after each ingest used to
+        build (``<home>/investigate/lookup``) are deleted, and the manifest says format 2. The
+        data files are not touched, so the transparency log's map from its leaves to the stored
+        files and rows (``ledger/appends.json``) stays true and ``jejak ledger verify`` passes
+        as before. Running it again changes nothing. Returns what it did.
+        """
+        if not self.exists:
+            raise NotFoundError(str(self.home), "no store here to migrate")
+        before = int(self.manifest().get("format", 1))
+        indexed = self.build_indexes()
+        with self.writer():
+            manifest = json.loads(json.dumps(self.manifest()))
+            changed = manifest.get("format") != FORMAT
+            manifest["format"] = FORMAT
+            if changed:
+                fsio.write_json_atomic(self.manifest_path, manifest)
+                self._manifest_cache = None
+            shutil.rmtree(self.home / "investigate" / "lookup", ignore_errors=True)
+        return {"from": before, "to": FORMAT, "indexed_files": indexed}
 
     # ------------------------------------------------------------ erasure
 
@@ -401,13 +516,14 @@ class Store:
 
     def _commit(self, entry: dict[str, Any], staging: Path) -> None:
         fsio.fsync_tree(staging)
-        for src in sorted(staging.rglob("*.parquet")):
+        for src in sorted(p for p in staging.rglob("*") if p.is_file()):
             dest = self.root / src.relative_to(staging)
             dest.parent.mkdir(parents=True, exist_ok=True)
             os.replace(src, dest)
             fsio.fsync_dir(dest.parent)
         manifest = dict(self.manifest())
         manifest["batches"] = [*manifest["batches"], entry]
+        manifest["format"] = FORMAT
         fsio.crash_point("before-manifest")
         fsio.write_json_atomic(self.manifest_path, manifest)
         self._manifest_cache = None
@@ -476,19 +592,73 @@ class Store:
 
     def subscriber(self, msisdn: str) -> dict[str, list[dict[str, Any]]]:
         """Every record about one subscriber, per kind, in time order."""
-        out: dict[str, list[dict[str, Any]]] = {}
-        for name in SUBSCRIBER_KINDS:
-            kind = KINDS[name]
-            files = self.files(name)
-            if not files:
-                out[name] = []
-                continue
-            order = f'ORDER BY "{kind.time_field}"' if kind.time_field else ""
-            out[name] = self.sql(
-                f"SELECT * FROM {read_parquet(files)} WHERE msisdn = ? {order}",
-                [msisdn],
+        return {name: self.lookup(name, [msisdn]) for name in SUBSCRIBER_KINDS}
+
+    def lookup(
+        self, kind: str, values: Sequence[str], key: str | None = None
+    ) -> list[dict[str, Any]]:
+        """The records of ``kind`` whose ``key`` is one of ``values``, in time order (then file
+        order); ``key`` defaults to the kind's own (``msisdn``, user ID for sessions, outlet for
+        shifts). Each batch is read through its index (:mod:`jejak.index`) when it has one and
+        the key is indexed, otherwise from its Parquet files."""
+        k = KINDS[kind]
+        key = key or X.primary_key(kind)
+        if key not in k.names:
+            raise StoreError(f"{kind} has no field {key!r}")
+        values = [v for v in dict.fromkeys(values) if v is not None]
+        if not values:
+            return []
+        indexed, plain = self.indexed_files(kind, key)
+        rows: list[dict[str, Any]] = []
+        if indexed:
+            if key == X.primary_key(kind):
+                table = X.by_key(self.root, kind, indexed, values)
+            else:
+                table = X.by_second(self.root, kind, indexed, key, values, X.hashes(values))
+            if table is None:  # an index file went missing since the manifest was read
+                plain = indexed + plain
+            else:
+                rows = table.to_pylist()
+        if plain:
+            marks = ", ".join("?" for _ in values)
+            rows += self.sql(
+                f'SELECT * FROM {read_parquet(self.root / r for r in plain)} WHERE "{key}" IN ({marks})',
+                values,
             )
-        return out
+        tf = k.time_field
+        if tf:
+            rows.sort(key=lambda r: (r[tf] is None, r[tf] or _EPOCH))
+        return rows
+
+    def indexed_files(self, kind: str, key: str) -> tuple[list[str], list[str]]:
+        """The kind's committed files (relative) whose index answers ``key``, and the others."""
+        manifest = self.manifest()
+        memo = self._indexed_memo
+        if memo[0] is not manifest:
+            memo = self._indexed_memo = (manifest, {})
+        got = memo[1].get((kind, key))
+        if got is None:
+            got = memo[1][(kind, key)] = self._indexed_files(manifest, kind, key)
+        return list(got[0]), list(got[1])
+
+    @staticmethod
+    def _indexed_files(
+        manifest: dict[str, Any], kind: str, key: str
+    ) -> tuple[list[str], list[str]]:
+        usable = X.usable_stamp()
+        second = key != X.primary_key(kind)
+        indexed: list[str] = []
+        plain: list[str] = []
+        if kind not in X.SECOND_KEYS or (second and key not in X.SECOND_KEYS[kind]):
+            return [], [r for b in manifest["batches"] for r in b["files"].get(kind, ())]
+        for b in manifest["batches"]:
+            rels = b["files"].get(kind, ())
+            stamp = b.get("index")
+            ok = bool(stamp) and stamp.get("version") == usable["version"]
+            if ok and second:
+                ok = stamp.get("hash") == usable["hash"]
+            (indexed if ok else plain).extend(rels)
+        return indexed, plain
 
     def provisioning_by(self, field_name: str, value: str) -> list[dict[str, Any]]:
         """Every provisioning event with ``field_name`` (agent_id, session_id, source_ip, device_id, outlet_id) = value."""
@@ -501,6 +671,8 @@ class Store:
             "consent_id",
         ):
             raise StoreError(f"cannot look provisioning up by {field_name!r}")
+        if field_name in X.SECOND_KEYS["provisioning"]:
+            return self.lookup("provisioning", [value], field_name)
         return self.sql(
             f'SELECT * FROM provisioning WHERE "{field_name}" = ? ORDER BY "at"', [value]
         )
@@ -509,19 +681,42 @@ class Store:
         """Every session with ``field_name`` (agent_id, source_ip, device_id, session_id) = value."""
         if field_name not in ("agent_id", "source_ip", "device_id", "session_id"):
             raise StoreError(f"cannot look sessions up by {field_name!r}")
-        return self.sql(
-            f'SELECT * FROM sessions WHERE "{field_name}" = ? ORDER BY started_at', [value]
-        )
+        return self.lookup("sessions", [value], field_name)
 
     def rostered(self, outlet_id: str, at: datetime | str) -> list[dict[str, Any]]:
         """Who was rostered at an outlet at a moment: shifts with the agent's person and role."""
-        return self.sql(
-            "SELECT s.shift_id, s.agent_id, a.person, a.role, s.duty, s.starts_at, s.ends_at "
-            "FROM shifts s LEFT JOIN agents a USING (agent_id) "
-            "WHERE s.outlet_id = ? AND s.starts_at <= CAST(? AS TIMESTAMPTZ) AND s.ends_at > CAST(? AS TIMESTAMPTZ) "
-            "ORDER BY s.starts_at, s.agent_id",
-            [outlet_id, at, at],
-        )
+        when = _instant(at)
+        shifts = [
+            s
+            for s in self.lookup("shifts", [outlet_id])
+            if s["starts_at"] is not None
+            and s["ends_at"] is not None
+            and s["starts_at"] <= when < s["ends_at"]
+        ]
+        if not shifts:
+            return []
+        ids = sorted({s["agent_id"] for s in shifts if s["agent_id"] is not None})
+        agents: dict[str, dict[str, Any]] = {}
+        if ids and self.files("agents"):
+            marks = ", ".join("?" for _ in ids)
+            for a in self.sql(
+                f"SELECT agent_id, person, role FROM agents WHERE agent_id IN ({marks})", ids
+            ):
+                agents.setdefault(a["agent_id"], a)
+        out = [
+            {
+                "shift_id": s["shift_id"],
+                "agent_id": s["agent_id"],
+                "person": agents.get(s["agent_id"], {}).get("person"),
+                "role": agents.get(s["agent_id"], {}).get("role"),
+                "duty": s["duty"],
+                "starts_at": s["starts_at"],
+                "ends_at": s["ends_at"],
+            }
+            for s in shifts
+        ]
+        out.sort(key=lambda r: (r["starts_at"], r["agent_id"] is None, r["agent_id"] or ""))
+        return out
 
     def record(self, kind: str, key: str) -> dict[str, Any]:
         """One record by its identifier; NotFoundError when absent."""
@@ -596,6 +791,23 @@ class Store:
         if cached is not None:
             cached[1].close()
             self._con = None  # type: ignore[assignment]
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _instant(at: datetime | str) -> datetime:
+    """A moment given as a datetime with an offset or as ISO 8601 text, in UTC."""
+    if isinstance(at, datetime):
+        when = at
+    else:
+        try:
+            when = datetime.fromisoformat(str(at).strip().replace("Z", "+00:00"))
+        except ValueError:
+            raise InputError("at", f"{at!r} is not an ISO 8601 timestamp") from None
+    if when.tzinfo is None:  # as DuckDB reads it in the store's time zone
+        when = when.replace(tzinfo=UTC)
+    return when.astimezone(UTC)
 
 
 #: what a full disk looks like from the inside of DuckDB (its errors carry no errno)

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pytest
 from typer.testing import CliRunner
 
@@ -144,6 +145,14 @@ def test_erasing_a_subscriber_keeps_every_proof_valid(seed_store: Store) -> None
         if path.is_file():
             assert msisdn.encode() not in path.read_bytes(), path
     assert Store(home).subscriber(msisdn)["provisioning"] == []
+    # the lookup index of every rewritten file was rebuilt without the number, and still serves
+    assert Store(home).indexed_files("provisioning", "msisdn")[0]
+    for path in (home / "store" / "index").rglob("*.arrow"):
+        assert msisdn.encode() not in path.read_bytes(), path
+    for path in (home / "store" / "index").rglob("*.dir.npz"):
+        with np.load(path) as d:
+            assert msisdn not in set(d["low"]) | set(d["high"]), path
+    assert Store(home).subscriber("6281100000052")["provisioning"]
     for f in seed_store.files("subjects"):
         assert not duckdb.sql(
             f"SELECT * FROM read_parquet({_q(f)}) WHERE msisdn = '{msisdn}'"

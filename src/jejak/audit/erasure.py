@@ -36,8 +36,8 @@ A crash after the entry and before the deletion leaves records that are still
 there and still match: erasing again finishes the job.
 
 This module erases the stored records and rewrites the line sources; the
-copies derived from them (detect's alerts, investigate's lookup files) are
-their owners' to forget, and :meth:`jejak.Home.erase` calls each, all under the
+copies derived from them (detect's alerts; the store's lookup index, rebuilt by
+:meth:`jejak.store.Store.recount` for the files rewritten here) are their owners' to forget, and :meth:`jejak.Home.erase` calls each, all under the
 store's writer lock.
 
 Example::

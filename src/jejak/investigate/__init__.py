@@ -21,7 +21,7 @@ The report (:mod:`~jejak.investigate.report`) turns into the JSON of
 or a self-contained HTML page (:mod:`~jejak.investigate.render_html`).
 
 **A read.** :func:`investigate` writes nothing: not the alerts, not the
-lookup files (a missing one is read from the store's own files instead), so it
+lookup index (a batch without one is read from the store's own files instead), so it
 may serve a web ``GET``. The report lists the alerts that concern the
 subscriber. When ``alerts`` is given they are used as they are
 (``alerts_source: given``). Otherwise the alerts stored by the latest

@@ -37,24 +37,12 @@ LINKS = (
 )
 
 
-def _in(column: str, values: list[str]) -> tuple[str, list[Any]]:
-    """``column IN (...)``: placeholders for a few values (the store's min/max statistics then
-    skip row groups), one list parameter for many (a single scan beats thousands of them)."""
-    if len(values) <= 256:
-        return f'"{column}" IN ({", ".join("?" for _ in values)})', list(values)
-    return f'"{column}" IN (SELECT unnest(?::VARCHAR[]))', [list(values)]
-
-
 def _consents(dossier: Dossier, found: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
     """The consents of the found actions' subscribers, read by msisdn (the store's sort key)."""
     nums = sorted({r["msisdn"] for r in found.values() if r.get("consent_id")})
     if not nums:
         return {}
-    cond, params = _in("msisdn", nums)
-    rows = dossier.store.sql(
-        f'SELECT consent_id, msisdn, "at", verified FROM consents WHERE {cond}', params
-    )
-    return {c["consent_id"]: c for c in rows}
+    return {c["consent_id"]: c for c in dossier.store.lookup("consents", nums)}
 
 
 def _consented(r: dict[str, Any], consents: dict[str, dict[str, Any]]) -> bool:
@@ -77,14 +65,15 @@ def blast_radius(dossier: Dossier, actions: list[Action]) -> BlastRadius:
                 keys[f].add(str(a.event[f]))
     if not any(keys.values()):
         return BlastRadius()
-    # one pruned read per key from the lookup files, then the consent check on the few rows found
+    # the store's lookup index per key, then the consent check on the rows found
     found: dict[str, dict[str, Any]] = {}
-    for r in dossier.lookup.rows_any(
-        "provisioning",
-        {f: sorted(keys[f]) for _, f in LINKS},
-        "msisdn <> ? AND action IN (" + ", ".join("?" for _ in CONSENT_ACTIONS) + ")",
-        [dossier.msisdn, *CONSENT_ACTIONS],
-    ):
+    for r in dossier.lookup.rows_any("provisioning", {f: sorted(keys[f]) for _, f in LINKS}):
+        if (
+            r["msisdn"] is None
+            or r["msisdn"] == dossier.msisdn
+            or r["action"] not in CONSENT_ACTIONS
+        ):
+            continue
         row = found.setdefault(r["event_id"], {**r, "_keys": []})
         row["_keys"].append(r["_key"])
     consents = _consents(dossier, found)
@@ -109,13 +98,9 @@ def blast_radius(dossier: Dossier, actions: list[Action]) -> BlastRadius:
         setattr(out, name, sorted(linked[name]))
     if per:
         nums = sorted(per)
-        cond, params = _in("msisdn", nums)
-        subs = {
-            s["msisdn"]: s
-            for s in dossier.store.sql(
-                f"SELECT msisdn, plan, home_region, status FROM subscribers WHERE {cond}", params
-            )
-        }
+        subs: dict[str, dict[str, Any]] = {}
+        for s in dossier.store.lookup("subscribers", nums):
+            subs.setdefault(s["msisdn"], s)
         for m in nums:
             s = subs.get(m, {})
             out.contacts.append(

@@ -2,8 +2,9 @@
 
 Mounted on ``jejak`` by :mod:`jejak.cli`.
 
-It opens the home (:class:`jejak.Home`), brings the stored alerts and the
-lookup files up to date when they are not (the explicit writes), makes the
+It opens the home (:class:`jejak.Home`), brings the stored alerts up to date
+and indexes the batches of a home made before the lookup index, when needed
+(the explicit writes), makes the
 report (a read) and prints it: text (rich) by default,
 the outputs.md JSON with ``--format json`` (``table`` is the terminal text), or a self-contained HTML page with
 ``--format html`` — written to ``--out FILE`` or, without it, to

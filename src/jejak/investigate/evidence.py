@@ -25,6 +25,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
 from jejak.detect.alerts import ALERTS_FILE, alerts_dir
 from jejak.errors import NotFoundError, UsageError
 from jejak.investigate.i18n import chronology_summary, idr
@@ -87,17 +92,18 @@ class Dossier:
     def _shifts(self, agent_id: str) -> list[dict[str, Any]]:
         """Every shift of the user ID (read once per report: a roster is small per person)."""
         if agent_id not in self._agent_shifts:
-            self._agent_shifts[agent_id] = self.lookup.rows(
-                "shifts", "agent_id", [agent_id], order="starts_at, shift_id"
+            self._agent_shifts[agent_id] = sorted(
+                self.lookup.rows("shifts", "agent_id", [agent_id]),
+                key=lambda s: (s["starts_at"], s["shift_id"]),
             )
         return self._agent_shifts[agent_id]
 
     def _sessions(self, agent_id: str) -> list[dict[str, Any]]:
         """Every session of the user ID (the store keeps sessions sorted by user ID)."""
         if agent_id not in self._agent_sessions:
-            self._agent_sessions[agent_id] = self.store.sql(
-                "SELECT * FROM sessions WHERE agent_id = ? ORDER BY started_at, session_id",
-                [agent_id],
+            self._agent_sessions[agent_id] = sorted(
+                self.store.lookup("sessions", [agent_id]),
+                key=lambda s: (s["started_at"], s["session_id"]),
             )
         return self._agent_sessions[agent_id]
 
@@ -109,7 +115,28 @@ class Dossier:
         return bool(self._shifts(agent_id))
 
     def rostered(self, outlet_id: str, at: datetime) -> list[dict[str, Any]]:
-        return self.store.rostered(outlet_id, at)
+        """Who was rostered at the outlet at ``at`` (as :meth:`jejak.store.Store.rostered`, with
+        the person and role from the user IDs already read)."""
+        out = []
+        for s in self.store.lookup("shifts", [outlet_id]):
+            if s["starts_at"] is None or s["ends_at"] is None:
+                continue
+            if not s["starts_at"] <= at < s["ends_at"]:
+                continue
+            a = self.agents.get(s["agent_id"]) or {}
+            out.append(
+                {
+                    "shift_id": s["shift_id"],
+                    "agent_id": s["agent_id"],
+                    "person": a.get("person"),
+                    "role": a.get("role"),
+                    "duty": s["duty"],
+                    "starts_at": s["starts_at"],
+                    "ends_at": s["ends_at"],
+                }
+            )
+        out.sort(key=lambda r: (r["starts_at"], r["agent_id"] is None, r["agent_id"] or ""))
+        return out
 
     def terminal_before(self, session: dict[str, Any], window_min: int) -> dict[str, Any] | None:
         """The latest session of another user ID on the same terminal that was open, or closed
@@ -117,15 +144,16 @@ class Dossier:
         if not session.get("device_id"):
             return None
         start = session["started_at"]
-        rows = self.lookup.rows(
-            "sessions",
-            "device_id",
-            [session["device_id"]],
-            "agent_id IS DISTINCT FROM ? AND started_at < ? AND coalesce(ended_at, started_at) > ?",
-            [session["agent_id"], start, start - timedelta(minutes=window_min)],
-            "started_at DESC, session_id DESC",
-        )
-        return rows[0] if rows else None
+        since = start - timedelta(minutes=window_min)
+        rows = [
+            s
+            for s in self.lookup.rows("sessions", "device_id", [session["device_id"]])
+            if s["agent_id"] != session["agent_id"]
+            and s["started_at"] is not None
+            and s["started_at"] < start
+            and (s["ended_at"] or s["started_at"]) > since
+        ]
+        return max(rows, key=lambda s: (s["started_at"], s["session_id"]), default=None)
 
     def overlapping_elsewhere(self, session: dict[str, Any]) -> list[dict[str, Any]]:
         """Sessions of the same user ID overlapping ``session`` on another terminal and address."""
@@ -347,24 +375,45 @@ def findings(store: Store, msisdn: str, record_ids: list[str]) -> list[dict[str,
     import json
 
     path = alerts_path(store)
-    if not path.exists():
+    table = _alerts_table(path)
+    if table is None:
         return []
-    con = store.con.cursor()
-    try:
-        cur = con.execute(
-            "SELECT * FROM read_parquet(?) WHERE msisdn = ? "
-            "OR (msisdn IS NULL AND list_has_any(record_ids, ?::VARCHAR[])) "
-            'ORDER BY "at", rule, alert_id',
-            [str(path), msisdn, record_ids or [""]],
-        )
-        names = [d[0] for d in cur.description or []]
-        rows = [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
-    finally:
-        con.close()
+    by_number = pc.fill_null(pc.equal(table["msisdn"], msisdn), False)
+    by_record = np.zeros(table.num_rows, dtype=bool)
+    if record_ids:
+        ids = table["record_ids"].combine_chunks()
+        hit = pc.is_in(pc.list_flatten(ids), value_set=pa.array(record_ids, pa.string()))
+        parents = pc.list_parent_indices(ids).to_numpy()
+        by_record[parents[np.asarray(hit.to_numpy(zero_copy_only=False), dtype=bool)]] = True
+        by_record &= np.asarray(pc.is_null(table["msisdn"]).to_numpy(zero_copy_only=False), bool)
+    mask = np.asarray(by_number.to_numpy(zero_copy_only=False), dtype=bool) | by_record
+    chosen = table.filter(pa.array(mask)).sort_by(
+        [("at", "ascending"), ("rule", "ascending"), ("alert_id", "ascending")]
+    )
+    rows = chosen.to_pylist()
     for row in rows:
         row["at"] = row["at"].astimezone(UTC).isoformat() if row["at"] else None
         row["features"] = json.loads(row["features"]) if row.get("features") else []
     return rows
+
+
+_ALERTS: dict[str, tuple[tuple[int, int], pa.Table]] = {}
+
+
+def _alerts_table(path: Path) -> pa.Table | None:
+    """The stored alerts as one Arrow table, read once per version of the file."""
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        return None
+    stamp = (st.st_mtime_ns, st.st_size)
+    got = _ALERTS.get(str(path))
+    if got is None or got[0] != stamp:
+        if len(_ALERTS) > 16:
+            _ALERTS.clear()
+        got = (stamp, pq.read_table(path))
+        _ALERTS[str(path)] = got
+    return got[1]
 
 
 def filter_alerts(alerts: list[Any], msisdn: str, record_ids: list[str]) -> list[dict[str, Any]]:
