@@ -96,6 +96,8 @@ SCHEMAS: dict[str, pa.Schema] = {
     "last_rostered": pa.schema(
         [("agent_id", pa.string()), ("covered_until", pa.timestamp("us", tz="UTC"))]
     ),
+    "rostered_agents": pa.schema([("agent_id", pa.string())]),
+    "scheduled_outlets": pa.schema([("outlet_id", pa.string())]),
     "complaint_spans": pa.schema(
         [
             ("complaint_id", pa.string()),
@@ -212,32 +214,44 @@ def personal_margins(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[float, f
     return {a: (float(e or 0), float(lt or 0)) for a, e, lt in rows}
 
 
-def shift_windows(con: duckdb.DuckDBPyConnection) -> pa.Table:
-    """The ``shift_windows`` table: every shift widened by its person's tolerance."""
+def tolerances(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[int, int]]:
+    """Each user ID's tolerance before and after its shifts, in whole microseconds: the setting
+    ``shift_tolerance_minutes`` or, when larger, the person's habit (:func:`personal_margins`),
+    never more than ``shift_tolerance_max_minutes``. A user ID without a habit is absent (it gets
+    the setting)."""
     cfg = settings()
     base, cap = cfg.shift_tolerance_minutes, cfg.shift_tolerance_max_minutes
-    margins = personal_margins(con)
-    rows = []
-    for sid, agent, outlet, duty, starts, ends in con.execute(
-        "SELECT shift_id, agent_id, outlet_id, duty, starts_at, ends_at FROM shifts "
-        "WHERE starts_at IS NOT NULL AND ends_at IS NOT NULL ORDER BY shift_id"
-    ).fetchall():
-        early, late = margins.get(agent, (0.0, 0.0))
-        before = timedelta(minutes=min(max(base, early), max(cap, base)))
-        after = timedelta(minutes=min(max(base, late), max(cap, base)))
-        rows.append(
-            {
-                "shift_id": sid,
-                "agent_id": agent,
-                "outlet_id": outlet,
-                "duty": duty,
-                "starts_at": starts,
-                "ends_at": ends,
-                "early_from": starts - before,
-                "late_until": ends + after,
-            }
+
+    def micros(minutes: float) -> int:
+        return timedelta(minutes=min(max(base, minutes), max(cap, base))) // timedelta(
+            microseconds=1
         )
-    return pa.Table.from_pylist(rows, SCHEMAS["shift_windows"])
+
+    return {a: (micros(e), micros(lt)) for a, (e, lt) in personal_margins(con).items()}
+
+
+def shift_windows(con: duckdb.DuckDBPyConnection) -> pa.Table:
+    """The ``shift_windows`` table: every shift widened by its person's tolerance."""
+    base = timedelta(minutes=settings().shift_tolerance_minutes) // timedelta(microseconds=1)
+    habits = pa.Table.from_pylist(
+        [{"agent_id": a, "before": b, "after": f} for a, (b, f) in tolerances(con).items()],
+        pa.schema([("agent_id", pa.string()), ("before", pa.int64()), ("after", pa.int64())]),
+    )
+    con.register("_habits", habits)
+    try:
+        table = con.sql(
+            f"""
+            SELECT s.shift_id, s.agent_id, s.outlet_id, s.duty, s.starts_at, s.ends_at,
+                   s.starts_at - to_microseconds(coalesce(h.before, {base})) AS early_from,
+                   s.ends_at + to_microseconds(coalesce(h.after, {base})) AS late_until
+            FROM shifts s LEFT JOIN _habits h ON h.agent_id = s.agent_id
+            WHERE s.starts_at IS NOT NULL AND s.ends_at IS NOT NULL
+            ORDER BY s.shift_id
+            """
+        ).to_arrow_table()
+    finally:
+        con.unregister("_habits")
+    return table.cast(SCHEMAS["shift_windows"])
 
 
 def last_rostered(con: duckdb.DuckDBPyConnection) -> pa.Table:
@@ -326,4 +340,13 @@ def build_derived(con: duckdb.DuckDBPyConnection) -> dict[str, pa.Table]:
     )
     tables["shift_windows"] = shift_windows(con)
     tables["last_rostered"] = last_rostered(con)
+    tables["rostered_agents"] = (
+        con.sql("SELECT DISTINCT agent_id FROM shifts WHERE agent_id IS NOT NULL ORDER BY agent_id")
+        .to_arrow_table()
+        .cast(SCHEMAS["rostered_agents"])
+    )
+    tables["scheduled_outlets"] = pa.Table.from_pylist(
+        [{"outlet_id": o} for o in sorted({str(h["outlet_id"]) for h in hours})],
+        SCHEMAS["scheduled_outlets"],
+    )
     return tables

@@ -228,18 +228,31 @@ def load_pack(directory: Path | None = None, *, strict: bool = True) -> RulePack
     return RulePack(rules=rules, versions=versions)
 
 
-def lock_versions(directory: Path | None = None) -> dict[str, dict[str, str]]:
+def lock_versions(
+    directory: Path | None = None, *, same: frozenset[str] | set[str] = frozenset()
+) -> dict[str, dict[str, str]]:
     """Rewrite ``versions.json``: bump the version of every rule whose content changed.
 
-    A maintenance helper (``python -m jejak.detect.pack``), never run by detection.
+    A rule named in ``same`` keeps its version and is locked at its new content: for a change
+    that alters no finding (a faster formulation of the same query, a header line), so that its
+    alert ids stay what they were. The fixtures, the engine comparison and the evidence
+    benchmark are what show that no finding changed.
+
+    A maintenance helper (``python -m jejak.detect.pack [--same JJK-001 ...]``), never run by
+    detection.
     """
     directory = directory or RULES_DIR
     pack = load_pack(directory, strict=False)
+    unknown = sorted(set(same) - {r.id for r in pack.rules})
+    if unknown:
+        raise RuleError(str(directory), f"no such rule(s): {', '.join(unknown)}")
     out: dict[str, dict[str, str]] = {}
     for r in pack.rules:
         old = pack.versions.get(r.id)
         if old and old["sha256"] == r.sha256:
             out[r.id] = old
+        elif old and r.id in same:
+            out[r.id] = {"version": old["version"], "sha256": r.sha256}
         else:
             n = int(old["version"]) + 1 if old else 1
             out[r.id] = {"version": str(n), "sha256": r.sha256}
@@ -248,5 +261,9 @@ def lock_versions(directory: Path | None = None) -> dict[str, dict[str, str]]:
 
 
 if __name__ == "__main__":  # pragma: no cover - maintenance entry point
-    for rid, v in lock_versions().items():
+    import argparse
+
+    ap = argparse.ArgumentParser(description="Lock the rule pack's versions.")
+    ap.add_argument("--same", nargs="*", default=[], help="rules whose findings did not change")
+    for rid, v in lock_versions(same=set(ap.parse_args().same)).items():
         print(rid, v["version"], v["sha256"][:12])

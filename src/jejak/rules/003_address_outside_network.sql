@@ -25,10 +25,8 @@ SELECT p."at" AS "at",
             THEN 'critical' ELSE 'high' END AS severity
 FROM provisioning p
 JOIN ip_addresses i ON i.ip = p.source_ip
+SEMI JOIN outlet_networks x ON x.outlet_id = p.outlet_id
+ANTI JOIN outlet_networks n
+  ON n.outlet_id = p.outlet_id AND i.ip_hex BETWEEN n.lo AND n.hi
 WHERE p.action = 'activate'
   AND p.agent_id IS NOT NULL
-  AND EXISTS (SELECT 1 FROM outlet_networks x WHERE x.outlet_id = p.outlet_id)
-  AND NOT EXISTS (
-    SELECT 1 FROM outlet_networks n
-    WHERE n.outlet_id = p.outlet_id AND i.ip_hex BETWEEN n.lo AND n.hi
-  )

@@ -26,10 +26,8 @@ JOIN sessions s1
  AND s1.agent_id <> s2.agent_id
  AND s1.started_at < s2.started_at
  AND coalesce(s1.ended_at, s1.started_at) > s2.started_at - INTERVAL 30 MINUTE
+ANTI JOIN shift_windows s
+  ON s.agent_id = s2.agent_id AND s.early_from <= s2.started_at AND s.late_until > s2.started_at
 LEFT JOIN provisioning p ON p.session_id = s2.session_id
 WHERE s2.device_id IS NOT NULL
-  AND NOT EXISTS (
-    SELECT 1 FROM shift_windows s
-    WHERE s.agent_id = s2.agent_id AND s.early_from <= s2.started_at AND s.late_until > s2.started_at
-  )
 GROUP BY s2.started_at, s2.agent_id, s2.device_id, s1.agent_id, s1.session_id, s2.session_id
