@@ -23,7 +23,7 @@ Example::
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -191,7 +191,7 @@ def detect(
         derived = build_derived(base.con)
         base.register(derived)
         tz = dict(base.con.execute("SELECT outlet_id, timezone FROM outlets").fetchall())
-        scores = anomaly.score_agent_days(base.con) if anomalies else {}
+        scores = anomaly.score_agent_days(base.con) if anomalies else anomaly.NO_SCORES
         alerts: list[Alert] = []
         timings: dict[str, float] = {}
         if engine == "duckdb":
@@ -265,11 +265,9 @@ def _run_all(
     return alerts, timings
 
 
-def _anomaly_alerts(scores: dict[Any, anomaly.AgentDay]) -> list[Alert]:
+def _anomaly_alerts(scores: Mapping[Any, anomaly.AgentDay]) -> list[Alert]:
     out = []
-    for s in scores.values():
-        if s.score < anomaly.THRESHOLD or not s.unconsented_events:
-            continue
+    for s in anomaly.flagged(scores):
         feats = ", ".join(f"{f['feature']} {f['value']:g}" for f in s.top) or "its mix of features"
         out.append(
             Alert(
