@@ -113,14 +113,13 @@ class AgentDays(Mapping[tuple[str, date], AgentDay]):
         self._events = table.column("unconsented_events")
         self._scores, self._top, self._dev = scores, top, dev
         self._index = {
-            (a, EPOCH + timedelta(days=d)): i
-            for i, (a, d) in enumerate(zip(self._agents, self._days, strict=True))
+            (a, _date(d)): i for i, (a, d) in enumerate(zip(self._agents, self._days, strict=True))
         }
 
     def _make(self, i: int) -> AgentDay:
         return AgentDay(
             agent_id=self._agents[i],
-            day=EPOCH + timedelta(days=self._days[i]),
+            day=_date(self._days[i]),  # type: ignore[arg-type]
             score=round(float(self._scores[i]), 4),
             values={f: float(self._x[i][k]) for k, f in enumerate(FEATURES)},
             top=[
@@ -149,6 +148,11 @@ class AgentDays(Mapping[tuple[str, date], AgentDay]):
         unconsented = self._x[:, FEATURES.index("unconsented")] > 0
         rounded = np.round(self._scores, 4)
         return [self._make(int(i)) for i in np.flatnonzero((rounded >= THRESHOLD) & unconsented)]
+
+
+def _date(day: int | None) -> date | None:
+    """A day number of :data:`FEATURE_SQL` as a date (an activation without a time: None)."""
+    return None if day is None else EPOCH + timedelta(days=day)
 
 
 def _matrix(table: pa.Table) -> np.ndarray:

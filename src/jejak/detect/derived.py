@@ -55,7 +55,7 @@ from jejak.schema import parse_open_days
 from jejak.settings import settings
 
 #: bump when the derived tables change meaning (part of the PostgreSQL cache key)
-DERIVED_VERSION = "2"
+DERIVED_VERSION = "3"
 
 #: how many of a person's sessions inside a shift make a habit (fewer: the setting alone)
 PATTERN_MIN_SESSIONS = 5
@@ -276,13 +276,33 @@ def last_rostered(con: duckdb.DuckDBPyConnection) -> pa.Table:
     return pa.Table.from_pylist(rows, SCHEMAS["last_rostered"])
 
 
-def build_derived(con: duckdb.DuckDBPyConnection) -> dict[str, pa.Table]:
-    """Compute every derived table from a connection holding the kind views."""
+def addresses(
+    con: duckdb.DuckDBPyConnection, source: str, known: pa.Table | None = None
+) -> pa.Table:
+    """The ``ip_addresses`` table of the ``source_ip`` column of the query ``source``, plus
+    the rows of ``known`` (an earlier ``ip_addresses``), sorted by address."""
+    rows = {r["ip"]: r for r in (known.to_pylist() if known is not None else [])}
+    for (ip,) in con.execute(
+        f"SELECT DISTINCT source_ip FROM ({source}) WHERE source_ip IS NOT NULL"
+    ).fetchall():
+        if ip not in rows:
+            h = ip_hex(ip)
+            if h:
+                rows[ip] = {"ip": ip, "ip_hex": h}
+    return pa.Table.from_pylist([rows[k] for k in sorted(rows)], SCHEMAS["ip_addresses"])
+
+
+def build_derived(
+    con: duckdb.DuckDBPyConnection, *, ip_addresses: pa.Table | None = None
+) -> dict[str, pa.Table]:
+    """Compute every derived table from a connection holding the kind views; ``ip_addresses``
+    given (incremental detection: the earlier table plus the new batches' addresses) is used
+    as it is instead of reading every address of the store."""
     tables: dict[str, pa.Table] = {}
     slack = timedelta(minutes=settings().shift_tolerance_minutes)
     rng = con.execute(
         'SELECT CAST(min("at") AS DATE), CAST(max("at") AS DATE) FROM provisioning'
-    ).fetchone()
+    ).fetchall()[0]
     first, last = rng or (None, None)
     if first is None:
         first = last = date(2000, 1, 1)
@@ -307,16 +327,11 @@ def build_derived(con: duckdb.DuckDBPyConnection) -> dict[str, pa.Table]:
             )
     tables["outlet_networks"] = pa.Table.from_pylist(nets, SCHEMAS["outlet_networks"])
     tables["outlet_hours"] = pa.Table.from_pylist(hours, SCHEMAS["outlet_hours"])
-    ips = con.execute(
-        "SELECT DISTINCT source_ip FROM (SELECT source_ip FROM provisioning UNION SELECT source_ip FROM sessions) "
-        "WHERE source_ip IS NOT NULL ORDER BY 1"
-    ).fetchall()
-    rows = []
-    for (ip,) in ips:
-        h = ip_hex(ip)
-        if h:
-            rows.append({"ip": ip, "ip_hex": h})
-    tables["ip_addresses"] = pa.Table.from_pylist(rows, SCHEMAS["ip_addresses"])
+    tables["ip_addresses"] = (
+        ip_addresses
+        if ip_addresses is not None
+        else addresses(con, "SELECT source_ip FROM provisioning UNION SELECT source_ip FROM sessions")
+    )
     cc = con.execute(
         "SELECT complaint_id, msisdn, opened_at, disputed_charge_ids FROM complaints ORDER BY complaint_id"
     ).fetchall()

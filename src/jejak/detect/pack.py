@@ -11,6 +11,7 @@ continue on following ``--   `` lines), then one DuckDB ``SELECT``::
     -- false_positives: ...
     -- references: ...
     -- triage: ...
+    -- slice: agent_id within 0
     SELECT ... AS at, agent_id, msisdn, outlet_id, record_ids, explanation FROM ...
 
 ``record_ids`` is a ``;``-separated text of evidence record ids (portable
@@ -38,6 +39,7 @@ from pathlib import Path
 import sqlglot
 from sqlglot import exp
 
+from jejak.detect.slices import TABLES, Slice, parse_slice
 from jejak.errors import NotFoundError, RuleError
 
 RULES_DIR = Path(__file__).resolve().parents[1] / "rules"
@@ -54,6 +56,7 @@ REQUIRED_HEADERS = (
     "false_positives",
     "references",
     "triage",
+    "slice",
 )
 REQUIRED_COLUMNS = ("at", "agent_id", "msisdn", "outlet_id", "record_ids", "explanation")
 OPTIONAL_COLUMNS = ("severity",)
@@ -80,6 +83,7 @@ class Rule:
     false_positives: str
     references: str
     triage: str
+    slice: str
     sql: str
     path: Path
     headers: dict[str, str] = field(default_factory=dict, compare=False)
@@ -113,6 +117,28 @@ class Rule:
     @property
     def fixtures(self) -> Path:
         return FIXTURES_DIR / self.id
+
+    @cached_property
+    def scope(self) -> Slice:
+        """The parsed ``slice`` header (:mod:`jejak.detect.slices`)."""
+        return parse_slice(self.slice, str(self.path))
+
+    @cached_property
+    def tables(self) -> tuple[str, ...]:
+        """The tables (record kinds and derived tables) the SQL reads, sorted."""
+        ctes = {c.alias_or_name for c in self.ast.find_all(exp.CTE)}
+        return tuple(sorted({t.name for t in self.ast.find_all(exp.Table)} - ctes))
+
+    def with_tables(self, names: dict[str, str]) -> str:
+        """The rule's SQL (DuckDB) reading ``names[t]`` wherever it reads table ``t``."""
+        ctes = {c.alias_or_name for c in self.ast.find_all(exp.CTE)}
+        tree = self.ast.copy()
+        for t in tree.find_all(exp.Table):
+            if t.name in names and t.name not in ctes:
+                if not t.alias:
+                    t.set("alias", exp.TableAlias(this=exp.to_identifier(t.name)))
+                t.set("this", exp.to_identifier(names[t.name]))
+        return tree.sql(dialect="duckdb")
 
 
 def parse_rule(path: Path) -> Rule:
@@ -152,6 +178,7 @@ def parse_rule(path: Path) -> Rule:
     known = {h: headers[h] for h in REQUIRED_HEADERS}
     rule = Rule(**known, sql=sql, path=path, headers=headers)
     _check_columns(rule)
+    _check_slice(rule)
     return rule
 
 
@@ -164,6 +191,18 @@ def _check_columns(rule: Rule) -> None:
     extra = [n for n in names if n not in REQUIRED_COLUMNS + OPTIONAL_COLUMNS]
     if extra:
         raise RuleError(str(rule.path), f"the SELECT returns unknown column(s): {', '.join(extra)}")
+
+
+def _check_slice(rule: Rule) -> None:
+    scope = rule.scope
+    unknown = [t for t in rule.tables if t not in TABLES]
+    if unknown:
+        raise RuleError(str(rule.path), f"reads table(s) no slice knows: {', '.join(unknown)}")
+    unread = [t for t in scope.whole if t not in rule.tables]
+    if unread:
+        raise RuleError(str(rule.path), f"slice names table(s) it does not read: {', '.join(unread)}")
+    if not scope.everything and not any(scope.keyed(t) for t in rule.tables):
+        raise RuleError(str(rule.path), f"no table it reads has the slice key {scope.key!r}")
 
 
 @dataclass

@@ -13,6 +13,7 @@
 --   MITRE ATT&CK T1078 Valid Accounts
 -- triage: pull the shifts of the outlet that day and the session's terminal; ask who was on
 --   duty; compare with the owner's own sessions that day (pivot: agent_id, session_id, device_id)
+-- slice: agent_id within 0
 SELECT p."at" AS "at",
        p.agent_id AS agent_id,
        p.msisdn AS msisdn,

@@ -11,6 +11,7 @@
 -- references: seed case 2016 (GraPARI Sragen closes 16:00, activation at 21:14)
 -- triage: check the outlet's hours and the roster's on_call shifts for that evening; pivot on
 --   the session's terminal (device_id) and address (source_ip)
+-- slice: outlet_id within 0
 SELECT p."at" AS "at",
        p.agent_id AS agent_id,
        p.msisdn AS msisdn,

@@ -10,6 +10,7 @@
 -- references: MITRE ATT&CK T1133 External Remote Services
 -- triage: look the address up (whois, VPN logs); pivot on source_ip for other activations
 --   and sessions from it
+-- slice: outlet_id within 0; whole: outlet_networks
 SELECT p."at" AS "at",
        p.agent_id AS agent_id,
        p.msisdn AS msisdn,

@@ -13,6 +13,7 @@
 --   owner's ID logged in on it at 21:05)
 -- triage: identify the person rostered at the outlet then; pivot on device_id and on the
 --   other session's agent_id
+-- slice: whole (the activations of a session are linked by its id, whenever they happened)
 SELECT s2.started_at AS "at",
        s2.agent_id AS agent_id,
        CAST(NULL AS VARCHAR) AS msisdn,

@@ -8,6 +8,7 @@
 --   cities closer than two hours apart
 -- references: impossible_travel scenario; UEBA "impossible travel" detections
 -- triage: check both sessions' terminals and addresses; pivot on agent_id for the day
+-- slice: agent_id within 2 hours
 WITH acts AS (
   SELECT p.event_id, p."at", p.agent_id, p.msisdn, p.outlet_id, o.city,
          CAST(floor(epoch(p."at") / 7200) AS BIGINT) AS b

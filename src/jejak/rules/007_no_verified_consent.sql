@@ -9,6 +9,7 @@
 --   scenario
 -- triage: call the subscriber; look for the consent under another msisdn; pivot on agent_id
 --   and session_id for other unconsented activations
+-- slice: msisdn within 1 day
 SELECT p."at" AS "at",
        p.agent_id AS agent_id,
        p.msisdn AS msisdn,

@@ -8,6 +8,7 @@
 -- false_positives: a relative activating on the subscriber's behalf with a signed form
 -- references: seed case 2016 (handset in Jakarta all evening, activation in Sragen)
 -- triage: read the locations around the activation; check for a signed form; pivot on msisdn
+-- slice: msisdn within 2 hours
 SELECT p."at" AS "at",
        p.agent_id AS agent_id,
        p.msisdn AS msisdn,

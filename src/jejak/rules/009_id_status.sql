@@ -12,6 +12,7 @@
 --   is the export's current status, not its history); rosters that end before the export does
 -- references: id_while_on_leave and id_after_termination scenarios; ISO 27001 A.5.18
 -- triage: confirm the owner's absence with HR; find who used the terminal; pivot on agent_id
+-- slice: agent_id within 0
 WITH activity AS (
   SELECT p."at", p.agent_id, p.msisdn, p.outlet_id, p.event_id AS record_id
   FROM provisioning p WHERE p.agent_id IS NOT NULL

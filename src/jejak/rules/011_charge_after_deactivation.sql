@@ -10,6 +10,7 @@
 -- references: seed case 2016 (charges CH000009 and CH000010 after the 2016-12-20 deactivation);
 --   billing_after_deactivation scenario
 -- triage: read the line's provisioning history; refund if confirmed; pivot on package_id
+-- slice: msisdn within all time
 WITH ranked AS (
   SELECT c.charge_id, c.msisdn, c."at", c.package_id, c.amount,
          d.event_id, d.action, d."at" AS ended_at,
