@@ -50,7 +50,9 @@ def maybe(strategy: st.SearchStrategy[Any], none: float = 0.1) -> st.SearchStrat
     """``strategy``, or an empty cell about ``none`` of the time."""
     if not none:
         return strategy
-    return st.tuples(st.integers(0, 99), strategy).map(lambda t: None if t[0] < none * 100 else t[1])
+    return st.tuples(st.integers(0, 99), strategy).map(
+        lambda t: None if t[0] < none * 100 else t[1]
+    )
 
 
 def instant(step: int) -> str:
@@ -104,13 +106,24 @@ def operators(draw: st.DrawFn) -> dict[str, list[dict[str, Any]]]:
                 "role": "cs",
                 "outlet_id": draw(st.sampled_from(OUTLETS)),
                 "status": draw(st.sampled_from(["active", "active", "on_leave", "terminated"])),
-                "valid_from": None if first is None else (BASE + timedelta(days=first)).date().isoformat(),
-                "valid_to": None if last is None else (BASE + timedelta(days=last)).date().isoformat(),
+                "valid_from": None
+                if first is None
+                else (BASE + timedelta(days=first)).date().isoformat(),
+                "valid_to": None
+                if last is None
+                else (BASE + timedelta(days=last)).date().isoformat(),
             }
         )
     for p, price in zip(PACKAGES, (250000, 60000, 50000), strict=True):
         w["packages"].append(
-            {"package_id": p, "name": p, "price": price, "period_days": 30, "data_mb": 0, "auto_renew": "true"}
+            {
+                "package_id": p,
+                "name": p,
+                "price": price,
+                "period_days": 30,
+                "data_mb": 0,
+                "auto_renew": "true",
+            }
         )
     events = w["provisioning"]
     for i in range(draw(st.integers(6, 24))):
@@ -121,7 +134,17 @@ def operators(draw: st.DrawFn) -> dict[str, list[dict[str, Any]]]:
                 "at": at,
                 "msisdn": draw(maybe(st.sampled_from(NUMBERS), 0.03)),
                 "action": draw(
-                    st.sampled_from(["activate", "activate", "activate", "renew", "modify", "deactivate", "expire"])
+                    st.sampled_from(
+                        [
+                            "activate",
+                            "activate",
+                            "activate",
+                            "renew",
+                            "modify",
+                            "deactivate",
+                            "expire",
+                        ]
+                    )
                 ),
                 "package_id": draw(st.sampled_from([PACKAGES[0], PACKAGES[1], PACKAGES[1]])),
                 "channel": "outlet",
@@ -132,7 +155,9 @@ def operators(draw: st.DrawFn) -> dict[str, list[dict[str, Any]]]:
                 "device_id": draw(maybe(st.sampled_from(DEVICES), 0.1)),
                 "consent_id": draw(maybe(st.sampled_from(CONSENTS), 0.3)),
                 "price": draw(maybe(st.sampled_from([0, 50000, 50000, 250000]), 0.2)),
-                "promo_ends": draw(maybe(st.sampled_from(["2016-07-02", "2016-07-03", "2016-07-04"]), 0.6)),
+                "promo_ends": draw(
+                    maybe(st.sampled_from(["2016-07-02", "2016-07-03", "2016-07-04"]), 0.6)
+                ),
             }
         )
     if events and draw(st.booleans()):
@@ -149,7 +174,11 @@ def operators(draw: st.DrawFn) -> dict[str, list[dict[str, Any]]]:
         events.append(e)
     if draw(st.booleans()):
         # a burst: one user ID selling many dear packages at one outlet, without consent
-        agent, outlet, at = draw(st.sampled_from(AGENTS)), draw(st.sampled_from(OUTLETS)), draw(times)
+        agent, outlet, at = (
+            draw(st.sampled_from(AGENTS)),
+            draw(st.sampled_from(OUTLETS)),
+            draw(times),
+        )
         for j in range(draw(st.integers(5, 8))):
             events.append(
                 {
@@ -177,11 +206,15 @@ def operators(draw: st.DrawFn) -> dict[str, list[dict[str, Any]]]:
             start = near(draw, e["at"], -8, 0)
             sessions[sid] = {
                 "session_id": sid,
-                "agent_id": e["agent_id"] if draw(st.integers(0, 3)) else draw(st.sampled_from(AGENTS)),
+                "agent_id": e["agent_id"]
+                if draw(st.integers(0, 3))
+                else draw(st.sampled_from(AGENTS)),
                 "started_at": start,
                 "ended_at": None if draw(st.integers(0, 5)) == 0 else near(draw, e["at"], -2, 12),
                 "source_ip": draw(st.sampled_from(IPS)),
-                "device_id": e["device_id"] if draw(st.integers(0, 2)) else draw(st.sampled_from(DEVICES)),
+                "device_id": e["device_id"]
+                if draw(st.integers(0, 2))
+                else draw(st.sampled_from(DEVICES)),
                 "auth": "password",
             }
         if e["agent_id"] and draw(st.integers(0, 2)) == 0:
@@ -190,7 +223,9 @@ def operators(draw: st.DrawFn) -> dict[str, list[dict[str, Any]]]:
                 {
                     "shift_id": f"SH{len(w['shifts'])}",
                     "agent_id": e["agent_id"],
-                    "outlet_id": e["outlet_id"] if draw(st.integers(0, 3)) else draw(st.sampled_from(OUTLETS)),
+                    "outlet_id": e["outlet_id"]
+                    if draw(st.integers(0, 3))
+                    else draw(st.sampled_from(OUTLETS)),
                     "starts_at": start,
                     "ends_at": None if start is None else start + draw(st.integers(8, 40)),
                     "duty": draw(st.sampled_from(["regular", "regular", "on_call"])),
@@ -200,7 +235,9 @@ def operators(draw: st.DrawFn) -> dict[str, list[dict[str, Any]]]:
         if cid and cid not in consents and draw(st.integers(0, 3)):
             consents[cid] = {
                 "consent_id": cid,
-                "msisdn": e["msisdn"] if draw(st.integers(0, 4)) else draw(st.sampled_from(NUMBERS)),
+                "msisdn": e["msisdn"]
+                if draw(st.integers(0, 4))
+                else draw(st.sampled_from(NUMBERS)),
                 "at": near(draw, e["at"], -100, 2),
                 "method": "sms_otp",
                 "verified": draw(st.sampled_from(["true", "true", "false"])),
@@ -258,13 +295,17 @@ def operators(draw: st.DrawFn) -> dict[str, list[dict[str, Any]]]:
                 "channel": "call_center",
                 "category": "billing",
                 "summary": "",
-                "disputed_charge_ids": ";".join(draw(st.lists(st.sampled_from(charge_ids), unique=True)))
+                "disputed_charge_ids": ";".join(
+                    draw(st.lists(st.sampled_from(charge_ids), unique=True))
+                )
                 if charge_ids
                 else None,
                 "disputed_amount": draw(st.sampled_from([0, 100000, 500000])),
                 "status": None if closed is None else "closed",
                 "closed_at": closed,
-                "resolution": None if closed is None else draw(st.sampled_from(["upheld", "rejected"])),
+                "resolution": None
+                if closed is None
+                else draw(st.sampled_from(["upheld", "rejected"])),
             }
         )
         for j in range(draw(st.integers(0, 2))):
@@ -311,7 +352,9 @@ def differences(got: dict[str, dict[str, Any]], want: dict[str, dict[str, Any]])
     lines = [f"only incremental: {got[i]}" for i in sorted(set(got) - set(want))]
     lines += [f"only full: {want[i]}" for i in sorted(set(want) - set(got))]
     for i in sorted(set(got) & set(want)):
-        diff = {k: (got[i].get(k), want[i].get(k)) for k in want[i] if got[i].get(k) != want[i].get(k)}
+        diff = {
+            k: (got[i].get(k), want[i].get(k)) for k in want[i] if got[i].get(k) != want[i].get(k)
+        }
         if diff:
             lines.append(f"{i} {got[i]['rule']}: {diff}")
     return "\n".join(lines)
@@ -324,7 +367,9 @@ def differences(got: dict[str, dict[str, Any]], want: dict[str, dict[str, Any]])
 )
 @given(world=operators(), data=st.data())
 def test_incremental_runs_store_the_alerts_of_a_full_run(
-    tmp_path_factory: pytest.TempPathFactory, world: dict[str, list[dict[str, Any]]], data: st.DataObject
+    tmp_path_factory: pytest.TempPathFactory,
+    world: dict[str, list[dict[str, Any]]],
+    data: st.DataObject,
 ) -> None:
     n = data.draw(st.integers(2, 4), label="batches")
     batches: list[dict[str, list[dict[str, Any]]]] = [{k: [] for k in KINDS} for _ in range(n)]

@@ -330,7 +330,10 @@ def _detect_incremental(
             a.explanation = _with_time(a.explanation, a.at, tz.get(a.outlet_id or ""))
         fresh.extend(_anomaly_alerts(scores))
         before = {
-            r[0] for r in con.execute(f"SELECT alert_id FROM read_parquet({literal(stored_path)})").fetchall()
+            r[0]
+            for r in con.execute(
+                f"SELECT alert_id FROM read_parquet({literal(stored_path)})"
+            ).fetchall()
         }
         merged = inc.merge_stored(
             con,
@@ -339,16 +342,12 @@ def _detect_incremental(
             [r.id for r in plan.whole] + [anomaly.RULE_ID],
             plan.sliced,
         )
-        table = inc.rescore(
-            con, merged, scores, load_suppressions(store), datetime.now(UTC).date()
-        )
+        table = inc.rescore(con, merged, scores, load_suppressions(store), datetime.now(UTC).date())
     finally:
         eng.close()
     ids = table.column("alert_id").to_pylist()
     after = set(ids)
-    added_rows = table.filter(
-        pa.array([i not in before for i in ids], pa.bool_())
-    )
+    added_rows = table.filter(pa.array([i not in before for i in ids], pa.bool_()))
     added = _alerts_of(added_rows)
     counts = {s: 0 for s in SEVERITIES}
     for sev in table.column("severity").to_pylist():

@@ -112,8 +112,10 @@ class AgentDays(Mapping[tuple[str, date], AgentDay]):
         self._x = _matrix(table)
         self._events = table.column("unconsented_events")
         self._scores, self._top, self._dev = scores, top, dev
-        self._index = {
-            (a, _date(d)): i for i, (a, d) in enumerate(zip(self._agents, self._days, strict=True))
+        # an activation without a time makes a day None: it is scored, and never looked up
+        self._index: dict[tuple[str, date], int] = {
+            (a, _date(d)): i  # type: ignore[misc]
+            for i, (a, d) in enumerate(zip(self._agents, self._days, strict=True))
         }
 
     def _make(self, i: int) -> AgentDay:

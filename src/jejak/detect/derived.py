@@ -330,7 +330,9 @@ def build_derived(
     tables["ip_addresses"] = (
         ip_addresses
         if ip_addresses is not None
-        else addresses(con, "SELECT source_ip FROM provisioning UNION SELECT source_ip FROM sessions")
+        else addresses(
+            con, "SELECT source_ip FROM provisioning UNION SELECT source_ip FROM sessions"
+        )
     )
     cc = con.execute(
         "SELECT complaint_id, msisdn, opened_at, disputed_charge_ids FROM complaints ORDER BY complaint_id"

@@ -368,9 +368,7 @@ def sliced_sql(rule: Rule, con: duckdb.DuckDBPyConnection, cache: dict) -> str:
     scope = rule.scope
     assert scope.key is not None
     names = {
-        t: restricted(con, t, scope.key, scope.window, cache)
-        for t in rule.tables
-        if scope.keyed(t)
+        t: restricted(con, t, scope.key, scope.window, cache) for t in rule.tables if scope.keyed(t)
     }
     inner = rule.with_tables(names)
     cond = f'r."{scope.key}" IS NOT DISTINCT FROM i.key'
@@ -433,8 +431,12 @@ def merge_stored(
 ) -> pa.Table:
     """The stored alerts without those of the ``replaced`` rules (run whole, and the anomaly
     model) and without the sliced rules' re-evaluated ones, plus ``fresh``."""
-    con.execute(f"CREATE OR REPLACE TEMP VIEW _stored AS SELECT * FROM read_parquet({literal(stored)})")
-    drop = [stale_ids(r) for r in sliced] or ["SELECT CAST(NULL AS VARCHAR) AS alert_id WHERE false"]
+    con.execute(
+        f"CREATE OR REPLACE TEMP VIEW _stored AS SELECT * FROM read_parquet({literal(stored)})"
+    )
+    drop = [stale_ids(r) for r in sliced] or [
+        "SELECT CAST(NULL AS VARCHAR) AS alert_id WHERE false"
+    ]
     gone = f"a.rule IN ({', '.join(literal(r) for r in replaced)})" if replaced else "FALSE"
     con.register("_fresh", fresh.cast(SCHEMA))
     try:
@@ -448,7 +450,11 @@ def merge_stored(
 
 
 def rescore(
-    con: duckdb.DuckDBPyConnection, table: pa.Table, scores: Any, suppressions: list[Any], today: Any
+    con: duckdb.DuckDBPyConnection,
+    table: pa.Table,
+    scores: Any,
+    suppressions: list[Any],
+    today: Any,
 ) -> pa.Table:
     """Every alert with its day's anomaly score and features (as a full run attaches them),
     the suppressions applied again, in the stored order."""

@@ -200,7 +200,9 @@ def _check_slice(rule: Rule) -> None:
         raise RuleError(str(rule.path), f"reads table(s) no slice knows: {', '.join(unknown)}")
     unread = [t for t in scope.whole if t not in rule.tables]
     if unread:
-        raise RuleError(str(rule.path), f"slice names table(s) it does not read: {', '.join(unread)}")
+        raise RuleError(
+            str(rule.path), f"slice names table(s) it does not read: {', '.join(unread)}"
+        )
     if not scope.everything and not any(scope.keyed(t) for t in rule.tables):
         raise RuleError(str(rule.path), f"no table it reads has the slice key {scope.key!r}")
 

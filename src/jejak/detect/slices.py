@@ -85,7 +85,11 @@ TABLES: dict[str, Table] = {
         Table("agents", {"agent_id": "agent_id"}),
         Table("subscribers", {"msisdn": "msisdn"}),
         Table("packages", {}),
-        Table("shifts", {"agent_id": "agent_id", "outlet_id": "outlet_id"}, *_span("starts_at", "ends_at")),
+        Table(
+            "shifts",
+            {"agent_id": "agent_id", "outlet_id": "outlet_id"},
+            *_span("starts_at", "ends_at"),
+        ),
         Table("sessions", {"agent_id": "agent_id"}, *_span("started_at", "ended_at")),
         Table(
             "provisioning",
@@ -154,10 +158,7 @@ class Slice:
         """Whether the rule reads ``table`` restricted to its slice (else whole)."""
         t = TABLES.get(table)
         return (
-            not self.everything
-            and t is not None
-            and self.key in t.keys
-            and table not in self.whole
+            not self.everything and t is not None and self.key in t.keys and table not in self.whole
         )
 
     def __str__(self) -> str:
@@ -169,7 +170,9 @@ class Slice:
 
 
 _UNITS = {"minute": 60, "hour": 3600, "day": 86400}
-_SLICE = re.compile(r"^(?P<key>[a-z_]+) within (?P<window>[^;]+?)\s*(?:;\s*whole:\s*(?P<whole>.+))?$")
+_SLICE = re.compile(
+    r"^(?P<key>[a-z_]+) within (?P<window>[^;]+?)\s*(?:;\s*whole:\s*(?P<whole>.+))?$"
+)
 _DURATION = re.compile(r"^(?P<n>\d+)(?:\s+(?P<unit>minute|hour|day)s?)?$")
 
 
@@ -205,7 +208,9 @@ def parse_slice(text: str, where: str = "slice") -> Slice:
     else:
         d = _DURATION.match(window_text)
         if not d or (d.group("unit") is None and d.group("n") != "0"):
-            raise RuleError(where, f"slice window {window_text!r} is not like '2 hours' or 'all time'")
+            raise RuleError(
+                where, f"slice window {window_text!r} is not like '2 hours' or 'all time'"
+            )
         window = timedelta(seconds=int(d.group("n")) * _UNITS.get(d.group("unit") or "minute", 0))
     whole = tuple(t.strip() for t in (m.group("whole") or "").split(",") if t.strip())
     unknown = [t for t in whole if t not in TABLES]
