@@ -184,9 +184,25 @@ def run_rule(
             title=rule.title,
         )
         prev = out.get(a.alert_id)
-        if prev is None or severity_rank(a.severity) > severity_rank(prev.severity):
+        if prev is None or _first(a) < _first(prev):
             out[a.alert_id] = a
     return list(out.values())
+
+
+def _first(a: Alert) -> tuple[Any, ...]:
+    """Which of two rows with the same evidence (one alert id) a rule's alert is, whatever
+    order the engine returned them in: the more severe, then the one naming a user ID (JJK-010
+    and JJK-016 can find a user ID and its outlet on the same activations), then the first by
+    time, user ID, outlet, number and explanation."""
+    return (
+        -severity_rank(a.severity),
+        a.agent_id is None,
+        a.at.isoformat() if a.at else "",
+        a.agent_id or "",
+        a.outlet_id or "",
+        a.msisdn or "",
+        a.explanation,
+    )
 
 
 def detect(
@@ -323,7 +339,7 @@ def _detect_incremental(
             if progress:
                 progress(rule.id, i, len(todo))
             t = time.perf_counter()
-            sql = None if rule in plan.whole else inc.sliced_sql(rule, con, cache)
+            sql = None if rule in plan.whole else inc.sliced_sql(rule, con, touched, cache)
             fresh.extend(run_rule(eng, rule, pack.version(rule.id), "duckdb", sql))
             timings[rule.id] = round(time.perf_counter() - t, 3)
         for a in fresh:
@@ -341,6 +357,8 @@ def _detect_incremental(
             alerts_table(fresh),
             [r.id for r in plan.whole] + [anomaly.RULE_ID],
             plan.sliced,
+            touched,
+            cache,
         )
         table = inc.rescore(con, merged, scores, load_suppressions(store), datetime.now(UTC).date())
     finally:

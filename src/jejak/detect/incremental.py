@@ -33,6 +33,7 @@ Example::
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -200,11 +201,11 @@ def _timestamp(value: datetime) -> str:
 
 @dataclass
 class Touched:
-    """What the new batches touch: per slice key the keys with the hull of their times (a
-    DuckDB temp table ``_touched_<key>(key, lo, hi)``), and the tables that changed."""
+    """What the new batches touch: for every changed table and each of its slice keys, the
+    touched keys with the hull of their times (a DuckDB temp table ``_t_<table>_<key>(key, lo,
+    hi)``)."""
 
     tables: set[str] = field(default_factory=set)
-    keys: dict[str, int] = field(default_factory=dict)
 
 
 def touch(
@@ -216,38 +217,44 @@ def touch(
 ) -> Touched:
     """Collect the touched keys of the new batches' records and of the derived rows that
     differ from the baseline's."""
-    parts: dict[str, list[str]] = {k: [] for k in KEYS}
     touched = Touched()
+    sources: dict[str, str] = {}
     for kind in KINDS:
         files = store.batch_files(kind, new_batches)
-        if not files:
-            continue
-        view = f"_new_{kind}"
-        con.execute(f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT * FROM {read_parquet(files)}")
-        touched.tables.add(kind)
-        t = TABLES[kind]
-        lo, hi = _bounds(t)
-        for key, column in t.keys.items():
-            parts[key].append(f'SELECT "{column}" AS key, {lo} AS lo, {hi} AS hi FROM {view}')
+        if files:
+            view = f"_new_{kind}"
+            con.execute(f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT * FROM {read_parquet(files)}")
+            sources[kind] = view
     for name, table in new.items():
+        if not TABLES[name].lookup and _diff(con, name, old.get(name), table, TABLES[name]):
+            sources[name] = f"_diff_{name}"
+    for name, source in sources.items():
         t = TABLES[name]
-        if t.lookup:
-            continue
-        if _diff(con, name, old.get(name), table, t):
-            touched.tables.add(name)
-            for key in t.keys:
-                parts[key].append(f"SELECT key_{key} AS key, lo, hi FROM _diff_{name}")
-    for key, selects in parts.items():
-        body = " UNION ALL ".join(selects) or (
-            f"SELECT CAST(NULL AS VARCHAR) AS key, {NEG_INF} AS lo, {POS_INF} AS hi WHERE false"
-        )
+        touched.tables.add(name)
+        lo, hi = ("lo", "hi") if source.startswith("_diff_") else _bounds(t)
+        for key, column in t.keys.items():
+            col = f"key_{key}" if source.startswith("_diff_") else f'"{column}"'
+            con.execute(
+                f"CREATE OR REPLACE TEMP TABLE _t_{name}_{key} AS SELECT {col} AS key, "
+                f"min({lo}) AS lo, max({hi}) AS hi FROM {source} GROUP BY {col}"
+            )
+    return touched
+
+
+def items(con: duckdb.DuckDBPyConnection, rule: Rule, touched: Touched, cache: dict) -> str:
+    """A temp table of the keys of ``rule``'s slice key that its changed tables touch, with
+    the hull of their times: the rule's alerts to re-evaluate (made once per set of tables)."""
+    key = rule.scope.key
+    tables = sorted(t for t in rule.tables if t in touched.tables and rule.scope.keyed(t))
+    name = f"_items_{key}_{hashlib.sha256(' '.join(tables).encode()).hexdigest()[:10]}"
+    if name not in cache:
+        body = " UNION ALL ".join(f"SELECT key, lo, hi FROM _t_{t}_{key}" for t in tables)
         con.execute(
-            f"CREATE OR REPLACE TEMP TABLE _touched_{key} AS "
+            f"CREATE OR REPLACE TEMP TABLE {name} AS "
             f"SELECT key, min(lo) AS lo, max(hi) AS hi FROM ({body}) GROUP BY key"
         )
-        n = con.execute(f"SELECT count(*) FROM _touched_{key}").fetchall()[0]
-        touched.keys[key] = int(n[0]) if n else 0
-    return touched
+        cache[name] = True
+    return name
 
 
 def _diff(
@@ -328,12 +335,18 @@ def _window_sql(window: timedelta | None, times: int = 1) -> str | None:
 
 
 def restricted(
-    con: duckdb.DuckDBPyConnection, table: str, key: str, window: timedelta | None, cache: dict
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    key: str,
+    window: timedelta | None,
+    keys: str,
+    cache: dict,
 ) -> str:
     """A temp table of the rows of ``table`` that a rule sliced by ``key within window`` needs
-    to evaluate its touched alerts: the touched keys' rows within twice the window of their
-    times (all their rows for a window of all time). Made once per table, key and window."""
-    name = f"_slice_{table}_{key}_{'all' if window is None else int(window.total_seconds())}"
+    to evaluate its alerts of the keys of ``keys`` (:func:`items`): their rows within twice the
+    window of their times (all their rows for a window of all time). Made once per table,
+    window and set of keys."""
+    name = f"_slice_{table}_{'all' if window is None else int(window.total_seconds())}{keys}"
     if name in cache:
         return name
     t = TABLES[table]
@@ -345,50 +358,63 @@ def restricted(
         cond += f" AND {hi} >= i.lo - {pad} AND {lo} <= i.hi + {pad}"
     source = table
     if pad is not None and t.timed and t.lo == t.hi and t.lo and t.lo.startswith('"'):
-        # one instant per row (the large kinds): bounds Parquet's statistics can skip on
-        row = con.execute(f"SELECT min(lo), max(hi) FROM _touched_{key}").fetchall()[0]
-        if row and row[0] is not None and row[0].year > 1 and row[1].year < 9999:
-            first, last = row
+        # one instant per row (the large kinds): read the files whose statistics can hold the
+        # times wanted, then the rows of keys touched at all times, then rows without a time
+        first, last = con.execute(
+            f"SELECT min(lo), max(hi) FROM {keys} WHERE lo > {NEG_INF} AND hi < {POS_INF}"
+        ).fetchall()[0]
+        if first is not None:
+            span = f"{t.lo} BETWEEN {_timestamp(first)} - {pad} AND {_timestamp(last)} + {pad}"
             source = (
-                f"(SELECT * FROM {table} WHERE {t.lo} BETWEEN {_timestamp(first)} - {pad} "
-                f"AND {_timestamp(last)} + {pad} "
+                f"(SELECT * FROM {table} WHERE {span} "
+                f"UNION ALL SELECT w.* FROM {table} w SEMI JOIN "
+                f"(SELECT key FROM {keys} WHERE lo = {NEG_INF} OR hi = {POS_INF}) k "
+                f'ON w."{column}" IS NOT DISTINCT FROM k.key '
+                f"WHERE w.{t.lo} IS NOT NULL AND NOT (w.{span}) "
                 f"UNION ALL SELECT * FROM {table} WHERE {t.lo} IS NULL)"
             )
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE {name} AS "
-        f"SELECT t.* FROM {source} t SEMI JOIN _touched_{key} i ON {cond}"
+        f"SELECT t.* FROM {source} t SEMI JOIN {keys} i ON {cond}"
     )
     cache[name] = True
     return name
 
 
-def sliced_sql(rule: Rule, con: duckdb.DuckDBPyConnection, cache: dict) -> str:
+def sliced_sql(rule: Rule, con: duckdb.DuckDBPyConnection, touched: Touched, cache: dict) -> str:
     """The rule's SQL over its slice, returning only the alerts of the touched keys within
     one window of their times."""
     scope = rule.scope
     assert scope.key is not None
+    keys = items(con, rule, touched, cache)
     names = {
-        t: restricted(con, t, scope.key, scope.window, cache) for t in rule.tables if scope.keyed(t)
+        t: restricted(con, t, scope.key, scope.window, keys, cache)
+        for t in rule.tables
+        if scope.keyed(t)
     }
     inner = rule.with_tables(names)
-    cond = f'r."{scope.key}" IS NOT DISTINCT FROM i.key'
-    pad = _window_sql(scope.window)
-    if pad is not None:
-        cond += f' AND (r."at" IS NULL OR (r."at" >= i.lo - {pad} AND r."at" <= i.hi + {pad}))'
-    return f"SELECT r.* FROM ({inner}) r SEMI JOIN _touched_{scope.key} i ON {cond}"
+    return f"SELECT r.* FROM ({inner}) r SEMI JOIN {keys} i ON {_in_slice(rule, 'r')}"
 
 
-def stale_ids(rule: Rule) -> str:
-    """SQL over the stored alerts ``a``: the ids of the rule's alerts the run re-evaluates
-    (of a touched key, within one window of its times)."""
+def _in_slice(rule: Rule, alias: str) -> str:
+    """SQL: the alert ``alias`` is of a key of ``i`` within one window of its times."""
     scope = rule.scope
-    cond = f'a."{scope.key}" IS NOT DISTINCT FROM i.key'
+    cond = f'{alias}."{scope.key}" IS NOT DISTINCT FROM i.key'
     pad = _window_sql(scope.window)
     if pad is not None:
-        cond += f' AND (a."at" IS NULL OR (a."at" >= i.lo - {pad} AND a."at" <= i.hi + {pad}))'
+        cond += (
+            f' AND ({alias}."at" IS NULL OR ({alias}."at" >= i.lo - {pad} '
+            f'AND {alias}."at" <= i.hi + {pad}))'
+        )
+    return cond
+
+
+def stale_ids(rule: Rule, con: duckdb.DuckDBPyConnection, touched: Touched, cache: dict) -> str:
+    """SQL over the stored alerts ``a``: the ids of the rule's alerts the run re-evaluates."""
+    keys = items(con, rule, touched, cache)
     return (
-        f"SELECT a.alert_id FROM _stored a SEMI JOIN _touched_{scope.key} i "
-        f"ON a.rule = {literal(rule.id)} AND {cond}"
+        f"SELECT a.alert_id FROM _stored a SEMI JOIN {keys} i "
+        f"ON a.rule = {literal(rule.id)} AND {_in_slice(rule, 'a')}"
     )
 
 
@@ -428,13 +454,15 @@ def merge_stored(
     fresh: pa.Table,
     replaced: list[str],
     sliced: list[Rule],
+    touched: Touched,
+    cache: dict,
 ) -> pa.Table:
     """The stored alerts without those of the ``replaced`` rules (run whole, and the anomaly
     model) and without the sliced rules' re-evaluated ones, plus ``fresh``."""
     con.execute(
         f"CREATE OR REPLACE TEMP VIEW _stored AS SELECT * FROM read_parquet({literal(stored)})"
     )
-    drop = [stale_ids(r) for r in sliced] or [
+    drop = [stale_ids(r, con, touched, cache) for r in sliced] or [
         "SELECT CAST(NULL AS VARCHAR) AS alert_id WHERE false"
     ]
     gone = f"a.rule IN ({', '.join(literal(r) for r in replaced)})" if replaced else "FALSE"

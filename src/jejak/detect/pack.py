@@ -245,6 +245,20 @@ class RulePack:
         return out
 
 
+_PARSED: dict[tuple[Path, int, int], Rule] = {}
+
+
+def _parsed(path: Path) -> Rule:
+    """:func:`parse_rule`, once per file content (by name, size and modification time): a
+    process that detects often parses the pack once."""
+    st = path.stat()
+    key = (path.resolve(), st.st_size, st.st_mtime_ns)
+    rule = _PARSED.get(key)
+    if rule is None:
+        rule = _PARSED[key] = parse_rule(path)
+    return rule
+
+
 def load_pack(directory: Path | None = None, *, strict: bool = True) -> RulePack:
     """Discover, parse and validate every ``*.sql`` rule under ``directory``.
 
@@ -254,7 +268,7 @@ def load_pack(directory: Path | None = None, *, strict: bool = True) -> RulePack
     paths = sorted(directory.glob("*.sql"))
     if not paths:
         raise RuleError(str(directory), "no rules found")
-    rules = [parse_rule(p) for p in paths]
+    rules = [_parsed(p) for p in paths]
     seen: dict[str, Path] = {}
     for r in rules:
         if r.id in seen:
