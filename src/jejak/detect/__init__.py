@@ -253,7 +253,8 @@ def detect(
         derived = build_derived(base.con)
         base.register(derived)
         tz = dict(base.con.execute("SELECT outlet_id, timezone FROM outlets").fetchall())
-        scores = anomaly.score_agent_days(base.con) if anomalies else anomaly.NO_SCORES
+        feats = anomaly.features(base.con) if anomalies else None
+        scores = anomaly.score(feats) if feats is not None else anomaly.NO_SCORES
         alerts: list[Alert] = []
         timings: dict[str, float] = {}
         if engine == "duckdb":
@@ -305,8 +306,8 @@ def detect(
                 "seconds": round(result.seconds, 3),
             },
         )
-        if not rules and engine == "duckdb" and anomalies:
-            inc.save_baseline(store, pack, batches, derived, digest)
+        if not rules and engine == "duckdb" and feats is not None:
+            inc.save_baseline(store, pack, batches, derived, digest, feats)
     return result
 
 
@@ -330,7 +331,8 @@ def _detect_incremental(
         touched = inc.touch(con, store, new, old, derived)
         plan = inc.plan(list(pack.rules), touched)
         tz = dict(con.execute("SELECT outlet_id, timezone FROM outlets").fetchall())
-        scores = anomaly.score_agent_days(con)
+        feats = inc.features(con, base.table("features"), touched)
+        scores = anomaly.score(feats)
         fresh: list[Alert] = []
         timings: dict[str, float] = {}
         cache: dict[str, bool] = {}
@@ -404,7 +406,7 @@ def _detect_incremental(
             "seconds": round(seconds, 3),
         },
     )
-    inc.save_baseline(store, pack, batches, derived, digest)
+    inc.save_baseline(store, pack, batches, derived, digest, feats)
     return DetectionResult(
         engine="duckdb",
         alerts=added,

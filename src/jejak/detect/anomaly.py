@@ -48,15 +48,21 @@ FEATURES = (
 PARAMS = {"n_estimators": 100, "max_samples": 256, "random_state": 20160718}
 VERSION = hashlib.sha256(repr((FEATURES, PARAMS, THRESHOLD)).encode()).hexdigest()[:8]
 
-#: one row per (user ID, UTC day): ``day`` as days since 1970-01-01 (integer arithmetic on the
-#: instant, exact and much cheaper than a time-zone-aware cast)
+#: the UTC day of an instant ``p."at"`` as days since 1970-01-01 (integer arithmetic on the
+#: instant: exact, and much cheaper than a time-zone-aware cast)
+DAY_SQL = (
+    '(epoch_us(p."at") - ((epoch_us(p."at") % 86400000000) + 86400000000) % 86400000000)'
+    " // 86400000000"
+)
+
+#: one row per (user ID, UTC day) of the activations of ``{provisioning}``; ``waiting`` lists
+#: the (consent_id, msisdn) of its activations without a verified consent (a consent that
+#: arrives later changes that day: :mod:`jejak.detect.incremental`)
 FEATURE_SQL = """
 WITH acts AS (
   SELECT p.agent_id, p."at", p.event_id, p.outlet_id, p.source_ip, p.device_id, p.session_id,
-         coalesce(p.price, 0) AS price, p.consent_id, p.msisdn,
-         (epoch_us(p."at") - ((epoch_us(p."at") % 86400000000) + 86400000000) % 86400000000)
-           // 86400000000 AS day
-  FROM provisioning p
+         coalesce(p.price, 0) AS price, p.consent_id, p.msisdn, {day} AS day
+  FROM {provisioning} p
   WHERE p.action = 'activate' AND p.agent_id IS NOT NULL
 ),
 inside AS (
@@ -83,7 +89,9 @@ SELECT agent_id, day,
        count(DISTINCT device_id) AS terminals,
        count(DISTINCT session_id) AS sessions,
        sum(price) AS value,
-       list(event_id ORDER BY event_id) FILTER (WHERE unconsented = 1) AS unconsented_events
+       list(event_id ORDER BY event_id) FILTER (WHERE unconsented = 1) AS unconsented_events,
+       list(struct_pack(consent_id := consent_id, msisdn := msisdn))
+         FILTER (WHERE unconsented = 1 AND consent_id IS NOT NULL) AS waiting
 FROM flags
 GROUP BY agent_id, day
 ORDER BY agent_id, day
@@ -168,10 +176,11 @@ def _matrix(table: pa.Table) -> np.ndarray:
     )
 
 
-def features(con: duckdb.DuckDBPyConnection) -> pa.Table:
-    """The feature table (:data:`FEATURE_SQL`); ``con`` must hold the kind views,
-    ``outlet_hours`` and ``scheduled_outlets``."""
-    return con.sql(FEATURE_SQL).to_arrow_table()
+def features(con: duckdb.DuckDBPyConnection, provisioning: str = "provisioning") -> pa.Table:
+    """The feature table (:data:`FEATURE_SQL`) of the activations of ``provisioning`` (a
+    table, or a query in parentheses); ``con`` must hold the kind views, ``outlet_hours`` and
+    ``scheduled_outlets``."""
+    return con.sql(FEATURE_SQL.format(provisioning=provisioning, day=DAY_SQL)).to_arrow_table()
 
 
 def score(table: pa.Table, top_n: int = 3) -> AgentDays:

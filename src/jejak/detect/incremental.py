@@ -92,7 +92,17 @@ class Baseline:
     folder: Path
 
     def derived(self) -> dict[str, pa.Table]:
-        return {p.stem: pq.read_table(p) for p in sorted(self.folder.glob("*.parquet"))}
+        """The derived tables the baseline's run computed."""
+        return {
+            p.stem: pq.read_table(p)
+            for p in sorted(self.folder.glob("*.parquet"))
+            if not p.stem.startswith("_")
+        }
+
+    def table(self, name: str) -> pa.Table | None:
+        """Another table the baseline keeps (``features``: the anomaly model's)."""
+        path = self.folder / f"_{name}.parquet"
+        return pq.read_table(path) if path.exists() else None
 
 
 def baseline_dir(store: Store) -> Path:
@@ -122,15 +132,18 @@ def save_baseline(
     batches: dict[str, dict[str, int]],
     derived: dict[str, pa.Table],
     alerts_sha256: str,
+    features: pa.Table,
 ) -> None:
-    """Store the baseline of the alerts just saved: the derived tables in a folder of their
-    own, then ``current.json`` naming it (replaced atomically), then older folders removed."""
+    """Store the baseline of the alerts just saved: the derived tables and the anomaly model's
+    features in a folder of their own, then ``current.json`` naming it (replaced atomically),
+    then older folders removed."""
     folder = baseline_dir(store)
     run = f"{os.getpid()}-{os.urandom(6).hex()}"
     target = folder / run
     target.mkdir(parents=True)
     for name, table in derived.items():
         pq.write_table(table, target / f"{name}.parquet")
+    pq.write_table(features, target / "_features.parquet")
     fsio.fsync_tree(target)
     fsio.write_json_atomic(
         folder / CURRENT,
@@ -312,6 +325,78 @@ def _diff(
     finally:
         con.unregister("_old_t")
         con.unregister("_new_t")
+
+
+def features(
+    con: duckdb.DuckDBPyConnection, old: pa.Table | None, touched: Touched
+) -> pa.Table:
+    """The anomaly model's feature table (:func:`jejak.detect.anomaly.features`) after the new
+    batches: the baseline's, with the user IDs' days the batches can change computed again.
+
+    A day changes with its activations (new ones), with the opening hours of the outlets they
+    were at (changed derived rows), and when a verified consent arrives for one of its
+    activations that had none (its ``waiting`` list: a consent only ever turns an activation
+    from unconsented to consented).
+    """
+    if old is None:
+        return anomaly.features(con)
+    day = anomaly.DAY_SQL
+    parts = []
+    if "provisioning" in touched.tables:
+        parts.append(
+            f"SELECT p.agent_id, {day} AS day FROM _new_provisioning p "
+            "WHERE p.action = 'activate' AND p.agent_id IS NOT NULL"
+        )
+    if "consents" in touched.tables:
+        parts.append(
+            "SELECT w.agent_id, w.day FROM "
+            "(SELECT agent_id, day, unnest(waiting) AS x FROM _features_old) w "
+            "JOIN _new_consents c ON c.consent_id = w.x.consent_id AND c.msisdn = w.x.msisdn "
+            "AND c.verified = TRUE"
+        )
+    for table in ("outlet_hours", "scheduled_outlets"):
+        if table in touched.tables:
+            parts.append(
+                f"SELECT p.agent_id, {day} AS day FROM provisioning p "
+                f"SEMI JOIN _t_{table}_outlet_id i ON p.outlet_id IS NOT DISTINCT FROM i.key "
+                f'AND coalesce(p."at", {NEG_INF}) <= i.hi AND coalesce(p."at", {POS_INF}) >= i.lo '
+                "WHERE p.action = 'activate' AND p.agent_id IS NOT NULL"
+            )
+    con.register("_features_old", old)
+    try:
+        if not parts:
+            return old
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE _days AS SELECT DISTINCT agent_id, day FROM ("
+            + " UNION ALL ".join(parts)
+            + ")"
+        )
+        first, last, undated = con.execute(
+            "SELECT min(day), max(day), count(*) FILTER (WHERE day IS NULL) FROM _days"
+        ).fetchall()[0]
+        span = "FALSE"
+        if first is not None:
+            span = (
+                f"p.\"at\" >= TIMESTAMPTZ '1970-01-01 00:00:00+00' + to_days({int(first)}) "
+                f"AND p.\"at\" < TIMESTAMPTZ '1970-01-01 00:00:00+00' + to_days({int(last) + 1})"
+            )
+        undated_sql = 'OR p."at" IS NULL' if undated else ""
+        source = (
+            f"(SELECT p.* FROM provisioning p SEMI JOIN _days d ON d.agent_id = p.agent_id "
+            f"AND d.day IS NOT DISTINCT FROM {day} WHERE ({span}) {undated_sql})"
+        )
+        fresh = anomaly.features(con, source)
+        con.register("_features_fresh", fresh)
+        try:
+            return con.sql(
+                "SELECT o.* FROM _features_old o ANTI JOIN _days d ON d.agent_id = o.agent_id "
+                "AND d.day IS NOT DISTINCT FROM o.day "
+                "UNION ALL SELECT * FROM _features_fresh ORDER BY agent_id, day"
+            ).to_arrow_table()
+        finally:
+            con.unregister("_features_fresh")
+    finally:
+        con.unregister("_features_old")
 
 
 def new_addresses(store: Store, new_batches: list[str]) -> str:
