@@ -233,6 +233,8 @@ def detect(
     if not store.exists:
         raise NotFoundError(str(store.home), "no ingested data here (run `jejak ingest` first)")
     started = time.perf_counter()
+    if anomalies:
+        anomaly.preload()
     pack = load_pack()
     for r in rules or []:
         check_rule_id(r)

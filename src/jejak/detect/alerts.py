@@ -26,6 +26,7 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -77,8 +78,10 @@ class Alert:
     features: list[dict[str, Any]] = field(default_factory=list)
     suppressed_by: str | None = None
 
-    @property
+    @cached_property
     def alert_id(self) -> str:
+        """The stable id of the finding (computed once: rule, version and evidence are fixed
+        when the alert is made)."""
         return alert_id(self.rule, self.version, self.record_ids)
 
     def to_dict(self) -> dict[str, Any]:

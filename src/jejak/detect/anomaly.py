@@ -23,6 +23,7 @@ Example::
 from __future__ import annotations
 
 import hashlib
+import threading
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -183,8 +184,26 @@ def features(con: duckdb.DuckDBPyConnection, provisioning: str = "provisioning")
     return con.sql(FEATURE_SQL.format(provisioning=provisioning, day=DAY_SQL)).to_arrow_table()
 
 
+def preload() -> threading.Thread:
+    """Import scikit-learn in a thread of its own (seconds of imports), so that it overlaps
+    the queries a run makes before it scores; :func:`score` waits for it."""
+    thread = threading.Thread(target=_import_forest, name="jejak-sklearn-import", daemon=True)
+    thread.start()
+    _LOADING.append(thread)
+    return thread
+
+
+_LOADING: list[threading.Thread] = []
+
+
+def _import_forest() -> None:
+    import sklearn.ensemble  # noqa: F401
+
+
 def score(table: pa.Table, top_n: int = 3) -> AgentDays:
     """Fit the forest on the feature table and score every row (no scores under 8 rows)."""
+    while _LOADING:
+        _LOADING.pop().join()
     from sklearn.ensemble import IsolationForest
 
     if table.num_rows < 8:
