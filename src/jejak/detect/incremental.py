@@ -53,7 +53,7 @@ from jejak.detect import anomaly
 from jejak.detect.alerts import ALERTS_FILE, SCHEMA, alerts_dir, file_sha256
 from jejak.detect.derived import DERIVED_VERSION
 from jejak.detect.pack import Rule, RulePack
-from jejak.detect.slices import KEYS, TABLES, Table
+from jejak.detect.slices import TABLES, Table
 from jejak.schema import KINDS
 from jejak.settings import settings
 from jejak.sqlq import literal, read_parquet
@@ -236,7 +236,9 @@ def touch(
         files = store.batch_files(kind, new_batches)
         if files:
             view = f"_new_{kind}"
-            con.execute(f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT * FROM {read_parquet(files)}")
+            con.execute(
+                f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT * FROM {read_parquet(files)}"
+            )
             sources[kind] = view
     for name, table in new.items():
         if not TABLES[name].lookup and _diff(con, name, old.get(name), table, TABLES[name]):
@@ -327,9 +329,7 @@ def _diff(
         con.unregister("_new_t")
 
 
-def features(
-    con: duckdb.DuckDBPyConnection, old: pa.Table | None, touched: Touched
-) -> pa.Table:
+def features(con: duckdb.DuckDBPyConnection, old: pa.Table | None, touched: Touched) -> pa.Table:
     """The anomaly model's feature table (:func:`jejak.detect.anomaly.features`) after the new
     batches: the baseline's, with the user IDs' days the batches can change computed again.
 
