@@ -25,6 +25,7 @@ import shutil
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 from jejak.detect import detect, load_alerts
 from jejak.detect.engines import PostgresEngine
@@ -63,6 +64,10 @@ def build(root: Path, events: int, batches: int) -> tuple[Store, float, float]:
     return store, gen, ing
 
 
+def phases(result: Any) -> str:
+    return ", ".join(f"{k} {v:.1f} s" for k, v in result.phases.items())
+
+
 def whole_pack(store: Store, engine: str, n: int, save: bool) -> tuple[str, set, float]:
     if engine == "postgres":
         # load the kinds once (as a later run over the same store would find them)
@@ -82,6 +87,7 @@ def whole_pack(store: Store, engine: str, n: int, save: bool) -> tuple[str, set,
         + f" | {before} |"
     )
     print(row, flush=True)
+    print(f"<!-- {engine} at {n:,}: {phases(result)} -->", flush=True)
     return row, result.keys(), secs
 
 
@@ -119,7 +125,8 @@ def incremental(store: Store, events: int, new: int) -> list[str]:
         f"{ingest:.1f} s (not counted). Rules sliced: {', '.join(run.sliced) or 'none'}; run "
         f"whole: {', '.join(run.whole) or 'none'}; slowest: "
         + ", ".join(f"{k} {v:.2f} s" for k, v in slowest)
-        + ".",
+        + f". Where the incremental run's time went: {phases(inc)}. The whole pack's: "
+        + f"{phases(full)}.",
         "",
         f"The incremental run stored {'the same alerts as' if same else 'DIFFERENT alerts from'} "
         "the whole pack (every field of every alert).",

@@ -92,6 +92,19 @@ __all__ = [
 Progress = Callable[[str, int, int], None]
 
 
+class _Laps:
+    """Seconds per phase of a run (``DetectionResult.phases``)."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+        self._mark = time.perf_counter()
+
+    def __call__(self, phase: str) -> None:
+        now = time.perf_counter()
+        self.seconds[phase] = round(self.seconds.get(phase, 0.0) + now - self._mark, 3)
+        self._mark = now
+
+
 @dataclass
 class IncrementalRun:
     """How an incremental run went: the batches it took in, how it evaluated each rule, and
@@ -120,6 +133,8 @@ class DetectionResult:
     suppressed: int = 0
     incremental: IncrementalRun | None = None
     table: Any = None
+    #: where the run's time went, in seconds, phase by phase
+    phases: dict[str, float] = field(default_factory=dict)
 
     def counts(self) -> dict[str, int]:
         out = dict.fromkeys(SEVERITIES, 0)
@@ -250,21 +265,27 @@ def detect(
     sql_rules = [r for r in rules or [] if r != anomaly.RULE_ID]
     selected = [pack.get(i) for i in sql_rules] if rules else list(pack.rules)
     batches = store.batches()
+    lap = _Laps()
     base = DuckDBEngine(store)
     try:
         derived = build_derived(base.con)
         base.register(derived)
         tz = dict(base.con.execute("SELECT outlet_id, timezone FROM outlets").fetchall())
+        lap("derived tables")
         feats = anomaly.features(base.con) if anomalies else None
+        lap("anomaly features")
         scores = anomaly.score(feats) if feats is not None else anomaly.NO_SCORES
+        lap("anomaly scores")
         alerts: list[Alert] = []
         timings: dict[str, float] = {}
         if engine == "duckdb":
             alerts, timings = _run_all(base, selected, pack, "duckdb", progress)
         else:
             with open_engine(engine, store, master=master, pg_url=pg_url) as eng:
+                lap("engine")
                 eng.register(derived)
                 alerts, timings = _run_all(eng, selected, pack, eng.name, progress)
+        lap("rules")
     finally:
         base.close()
     for a in alerts:
@@ -278,12 +299,14 @@ def detect(
     alerts.sort(key=lambda a: (a.at or datetime.min.replace(tzinfo=UTC), a.rule, a.alert_id))
     suppressions = load_suppressions(store)
     suppressed = apply_suppressions(alerts, suppressions)
+    lap("alerts")
     result = DetectionResult(
         engine=engine,
         alerts=alerts,
         seconds=time.perf_counter() - started,
         rule_seconds=timings,
         suppressed=suppressed,
+        phases=lap.seconds,
     )
     if save:
         kept = alerts
@@ -310,6 +333,7 @@ def detect(
         )
         if not rules and engine == "duckdb" and feats is not None:
             inc.save_baseline(store, pack, batches, derived, digest, feats)
+        lap("save")
     return result
 
 
@@ -317,6 +341,7 @@ def _detect_incremental(
     store: Store, pack: RulePack, progress: Progress | None, started: float
 ) -> DetectionResult | None:
     """The incremental run of :func:`detect`, or None when the baseline cannot be used."""
+    lap = _Laps()
     base = inc.load_baseline(store)
     if base is None or not inc.usable(store, pack, base):
         return None
@@ -330,11 +355,15 @@ def _detect_incremental(
         ips = addresses(con, inc.new_addresses(store, new), old.get("ip_addresses"))
         derived = build_derived(con, ip_addresses=ips)
         eng.register(derived)
+        lap("baseline and derived tables")
         touched = inc.touch(con, store, new, old, derived)
         plan = inc.plan(list(pack.rules), touched)
         tz = dict(con.execute("SELECT outlet_id, timezone FROM outlets").fetchall())
+        lap("touched keys")
         feats = inc.features(con, base.table("features"), touched)
+        lap("anomaly features")
         scores = anomaly.score(feats)
+        lap("anomaly scores")
         fresh: list[Alert] = []
         timings: dict[str, float] = {}
         cache: dict[str, bool] = {}
@@ -344,7 +373,9 @@ def _detect_incremental(
                 progress(rule.id, i, len(todo))
             t = time.perf_counter()
             sql = None if rule in plan.whole else inc.sliced_sql(rule, con, touched, cache)
+            lap("slices")
             fresh.extend(run_rule(eng, rule, pack.version(rule.id), "duckdb", sql))
+            lap("whole rules" if rule in plan.whole else "sliced rules")
             timings[rule.id] = round(time.perf_counter() - t, 3)
         for a in fresh:
             a.explanation = _with_time(a.explanation, a.at, tz.get(a.outlet_id or ""))
@@ -365,6 +396,7 @@ def _detect_incremental(
             cache,
         )
         table = inc.rescore(con, merged, scores, load_suppressions(store), datetime.now(UTC).date())
+        lap("merge and rescore")
     finally:
         eng.close()
     ids = table.column("alert_id").to_pylist()
@@ -409,6 +441,7 @@ def _detect_incremental(
         },
     )
     inc.save_baseline(store, pack, batches, derived, digest, feats)
+    lap("save")
     return DetectionResult(
         engine="duckdb",
         alerts=added,
@@ -417,6 +450,7 @@ def _detect_incremental(
         suppressed=suppressed,
         incremental=run,
         table=table,
+        phases=lap.seconds,
     )
 
 
