@@ -1,12 +1,19 @@
-"""Benchmark of the rule pack: DuckDB at N provisioning events, PostgreSQL and Spark at M, one run.
+"""Benchmark of the rule pack: the whole pack on each engine, and incremental detection of a new day.
 
-Generates a synthetic operator (:mod:`jejak.detect.synth`: provisioning with its
-sessions, shifts, consents, charges and locations), ingests it into a fresh
-store, runs the whole pack on each engine and prints a markdown table, and
-checks that every engine found the same (rule, alert_id, record_ids).
+Generates a synthetic operator (:mod:`jejak.detect.synth`: provisioning with its sessions,
+shifts, consents, charges and locations) of N provisioning events over 90 days, ingested as
+``--batches`` exports of consecutive days (an operator's exports arrive by the day), and:
 
-    python bench/bench_detect.py --provisioning 100000000 --others 10000000
-    python bench/bench_detect.py --quick          # 200,000 and 200,000, seconds
+1. runs the whole pack (rules and anomaly model) on DuckDB over the N events, storing the
+   alerts (and the baseline incremental runs start from), and on PostgreSQL and Spark over a
+   store of M events; checks that the engines found the same (rule, alert_id, record_ids);
+2. ingests the next day's export of the same operator (``--new`` events) and runs
+   ``detect(incremental=True)``, then the whole pack again over everything (the peer, in the
+   same run), and checks that both stored the same alerts, field for field.
+
+    python bench/bench_detect.py                  # 100,000,000 on DuckDB, 10,000,000 on the others, a new day of 1,000,000
+    python bench/bench_detect.py --provisioning 10000000 --engines duckdb,postgres
+    python bench/bench_detect.py --quick          # 200,000 (a new day of 20,000), seconds
 """
 
 from __future__ import annotations
@@ -18,39 +25,127 @@ import shutil
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
-from jejak.detect import detect
+from jejak.detect import detect, load_alerts
 from jejak.detect.engines import PostgresEngine
-from jejak.detect.synth import generate
+from jejak.detect.synth import DAYS, generate
 from jejak.store import Store
 
 
-def build(root: Path, events: int) -> tuple[Store, float, float]:
-    t = time.perf_counter()
-    generate(root / "export", events)
-    gen = time.perf_counter() - t
+def load(uptime: str = "/proc/loadavg") -> str:
+    try:
+        return " ".join(Path(uptime).read_text().split()[:3])
+    except OSError:
+        return "?"
+
+
+def build(root: Path, events: int, batches: int) -> tuple[Store, float, float]:
+    """A store of ``events`` over :data:`DAYS` days, ingested as ``batches`` exports of
+    consecutive days; (store, seconds generating, seconds ingesting)."""
     store = Store(root / "home")
+    gen = ing = 0.0
+    per_day = events / DAYS
+    first = 0
+    for b in range(batches):
+        day0, day1 = b * DAYS // batches, (b + 1) * DAYS // batches
+        n = round(per_day * day1) - first
+        export = root / f"export-{b}"
+        t = time.perf_counter()
+        generate(export, n, days=(day0, day1 - day0), first_event=first, population=events)
+        gen += time.perf_counter() - t
+        t = time.perf_counter()
+        result = store.ingest([export])
+        ing += time.perf_counter() - t
+        if result.quarantined:
+            raise SystemExit(f"synthetic data was quarantined: {result.quarantined} rows")
+        shutil.rmtree(export)
+        first += n
+    return store, gen, ing
+
+
+def phases(result: Any) -> str:
+    return ", ".join(f"{k} {v:.1f} s" for k, v in result.phases.items())
+
+
+def whole_pack(store: Store, engine: str, n: int, save: bool) -> tuple[str, set, float]:
+    if engine == "postgres":
+        # load the kinds once (as a later run over the same store would find them)
+        t = time.perf_counter()
+        PostgresEngine(store).close()
+        print(
+            f"<!-- postgres: loaded {n:,} events in {time.perf_counter() - t:.1f} s -->", flush=True
+        )
+    before = load()
     t = time.perf_counter()
-    result = store.ingest([root / "export"])
-    if result.quarantined:
-        raise SystemExit(f"synthetic data was quarantined: {result.quarantined} rows")
-    shutil.rmtree(root / "export")
-    return store, gen, time.perf_counter() - t
+    result = detect(store, engine=engine, save=save)
+    secs = time.perf_counter() - t
+    slowest = sorted(result.rule_seconds.items(), key=lambda kv: -kv[1])[:3]
+    row = (
+        f"| {engine} | {n:,} | {secs:.1f} | {len(result.alerts):,} | "
+        + ", ".join(f"{k} {v:.1f} s" for k, v in slowest)
+        + f" | {before} |"
+    )
+    print(row, flush=True)
+    print(f"<!-- {engine} at {n:,}: {phases(result)} -->", flush=True)
+    return row, result.keys(), secs
+
+
+def incremental(store: Store, events: int, new: int) -> list[str]:
+    """Ingest the next day of the operator, detect incrementally, then the whole pack."""
+    export = store.home.parent / "export-new"
+    generate(export, new, days=(DAYS, 1), first_event=events, population=events)
+    t = time.perf_counter()
+    store.ingest([export])
+    ingest = time.perf_counter() - t
+    shutil.rmtree(export)
+    before = load()
+    t = time.perf_counter()
+    inc = detect(store, incremental=True)
+    inc_secs = time.perf_counter() - t
+    run = inc.incremental
+    if run is None:
+        raise SystemExit("the incremental run fell back to a full run")
+    stored = {a["alert_id"]: a for a in load_alerts(store)}
+    before_full = load()
+    t = time.perf_counter()
+    full = detect(store, save=False)
+    full_secs = time.perf_counter() - t
+    same = stored == {a.to_dict()["alert_id"]: a.to_dict() for a in full.alerts}
+    slowest = sorted(inc.rule_seconds.items(), key=lambda kv: -kv[1])[:4]
+    return [
+        "| run | events stored | new events | seconds | alerts | load average |",
+        "|---|---:|---:|---:|---:|---|",
+        f"| incremental (`detect(incremental=True)`) | {events + new:,} | {new:,} | {inc_secs:.1f} "
+        f"| {len(inc.alerts):,} new, {run.removed:,} gone, {run.stored:,} stored | {before} |",
+        f"| whole pack over everything (peer) | {events + new:,} | — | {full_secs:.1f} "
+        f"| {len(full.alerts):,} | {before_full} |",
+        "",
+        f"Incremental / whole pack: {inc_secs / full_secs:.2f}. The new day was ingested in "
+        f"{ingest:.1f} s (not counted). Rules sliced: {', '.join(run.sliced) or 'none'}; run "
+        f"whole: {', '.join(run.whole) or 'none'}; slowest: "
+        + ", ".join(f"{k} {v:.2f} s" for k, v in slowest)
+        + f". Where the incremental run's time went: {phases(inc)}. The whole pack's: "
+        + f"{phases(full)}.",
+        "",
+        f"The incremental run stored {'the same alerts as' if same else 'DIFFERENT alerts from'} "
+        "the whole pack (every field of every alert).",
+    ]
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    ap.add_argument(
-        "--provisioning", type=int, default=10_000_000, help="events for the DuckDB run"
-    )
+    ap.add_argument("--provisioning", type=int, default=100_000_000, help="events on DuckDB")
     ap.add_argument(
         "--others",
         type=int,
         default=None,
         help="events for PostgreSQL and Spark (default: same, at most 10M)",
     )
+    ap.add_argument("--new", type=int, default=None, help="events of the new day (default N/100)")
+    ap.add_argument("--batches", type=int, default=10, help="exports the N events arrive in")
     ap.add_argument("--engines", default="duckdb,postgres,spark")
     ap.add_argument("--quick", action="store_true", help="200,000 events everywhere")
     ap.add_argument("--workdir", type=Path, default=None)
@@ -58,50 +153,37 @@ def main() -> None:
     if args.quick:
         args.provisioning = args.others = 200_000
     others = args.others or min(args.provisioning, 10_000_000)
+    new = args.new or max(1, args.provisioning // 100)
     engines = [e.strip() for e in args.engines.split(",") if e.strip()]
     work = Path(tempfile.mkdtemp(prefix="jejak-bench-", dir=args.workdir))
     rows: list[str] = []
     keys: dict[tuple[str, int], set] = {}
-    stores: dict[int, tuple[Store, float, float]] = {}
+    stores: dict[int, Store] = {}
     try:
         sizes = {args.provisioning} | ({others} if set(engines) - {"duckdb"} else set())
         for n in sorted(sizes):
-            stores[n] = build(work / str(n), n)
+            batches = args.batches if n == args.provisioning else 1
+            stores[n], gen, ing = build(work / str(n), n, batches)
             print(
-                f"<!-- {n:,} events: generated in {stores[n][1]:.1f} s, ingested in {stores[n][2]:.1f} s -->",
+                f"<!-- {n:,} events: generated in {gen:.1f} s, ingested in {ing:.1f} s "
+                f"({batches} batches) -->",
                 flush=True,
             )
         for engine in engines:
             for n in sorted(sizes) if engine == "duckdb" else [others]:
-                store = stores[n][0]
-                if engine == "postgres":
-                    # load the kinds once (as a later run over the same store would find them)
-                    t = time.perf_counter()
-                    PostgresEngine(store).close()
-                    print(
-                        f"<!-- postgres: loaded {n:,} events in {time.perf_counter() - t:.1f} s -->",
-                        flush=True,
-                    )
-                t = time.perf_counter()
-                result = detect(store, engine=engine, save=False)
-                secs = time.perf_counter() - t
-                keys[(engine, n)] = result.keys()
-                slowest = sorted(result.rule_seconds.items(), key=lambda kv: -kv[1])[:3]
-                rows.append(
-                    f"| {engine} | {n:,} | {secs:.1f} | {len(result.alerts):,} | "
-                    + ", ".join(f"{k} {v:.1f} s" for k, v in slowest)
-                    + " |"
-                )
-                print(rows[-1], flush=True)
+                save = engine == "duckdb" and n == args.provisioning
+                row, keys[(engine, n)], _ = whole_pack(stores[n], engine, n, save)
+                rows.append(row)
         print()
         print(
             f"Machine: {platform.platform()}, {os.cpu_count()} cores, Python {platform.python_version()}"
         )
         print()
         print(
-            "| engine | provisioning events | seconds (whole pack + anomaly model) | alerts | slowest rules |"
+            "| engine | provisioning events | seconds (whole pack + anomaly model) | alerts "
+            "| slowest rules | load average before |"
         )
-        print("|---|---:|---:|---:|---|")
+        print("|---|---:|---:|---:|---|---|")
         print("\n".join(rows))
         by_n: dict[int, list[tuple[str, set]]] = {}
         for (engine, n), k in keys.items():
@@ -113,9 +195,12 @@ def main() -> None:
                 print(
                     f"\nAt {n:,} events {names} found {'identical' if same else 'DIFFERENT'} alerts."
                 )
+        if "duckdb" in engines:
+            print()
+            print("\n".join(incremental(stores[args.provisioning], args.provisioning, new)))
     finally:
         if "postgres" in engines:
-            for store, _, _ in stores.values():
+            for store in stores.values():
                 eng = PostgresEngine(store)
                 eng.drop()
                 eng.close()

@@ -225,6 +225,23 @@ class Store:
     def exists(self) -> bool:
         return self.manifest_path.exists()
 
+    # ------------------------------------------ batches (for incremental detection)
+
+    def batches(self) -> dict[str, dict[str, int]]:
+        """Every committed batch, oldest first: its id and its rows per kind (erasure lowers
+        them). Incremental detection compares this with what it last saw."""
+        return {b["id"]: dict(b.get("rows", {})) for b in self.manifest()["batches"]}
+
+    def batch_files(self, kind: str, batches: Iterable[str]) -> list[Path]:
+        """The committed files of ``kind`` that the given batches added."""
+        wanted = set(batches)
+        return [
+            self.root / rel
+            for b in self.manifest()["batches"]
+            if b["id"] in wanted
+            for rel in b["files"].get(kind, ())
+        ]
+
     # ------------------------------------------------------------- writer
 
     @contextmanager

@@ -23,30 +23,35 @@ Example::
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import pyarrow as pa
+
 from jejak.detect import anomaly
+from jejak.detect import incremental as inc
 from jejak.detect.alerts import (
+    ALERTS_FILE,
     GROUPS,
     Alert,
     alerts_current,
+    alerts_dir,
     alerts_table,
     forget_subscriber,
     group_alerts,
     load_alerts,
     merge_runs,
     rows_of,
-    save_alerts,
+    save_alerts_table,
     split_ids,
     stored_alerts,
     stored_alerts_table,
 )
-from jejak.detect.derived import build_derived
+from jejak.detect.derived import addresses, build_derived
 from jejak.detect.engines import DuckDBEngine, open_engine
 from jejak.detect.evaluate import EvaluationReport, check_truth, read_truth, score
 from jejak.detect.pack import SEVERITIES, Rule, RulePack, load_pack, severity_rank
@@ -58,7 +63,8 @@ from jejak.detect.suppress import (
     load_suppressions,
     suppress,
 )
-from jejak.errors import EngineError, NotFoundError, RuleError
+from jejak.errors import EngineError, NotFoundError, RuleError, UsageError
+from jejak.sqlq import literal
 from jejak.store import Store
 
 __all__ = [
@@ -66,6 +72,7 @@ __all__ = [
     "Alert",
     "DetectionResult",
     "EvaluationReport",
+    "IncrementalRun",
     "Rule",
     "RulePack",
     "Suppression",
@@ -85,15 +92,49 @@ __all__ = [
 Progress = Callable[[str, int, int], None]
 
 
+class _Laps:
+    """Seconds per phase of a run (``DetectionResult.phases``)."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+        self._mark = time.perf_counter()
+
+    def __call__(self, phase: str) -> None:
+        now = time.perf_counter()
+        self.seconds[phase] = round(self.seconds.get(phase, 0.0) + now - self._mark, 3)
+        self._mark = now
+
+
+@dataclass
+class IncrementalRun:
+    """How an incremental run went: the batches it took in, how it evaluated each rule, and
+    how the stored alert set changed."""
+
+    batches: list[str]
+    sliced: list[str]
+    whole: list[str]
+    kept: list[str]
+    removed: int
+    stored: int
+
+
 @dataclass
 class DetectionResult:
-    """What one run found."""
+    """What one run found.
+
+    A full run's ``alerts`` are every alert; an incremental run's (``incremental`` set) are
+    the alerts it added, and ``to_arrow()`` is the whole stored set after it.
+    """
 
     engine: str
     alerts: list[Alert]
     seconds: float
     rule_seconds: dict[str, float] = field(default_factory=dict)
     suppressed: int = 0
+    incremental: IncrementalRun | None = None
+    table: Any = None
+    #: where the run's time went, in seconds, phase by phase
+    phases: dict[str, float] = field(default_factory=dict)
 
     def counts(self) -> dict[str, int]:
         out = dict.fromkeys(SEVERITIES, 0)
@@ -103,8 +144,9 @@ class DetectionResult:
 
     def to_arrow(self) -> Any:
         """This run's alerts as a typed Arrow table (the stored schema: ``alert_id`` kept,
-        ``at`` a UTC timestamp, ``record_ids`` a list, ``features`` JSON text)."""
-        return alerts_table(self.alerts)
+        ``at`` a UTC timestamp, ``record_ids`` a list, ``features`` JSON text); after an
+        incremental run, every stored alert."""
+        return self.table if self.table is not None else alerts_table(self.alerts)
 
     def to_pandas(self) -> Any:
         """:meth:`to_arrow` as a pandas DataFrame (needs pandas)."""
@@ -130,10 +172,13 @@ def _local(at: datetime | None, tz: str | None) -> str:
     return f"{local:%Y-%m-%d %H:%M} {local.tzname()}"
 
 
-def run_rule(engine: Any, rule: Rule, version: str, engine_name: str) -> list[Alert]:
-    """Run one rule on an open engine; its rows as alerts (duplicates merged)."""
+def run_rule(
+    engine: Any, rule: Rule, version: str, engine_name: str, sql: str | None = None
+) -> list[Alert]:
+    """Run one rule (or ``sql``, a form of it) on an open engine; its rows as alerts
+    (duplicates merged)."""
     try:
-        rows = engine.query(rule.transpile(engine_name))
+        rows = engine.query(sql if sql is not None else rule.transpile(engine_name))
     except EngineError as exc:
         raise EngineError(f"{rule.id} on {engine_name}", exc.message) from exc
     out: dict[str, Alert] = {}
@@ -154,9 +199,25 @@ def run_rule(engine: Any, rule: Rule, version: str, engine_name: str) -> list[Al
             title=rule.title,
         )
         prev = out.get(a.alert_id)
-        if prev is None or severity_rank(a.severity) > severity_rank(prev.severity):
+        if prev is None or _first(a) < _first(prev):
             out[a.alert_id] = a
     return list(out.values())
+
+
+def _first(a: Alert) -> tuple[Any, ...]:
+    """Which of two rows with the same evidence (one alert id) a rule's alert is, whatever
+    order the engine returned them in: the more severe, then the one naming a user ID (JJK-010
+    and JJK-016 can find a user ID and its outlet on the same activations), then the first by
+    time, user ID, outlet, number and explanation."""
+    return (
+        -severity_rank(a.severity),
+        a.agent_id is None,
+        a.at.isoformat() if a.at else "",
+        a.agent_id or "",
+        a.outlet_id or "",
+        a.msisdn or "",
+        a.explanation,
+    )
 
 
 def detect(
@@ -169,6 +230,7 @@ def detect(
     progress: Progress | None = None,
     anomalies: bool = True,
     save: bool = True,
+    incremental: bool = False,
 ) -> DetectionResult:
     """Run the rule pack (or the ``rules`` named) over ``store`` on ``engine``.
 
@@ -177,29 +239,53 @@ def detect(
     The alerts are stored under ``<home>/alerts/`` unless ``save`` is false. A run of only
     some ``rules`` adds to the stored set: the stored alerts of every other rule are kept, those
     of the rules run are replaced by this run's (``result.alerts`` holds this run's only).
+
+    ``incremental`` evaluates only what the batches ingested since the last full or
+    incremental run can change (:mod:`jejak.detect.incremental`) and stores the same alerts a
+    full run would; ``result.alerts`` are then the alerts it added. Without what it needs (a
+    first run, another pack, an erasure since) it is a full run.
     """
     if not store.exists:
         raise NotFoundError(str(store.home), "no ingested data here (run `jejak ingest` first)")
     started = time.perf_counter()
+    if anomalies:
+        anomaly.preload()
     pack = load_pack()
     for r in rules or []:
         check_rule_id(r)
+    if incremental:
+        if engine != "duckdb" or rules or not anomalies or not save:
+            raise UsageError(
+                "--incremental",
+                "an incremental run is a stored DuckDB run of the whole pack and the anomaly model",
+            )
+        done = _detect_incremental(store, pack, progress, started)
+        if done is not None:
+            return done
     sql_rules = [r for r in rules or [] if r != anomaly.RULE_ID]
     selected = [pack.get(i) for i in sql_rules] if rules else list(pack.rules)
+    batches = store.batches()
+    lap = _Laps()
     base = DuckDBEngine(store)
     try:
         derived = build_derived(base.con)
         base.register(derived)
         tz = dict(base.con.execute("SELECT outlet_id, timezone FROM outlets").fetchall())
-        scores = anomaly.score_agent_days(base.con) if anomalies else {}
+        lap("derived tables")
+        feats = anomaly.features(base.con) if anomalies else None
+        lap("anomaly features")
+        scores = anomaly.score(feats) if feats is not None else anomaly.NO_SCORES
+        lap("anomaly scores")
         alerts: list[Alert] = []
         timings: dict[str, float] = {}
         if engine == "duckdb":
             alerts, timings = _run_all(base, selected, pack, "duckdb", progress)
         else:
             with open_engine(engine, store, master=master, pg_url=pg_url) as eng:
+                lap("engine")
                 eng.register(derived)
                 alerts, timings = _run_all(eng, selected, pack, eng.name, progress)
+        lap("rules")
     finally:
         base.close()
     for a in alerts:
@@ -213,12 +299,14 @@ def detect(
     alerts.sort(key=lambda a: (a.at or datetime.min.replace(tzinfo=UTC), a.rule, a.alert_id))
     suppressions = load_suppressions(store)
     suppressed = apply_suppressions(alerts, suppressions)
+    lap("alerts")
     result = DetectionResult(
         engine=engine,
         alerts=alerts,
         seconds=time.perf_counter() - started,
         rule_seconds=timings,
         suppressed=suppressed,
+        phases=lap.seconds,
     )
     if save:
         kept = alerts
@@ -228,9 +316,9 @@ def detect(
                 a.suppressed_by = None
             apply_suppressions(kept, suppressions)
             kept.sort(key=lambda a: (a.at or datetime.min.replace(tzinfo=UTC), a.rule, a.alert_id))
-        save_alerts(
+        digest = save_alerts_table(
             store,
-            kept,
+            alerts_table(kept),
             {
                 "run_at": datetime.now(UTC).isoformat(),
                 "engine": engine,
@@ -243,7 +331,151 @@ def detect(
                 "seconds": round(result.seconds, 3),
             },
         )
+        if not rules and engine == "duckdb" and feats is not None:
+            inc.save_baseline(store, pack, batches, derived, digest, feats)
+        lap("save")
     return result
+
+
+def _detect_incremental(
+    store: Store, pack: RulePack, progress: Progress | None, started: float
+) -> DetectionResult | None:
+    """The incremental run of :func:`detect`, or None when the baseline cannot be used."""
+    lap = _Laps()
+    base = inc.load_baseline(store)
+    if base is None or not inc.usable(store, pack, base):
+        return None
+    batches = store.batches()
+    new = [b for b in batches if b not in base.batches]
+    stored_path = alerts_dir(store) / ALERTS_FILE
+    eng = DuckDBEngine(store)
+    try:
+        con = eng.con
+        old = base.derived()
+        ips = addresses(con, inc.new_addresses(store, new), old.get("ip_addresses"))
+        derived = build_derived(con, ip_addresses=ips)
+        eng.register(derived)
+        lap("baseline and derived tables")
+        touched = inc.touch(con, store, new, old, derived)
+        plan = inc.plan(list(pack.rules), touched)
+        tz = dict(con.execute("SELECT outlet_id, timezone FROM outlets").fetchall())
+        lap("touched keys")
+        feats = inc.features(con, base.table("features"), touched)
+        lap("anomaly features")
+        scores = anomaly.score(feats)
+        lap("anomaly scores")
+        fresh: list[Alert] = []
+        timings: dict[str, float] = {}
+        cache: dict[str, bool] = {}
+        todo = plan.whole + plan.sliced
+        for i, rule in enumerate(todo):
+            if progress:
+                progress(rule.id, i, len(todo))
+            t = time.perf_counter()
+            sql = None if rule in plan.whole else inc.sliced_sql(rule, con, touched, cache)
+            lap("slices")
+            fresh.extend(run_rule(eng, rule, pack.version(rule.id), "duckdb", sql))
+            lap("whole rules" if rule in plan.whole else "sliced rules")
+            timings[rule.id] = round(time.perf_counter() - t, 3)
+        for a in fresh:
+            a.explanation = _with_time(a.explanation, a.at, tz.get(a.outlet_id or ""))
+        fresh.extend(_anomaly_alerts(scores))
+        before = {
+            r[0]
+            for r in con.execute(
+                f"SELECT alert_id FROM read_parquet({literal(stored_path)})"
+            ).fetchall()
+        }
+        merged = inc.merge_stored(
+            con,
+            stored_path,
+            alerts_table(fresh),
+            [r.id for r in plan.whole] + [anomaly.RULE_ID],
+            plan.sliced,
+            touched,
+            cache,
+        )
+        table = inc.rescore(con, merged, scores, load_suppressions(store), datetime.now(UTC).date())
+        lap("merge and rescore")
+    finally:
+        eng.close()
+    ids = table.column("alert_id").to_pylist()
+    after = set(ids)
+    added_rows = table.filter(pa.array([i not in before for i in ids], pa.bool_()))
+    added = _alerts_of(added_rows)
+    counts = {s: 0 for s in SEVERITIES}
+    for sev in table.column("severity").to_pylist():
+        counts[sev] += 1
+    suppressed = table.column("suppressed_by").null_count
+    suppressed = table.num_rows - suppressed
+    run = IncrementalRun(
+        batches=new,
+        sliced=[r.id for r in plan.sliced],
+        whole=[r.id for r in plan.whole],
+        kept=[r.id for r in plan.kept],
+        removed=len(before - after),
+        stored=table.num_rows,
+    )
+    seconds = time.perf_counter() - started
+    digest = save_alerts_table(
+        store,
+        table,
+        {
+            "run_at": datetime.now(UTC).isoformat(),
+            "engine": "duckdb",
+            "incremental": {
+                "batches": new,
+                "sliced": run.sliced,
+                "whole": run.whole,
+                "kept": run.kept,
+                "added": len(added),
+                "removed": run.removed,
+            },
+            "rules": {r.id: pack.version(r.id) for r in pack.rules},
+            "anomaly_version": anomaly.VERSION,
+            "alerts": len(added),
+            "stored": table.num_rows,
+            "suppressed": suppressed,
+            "counts": counts,
+            "seconds": round(seconds, 3),
+        },
+    )
+    inc.save_baseline(store, pack, batches, derived, digest, feats)
+    lap("save")
+    return DetectionResult(
+        engine="duckdb",
+        alerts=added,
+        seconds=time.perf_counter() - started,
+        rule_seconds=timings,
+        suppressed=suppressed,
+        incremental=run,
+        table=table,
+        phases=lap.seconds,
+    )
+
+
+def _alerts_of(table: Any) -> list[Alert]:
+    """Stored-alert rows (:data:`~jejak.detect.alerts.SCHEMA`) as :class:`Alert` objects."""
+    out = []
+    for r in rows_of(table):
+        out.append(
+            Alert(
+                rule=r["rule"],
+                version=r["version"],
+                severity=r["severity"],
+                at=datetime.fromisoformat(r["at"]) if r["at"] else None,
+                agent_id=r["agent_id"],
+                msisdn=r["msisdn"],
+                outlet_id=r["outlet_id"],
+                record_ids=list(r["record_ids"] or []),
+                explanation=r["explanation"],
+                title=r["title"] or "",
+                score=r["score"],
+                features=r["features"],
+                suppressed_by=r["suppressed_by"],
+            )
+        )
+    return out
 
 
 def _with_time(text: str, at: datetime | None, tz: str | None) -> str:
@@ -265,11 +497,9 @@ def _run_all(
     return alerts, timings
 
 
-def _anomaly_alerts(scores: dict[Any, anomaly.AgentDay]) -> list[Alert]:
+def _anomaly_alerts(scores: Mapping[Any, anomaly.AgentDay]) -> list[Alert]:
     out = []
-    for s in scores.values():
-        if s.score < anomaly.THRESHOLD or not s.unconsented_events:
-            continue
+    for s in anomaly.flagged(scores):
         feats = ", ".join(f"{f['feature']} {f['value']:g}" for f in s.top) or "its mix of features"
         out.append(
             Alert(

@@ -26,6 +26,7 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -77,8 +78,10 @@ class Alert:
     features: list[dict[str, Any]] = field(default_factory=list)
     suppressed_by: str | None = None
 
-    @property
+    @cached_property
     def alert_id(self) -> str:
+        """The stable id of the finding (computed once: rule, version and evidence are fixed
+        when the alert is made)."""
         return alert_id(self.rule, self.version, self.record_ids)
 
     def to_dict(self) -> dict[str, Any]:
@@ -167,18 +170,34 @@ def alerts_table(alerts: list[Alert]) -> pa.Table:
 
 def save_alerts(store: Store, alerts: list[Alert], run: dict[str, Any]) -> Path:
     """Replace the stored alerts atomically and append the run record."""
+    save_alerts_table(store, alerts_table(alerts), run)
+    return alerts_dir(store) / ALERTS_FILE
+
+
+def save_alerts_table(store: Store, table: pa.Table, run: dict[str, Any]) -> str:
+    """Replace the stored alerts with ``table`` (:data:`SCHEMA`) atomically, append the run
+    record; returns the SHA-256 of the file written (what incremental detection checks)."""
     folder = alerts_dir(store)
     folder.mkdir(parents=True, exist_ok=True)
-    table = alerts_table(alerts)
     target = folder / ALERTS_FILE
     tmp = fsio.temp_beside(target)  # a name of its own: another detect may be writing too
     try:
-        pq.write_table(table, tmp)
+        pq.write_table(table.cast(SCHEMA), tmp)
+        digest = file_sha256(tmp)
         fsio.replace(tmp, target)
     finally:
         tmp.unlink(missing_ok=True)
     fsio.append_line(folder / RUNS_FILE, json.dumps(run, sort_keys=True, default=str))
-    return target
+    return digest
+
+
+def file_sha256(path: Path) -> str:
+    """The SHA-256 of a file's bytes (hex)."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while chunk := fh.read(1 << 20):
+            h.update(chunk)
+    return h.hexdigest()
 
 
 def _parse_time(value: str | datetime | None, where: str, end: bool) -> datetime | None:

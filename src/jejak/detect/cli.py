@@ -93,16 +93,21 @@ def _alert_table(rows: list[dict[str, Any]], title: str) -> Table:
 
 
 def _show_alerts(
-    rows: list[dict[str, Any]], fmt: str, out: Path | None, title: str, arrow: Any = None
+    rows: list[dict[str, Any]],
+    fmt: str,
+    out: Path | None,
+    title: str,
+    arrow: Any = None,
+    empty: str = "no alerts",
 ) -> None:
     if fmt == "table" and out is None:
         console = _console()
         if not rows:
-            console.print("no alerts")
+            console.print(empty, markup=False)
             return
         console.print(_alert_table(rows, title))
         return
-    emit(rows, fmt, out, columns=ALERT_COLUMNS, title=title, empty="no alerts", arrow=arrow)
+    emit(rows, fmt, out, columns=ALERT_COLUMNS, title=title, empty=empty, arrow=arrow)
 
 
 @app.command()
@@ -134,21 +139,42 @@ def detect(
     ] = None,
     fmt: AlertFormat = None,  # type: ignore[valid-type]
     out_file: OutFile = None,
+    incremental: Annotated[
+        bool,
+        typer.Option(
+            "--incremental",
+            help="Evaluate only what the batches ingested since the last run can change (same "
+            "stored alerts as a full run); print the alerts it adds.",
+        ),
+    ] = False,
     debug: Debug = False,
 ) -> None:
     """Run the rule pack over everything ingested; store the alerts and print this run's."""
     chosen = output_format(fmt, out_file, ALERT_FORMATS)
     store = Home(home).store
-    result = D.detect(store, engine=engine.value, rules=rule or None, master=master, pg_url=pg_url)
+    result = D.detect(
+        store,
+        engine=engine.value,
+        rules=rule or None,
+        master=master,
+        pg_url=pg_url,
+        incremental=incremental,
+    )
     rank = D.severity_rank(min_severity.value)
     rows = [a.to_dict() for a in result.alerts if D.severity_rank(a.severity) >= rank]
     counts = ", ".join(f"{n} {s}" for s, n in reversed(list(result.counts().items())) if n)
-    _show_alerts(
-        rows,
-        chosen,
-        out_file,
-        f"{len(rows)} alerts ({counts or 'none'}; {result.engine}, {result.seconds:.1f} s)",
-    )
+    run = result.incremental
+    if run is None:
+        title = f"{len(rows)} alerts ({counts or 'none'}; {result.engine}, {result.seconds:.1f} s)"
+        empty = "no alerts"
+    else:
+        detail = (
+            f"incremental over {len(run.batches)} new batch{'es' if len(run.batches) != 1 else ''}"
+            f": {run.removed} no longer found, {run.stored} stored; {result.seconds:.1f} s"
+        )
+        title = f"{len(rows)} new alerts ({counts or 'none'}; {detail})"
+        empty = f"no new alerts ({detail})"
+    _show_alerts(rows, chosen, out_file, title, empty=empty)
 
 
 @app.command()

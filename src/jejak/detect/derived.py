@@ -55,7 +55,7 @@ from jejak.schema import parse_open_days
 from jejak.settings import settings
 
 #: bump when the derived tables change meaning (part of the PostgreSQL cache key)
-DERIVED_VERSION = "2"
+DERIVED_VERSION = "3"
 
 #: how many of a person's sessions inside a shift make a habit (fewer: the setting alone)
 PATTERN_MIN_SESSIONS = 5
@@ -96,6 +96,8 @@ SCHEMAS: dict[str, pa.Schema] = {
     "last_rostered": pa.schema(
         [("agent_id", pa.string()), ("covered_until", pa.timestamp("us", tz="UTC"))]
     ),
+    "rostered_agents": pa.schema([("agent_id", pa.string())]),
+    "scheduled_outlets": pa.schema([("outlet_id", pa.string())]),
     "complaint_spans": pa.schema(
         [
             ("complaint_id", pa.string()),
@@ -212,32 +214,44 @@ def personal_margins(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[float, f
     return {a: (float(e or 0), float(lt or 0)) for a, e, lt in rows}
 
 
-def shift_windows(con: duckdb.DuckDBPyConnection) -> pa.Table:
-    """The ``shift_windows`` table: every shift widened by its person's tolerance."""
+def tolerances(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[int, int]]:
+    """Each user ID's tolerance before and after its shifts, in whole microseconds: the setting
+    ``shift_tolerance_minutes`` or, when larger, the person's habit (:func:`personal_margins`),
+    never more than ``shift_tolerance_max_minutes``. A user ID without a habit is absent (it gets
+    the setting)."""
     cfg = settings()
     base, cap = cfg.shift_tolerance_minutes, cfg.shift_tolerance_max_minutes
-    margins = personal_margins(con)
-    rows = []
-    for sid, agent, outlet, duty, starts, ends in con.execute(
-        "SELECT shift_id, agent_id, outlet_id, duty, starts_at, ends_at FROM shifts "
-        "WHERE starts_at IS NOT NULL AND ends_at IS NOT NULL ORDER BY shift_id"
-    ).fetchall():
-        early, late = margins.get(agent, (0.0, 0.0))
-        before = timedelta(minutes=min(max(base, early), max(cap, base)))
-        after = timedelta(minutes=min(max(base, late), max(cap, base)))
-        rows.append(
-            {
-                "shift_id": sid,
-                "agent_id": agent,
-                "outlet_id": outlet,
-                "duty": duty,
-                "starts_at": starts,
-                "ends_at": ends,
-                "early_from": starts - before,
-                "late_until": ends + after,
-            }
+
+    def micros(minutes: float) -> int:
+        return timedelta(minutes=min(max(base, minutes), max(cap, base))) // timedelta(
+            microseconds=1
         )
-    return pa.Table.from_pylist(rows, SCHEMAS["shift_windows"])
+
+    return {a: (micros(e), micros(lt)) for a, (e, lt) in personal_margins(con).items()}
+
+
+def shift_windows(con: duckdb.DuckDBPyConnection) -> pa.Table:
+    """The ``shift_windows`` table: every shift widened by its person's tolerance."""
+    base = timedelta(minutes=settings().shift_tolerance_minutes) // timedelta(microseconds=1)
+    habits = pa.Table.from_pylist(
+        [{"agent_id": a, "before": b, "after": f} for a, (b, f) in tolerances(con).items()],
+        pa.schema([("agent_id", pa.string()), ("before", pa.int64()), ("after", pa.int64())]),
+    )
+    con.register("_habits", habits)
+    try:
+        table = con.sql(
+            f"""
+            SELECT s.shift_id, s.agent_id, s.outlet_id, s.duty, s.starts_at, s.ends_at,
+                   s.starts_at - to_microseconds(coalesce(h.before, {base})) AS early_from,
+                   s.ends_at + to_microseconds(coalesce(h.after, {base})) AS late_until
+            FROM shifts s LEFT JOIN _habits h ON h.agent_id = s.agent_id
+            WHERE s.starts_at IS NOT NULL AND s.ends_at IS NOT NULL
+            ORDER BY s.shift_id
+            """
+        ).to_arrow_table()
+    finally:
+        con.unregister("_habits")
+    return table.cast(SCHEMAS["shift_windows"])
 
 
 def last_rostered(con: duckdb.DuckDBPyConnection) -> pa.Table:
@@ -262,13 +276,33 @@ def last_rostered(con: duckdb.DuckDBPyConnection) -> pa.Table:
     return pa.Table.from_pylist(rows, SCHEMAS["last_rostered"])
 
 
-def build_derived(con: duckdb.DuckDBPyConnection) -> dict[str, pa.Table]:
-    """Compute every derived table from a connection holding the kind views."""
+def addresses(
+    con: duckdb.DuckDBPyConnection, source: str, known: pa.Table | None = None
+) -> pa.Table:
+    """The ``ip_addresses`` table of the ``source_ip`` column of the query ``source``, plus
+    the rows of ``known`` (an earlier ``ip_addresses``), sorted by address."""
+    rows = {r["ip"]: r for r in (known.to_pylist() if known is not None else [])}
+    for (ip,) in con.execute(
+        f"SELECT DISTINCT source_ip FROM ({source}) WHERE source_ip IS NOT NULL"
+    ).fetchall():
+        if ip not in rows:
+            h = ip_hex(ip)
+            if h:
+                rows[ip] = {"ip": ip, "ip_hex": h}
+    return pa.Table.from_pylist([rows[k] for k in sorted(rows)], SCHEMAS["ip_addresses"])
+
+
+def build_derived(
+    con: duckdb.DuckDBPyConnection, *, ip_addresses: pa.Table | None = None
+) -> dict[str, pa.Table]:
+    """Compute every derived table from a connection holding the kind views; ``ip_addresses``
+    given (incremental detection: the earlier table plus the new batches' addresses) is used
+    as it is instead of reading every address of the store."""
     tables: dict[str, pa.Table] = {}
     slack = timedelta(minutes=settings().shift_tolerance_minutes)
     rng = con.execute(
         'SELECT CAST(min("at") AS DATE), CAST(max("at") AS DATE) FROM provisioning'
-    ).fetchone()
+    ).fetchall()[0]
     first, last = rng or (None, None)
     if first is None:
         first = last = date(2000, 1, 1)
@@ -293,16 +327,13 @@ def build_derived(con: duckdb.DuckDBPyConnection) -> dict[str, pa.Table]:
             )
     tables["outlet_networks"] = pa.Table.from_pylist(nets, SCHEMAS["outlet_networks"])
     tables["outlet_hours"] = pa.Table.from_pylist(hours, SCHEMAS["outlet_hours"])
-    ips = con.execute(
-        "SELECT DISTINCT source_ip FROM (SELECT source_ip FROM provisioning UNION SELECT source_ip FROM sessions) "
-        "WHERE source_ip IS NOT NULL ORDER BY 1"
-    ).fetchall()
-    rows = []
-    for (ip,) in ips:
-        h = ip_hex(ip)
-        if h:
-            rows.append({"ip": ip, "ip_hex": h})
-    tables["ip_addresses"] = pa.Table.from_pylist(rows, SCHEMAS["ip_addresses"])
+    tables["ip_addresses"] = (
+        ip_addresses
+        if ip_addresses is not None
+        else addresses(
+            con, "SELECT source_ip FROM provisioning UNION SELECT source_ip FROM sessions"
+        )
+    )
     cc = con.execute(
         "SELECT complaint_id, msisdn, opened_at, disputed_charge_ids FROM complaints ORDER BY complaint_id"
     ).fetchall()
@@ -326,4 +357,13 @@ def build_derived(con: duckdb.DuckDBPyConnection) -> dict[str, pa.Table]:
     )
     tables["shift_windows"] = shift_windows(con)
     tables["last_rostered"] = last_rostered(con)
+    tables["rostered_agents"] = (
+        con.sql("SELECT DISTINCT agent_id FROM shifts WHERE agent_id IS NOT NULL ORDER BY agent_id")
+        .to_arrow_table()
+        .cast(SCHEMAS["rostered_agents"])
+    )
+    tables["scheduled_outlets"] = pa.Table.from_pylist(
+        [{"outlet_id": o} for o in sorted({str(h["outlet_id"]) for h in hours})],
+        SCHEMAS["scheduled_outlets"],
+    )
     return tables

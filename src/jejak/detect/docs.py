@@ -19,7 +19,9 @@ suppressions and the engines are described in [detection.md](detection.md).
 Every rule returns `at, agent_id, msisdn, outlet_id, record_ids, explanation` (and may
 return `severity` to raise or lower its header's severity per finding). Its version is
 locked by content hash in `src/jejak/rules/versions.json`; its positive and negative
-fixtures are under `src/jejak/rules/fixtures/<id>/`.
+fixtures are under `src/jejak/rules/fixtures/<id>/`. Its *slice* says through which key and
+time window new records can change its findings, which is what incremental detection
+re-evaluates after an ingest ([detection.md](detection.md#incremental-detection)).
 
 | id | version | severity | title |
 |---|---:|---|---|
@@ -49,6 +51,10 @@ def render_rules_md(pack: RulePack | None = None) -> str:
             ("references", "References"),
         ):
             out.append(f"- **{label}:** {getattr(r, key)}\n")
+        keyed = [t for t in r.tables if r.scope.keyed(t)]
+        whole = [t for t in r.tables if not r.scope.keyed(t)]
+        reads = ", ".join([*(f"`{t}`" for t in keyed), *(f"`{t}` (whole)" for t in whole)])
+        out.append(f"- **Slice:** {r.slice} — reads {reads}\n")
     out.append(
         f"\n## {anomaly.RULE_ID}\n\n**{anomaly.TITLE}** — severity `low`, version {anomaly.VERSION}, "
         "module `src/jejak/detect/anomaly.py`\n\n"

@@ -11,6 +11,7 @@ continue on following ``--   `` lines), then one DuckDB ``SELECT``::
     -- false_positives: ...
     -- references: ...
     -- triage: ...
+    -- slice: agent_id within 0
     SELECT ... AS at, agent_id, msisdn, outlet_id, record_ids, explanation FROM ...
 
 ``record_ids`` is a ``;``-separated text of evidence record ids (portable
@@ -38,6 +39,7 @@ from pathlib import Path
 import sqlglot
 from sqlglot import exp
 
+from jejak.detect.slices import TABLES, Slice, parse_slice
 from jejak.errors import NotFoundError, RuleError
 
 RULES_DIR = Path(__file__).resolve().parents[1] / "rules"
@@ -54,6 +56,7 @@ REQUIRED_HEADERS = (
     "false_positives",
     "references",
     "triage",
+    "slice",
 )
 REQUIRED_COLUMNS = ("at", "agent_id", "msisdn", "outlet_id", "record_ids", "explanation")
 OPTIONAL_COLUMNS = ("severity",)
@@ -80,6 +83,7 @@ class Rule:
     false_positives: str
     references: str
     triage: str
+    slice: str
     sql: str
     path: Path
     headers: dict[str, str] = field(default_factory=dict, compare=False)
@@ -113,6 +117,28 @@ class Rule:
     @property
     def fixtures(self) -> Path:
         return FIXTURES_DIR / self.id
+
+    @cached_property
+    def scope(self) -> Slice:
+        """The parsed ``slice`` header (:mod:`jejak.detect.slices`)."""
+        return parse_slice(self.slice, str(self.path))
+
+    @cached_property
+    def tables(self) -> tuple[str, ...]:
+        """The tables (record kinds and derived tables) the SQL reads, sorted."""
+        ctes = {c.alias_or_name for c in self.ast.find_all(exp.CTE)}
+        return tuple(sorted({t.name for t in self.ast.find_all(exp.Table)} - ctes))
+
+    def with_tables(self, names: dict[str, str]) -> str:
+        """The rule's SQL (DuckDB) reading ``names[t]`` wherever it reads table ``t``."""
+        ctes = {c.alias_or_name for c in self.ast.find_all(exp.CTE)}
+        tree = self.ast.copy()
+        for t in tree.find_all(exp.Table):
+            if t.name in names and t.name not in ctes:
+                if not t.alias:
+                    t.set("alias", exp.TableAlias(this=exp.to_identifier(t.name)))
+                t.set("this", exp.to_identifier(names[t.name]))
+        return tree.sql(dialect="duckdb")
 
 
 def parse_rule(path: Path) -> Rule:
@@ -152,6 +178,7 @@ def parse_rule(path: Path) -> Rule:
     known = {h: headers[h] for h in REQUIRED_HEADERS}
     rule = Rule(**known, sql=sql, path=path, headers=headers)
     _check_columns(rule)
+    _check_slice(rule)
     return rule
 
 
@@ -164,6 +191,20 @@ def _check_columns(rule: Rule) -> None:
     extra = [n for n in names if n not in REQUIRED_COLUMNS + OPTIONAL_COLUMNS]
     if extra:
         raise RuleError(str(rule.path), f"the SELECT returns unknown column(s): {', '.join(extra)}")
+
+
+def _check_slice(rule: Rule) -> None:
+    scope = rule.scope
+    unknown = [t for t in rule.tables if t not in TABLES]
+    if unknown:
+        raise RuleError(str(rule.path), f"reads table(s) no slice knows: {', '.join(unknown)}")
+    unread = [t for t in scope.whole if t not in rule.tables]
+    if unread:
+        raise RuleError(
+            str(rule.path), f"slice names table(s) it does not read: {', '.join(unread)}"
+        )
+    if not scope.everything and not any(scope.keyed(t) for t in rule.tables):
+        raise RuleError(str(rule.path), f"no table it reads has the slice key {scope.key!r}")
 
 
 @dataclass
@@ -204,6 +245,20 @@ class RulePack:
         return out
 
 
+_PARSED: dict[tuple[Path, int, int], Rule] = {}
+
+
+def _parsed(path: Path) -> Rule:
+    """:func:`parse_rule`, once per file content (by name, size and modification time): a
+    process that detects often parses the pack once."""
+    st = path.stat()
+    key = (path.resolve(), st.st_size, st.st_mtime_ns)
+    rule = _PARSED.get(key)
+    if rule is None:
+        rule = _PARSED[key] = parse_rule(path)
+    return rule
+
+
 def load_pack(directory: Path | None = None, *, strict: bool = True) -> RulePack:
     """Discover, parse and validate every ``*.sql`` rule under ``directory``.
 
@@ -213,7 +268,7 @@ def load_pack(directory: Path | None = None, *, strict: bool = True) -> RulePack
     paths = sorted(directory.glob("*.sql"))
     if not paths:
         raise RuleError(str(directory), "no rules found")
-    rules = [parse_rule(p) for p in paths]
+    rules = [_parsed(p) for p in paths]
     seen: dict[str, Path] = {}
     for r in rules:
         if r.id in seen:
@@ -228,18 +283,31 @@ def load_pack(directory: Path | None = None, *, strict: bool = True) -> RulePack
     return RulePack(rules=rules, versions=versions)
 
 
-def lock_versions(directory: Path | None = None) -> dict[str, dict[str, str]]:
+def lock_versions(
+    directory: Path | None = None, *, same: frozenset[str] | set[str] = frozenset()
+) -> dict[str, dict[str, str]]:
     """Rewrite ``versions.json``: bump the version of every rule whose content changed.
 
-    A maintenance helper (``python -m jejak.detect.pack``), never run by detection.
+    A rule named in ``same`` keeps its version and is locked at its new content: for a change
+    that alters no finding (a faster formulation of the same query, a header line), so that its
+    alert ids stay what they were. The fixtures, the engine comparison and the evidence
+    benchmark are what show that no finding changed.
+
+    A maintenance helper (``python -m jejak.detect.pack [--same JJK-001 ...]``), never run by
+    detection.
     """
     directory = directory or RULES_DIR
     pack = load_pack(directory, strict=False)
+    unknown = sorted(set(same) - {r.id for r in pack.rules})
+    if unknown:
+        raise RuleError(str(directory), f"no such rule(s): {', '.join(unknown)}")
     out: dict[str, dict[str, str]] = {}
     for r in pack.rules:
         old = pack.versions.get(r.id)
         if old and old["sha256"] == r.sha256:
             out[r.id] = old
+        elif old and r.id in same:
+            out[r.id] = {"version": old["version"], "sha256": r.sha256}
         else:
             n = int(old["version"]) + 1 if old else 1
             out[r.id] = {"version": str(n), "sha256": r.sha256}
@@ -248,5 +316,9 @@ def lock_versions(directory: Path | None = None) -> dict[str, dict[str, str]]:
 
 
 if __name__ == "__main__":  # pragma: no cover - maintenance entry point
-    for rid, v in lock_versions().items():
+    import argparse
+
+    ap = argparse.ArgumentParser(description="Lock the rule pack's versions.")
+    ap.add_argument("--same", nargs="*", default=[], help="rules whose findings did not change")
+    for rid, v in lock_versions(same=set(ap.parse_args().same)).items():
         print(rid, v["version"], v["sha256"][:12])

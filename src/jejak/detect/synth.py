@@ -21,37 +21,59 @@ DAYS = 90
 START = "2016-07-01 00:00:00+07"
 
 
-def generate(out: Path, events: int, *, parts: int = 1, planted: bool = True) -> Path:
+def generate(
+    out: Path,
+    events: int,
+    *,
+    parts: int = 1,
+    planted: bool = True,
+    days: tuple[int, int] = (0, DAYS),
+    first_event: int = 0,
+    population: int | None = None,
+) -> Path:
     """Write ``out/<kind>/part-N.parquet`` for every kind; returns ``out``.
 
-    ``planted=False`` gives a clean operator: nothing in it should be an alert.
+    ``planted=False`` gives a clean operator: nothing in it should be an alert. ``days`` (first
+    day, number of days) and ``first_event`` make a later export of the same operator: the
+    activity of those days only, event numbers from ``first_event`` on, without the reference
+    kinds (outlets, staff, packages, subscribers) unless ``first_event`` is 0; ``population``
+    is the event count the operator's size follows (its staff, outlets and subscribers;
+    default ``events``), so that a day's export of a large operator is a day of that operator.
+
+        >>> generate(Path("/tmp/synth/next-day"), 1_000_000, days=(90, 1),    # doctest: +SKIP
+        ...          first_event=100_000_000, population=100_000_000)
     """
     out.mkdir(parents=True, exist_ok=True)
-    n_agents = max(16, min(4000, events // 2500))
+    size = population or events
+    n_agents = max(16, min(4000, size // 2500))
     n_outlets = max(2, n_agents // 8)
-    subs = max(10, events // 20)
+    subs = max(10, size // 20)
     con = duckdb.connect()
     con.execute("SET TimeZone = 'UTC'")
     p = {
         "agents": n_agents,
         "outlets": n_outlets,
         "subs": subs,
-        "days": DAYS,
+        "first_day": days[0],
+        "last_day": days[0] + days[1],
+        "days": days[1],
         "start": START,
         "plant": 1 if planted else 0,
     }
+    reference = first_event == 0
 
     def write(kind: str, sql: str, nparts: int = 1, rows: int = 0) -> None:
+        if not reference and kind in ("outlets", "agents", "packages", "subscribers"):
+            return
         folder = out / kind
         folder.mkdir(parents=True, exist_ok=True)
         if nparts == 1:
-            con.execute(
-                f"COPY ({sql.format(lo=0, hi=rows, **p)}) TO '{folder}/part-0000.parquet' (FORMAT parquet)"
-            )
+            q = sql.format(lo=first_event, hi=first_event + rows, **p)
+            con.execute(f"COPY ({q}) TO '{folder}/part-0000.parquet' (FORMAT parquet)")
             return
         per = -(-rows // nparts)
         for i in range(nparts):
-            lo, hi = i * per, min(rows, (i + 1) * per)
+            lo, hi = first_event + i * per, first_event + min(rows, (i + 1) * per)
             q = sql.format(lo=lo, hi=hi, **p)
             con.execute(f"COPY ({q}) TO '{folder}/part-{i:04d}.parquet' (FORMAT parquet)")
 
@@ -97,7 +119,7 @@ def generate(out: Path, events: int, *, parts: int = 1, planted: bool = True) ->
                TIMESTAMPTZ '{start}' + INTERVAL (d) DAY + INTERVAL 8 HOUR AS starts_at,
                TIMESTAMPTZ '{start}' + INTERVAL (d) DAY + INTERVAL 17 HOUR AS ends_at,
                'regular' AS duty
-        FROM range({agents}) t(a), range({days}) u(d) WHERE (d + 4) % 7 <> 6""",
+        FROM range({agents}) t(a), range({first_day}, {last_day}) u(d) WHERE (d + 4) % 7 <> 6""",
     )
     write(
         "sessions",
@@ -107,12 +129,12 @@ def generate(out: Path, events: int, *, parts: int = 1, planted: bool = True) ->
                TIMESTAMPTZ '{start}' + INTERVAL (d) DAY + INTERVAL 1025 MINUTE AS ended_at,
                '10.' || ((a // 8) // 250) || '.' || ((a // 8) % 250) || '.' || (10 + a % 8) AS source_ip,
                'PC-' || a AS device_id, 'password' AS auth
-        FROM range({agents}) t(a), range({days}) u(d) WHERE (d + 4) % 7 <> 6""",
+        FROM range({agents}) t(a), range({first_day}, {last_day}) u(d) WHERE (d + 4) % 7 <> 6""",
     )
     ev = """
         WITH base AS (
           SELECT i, hash(i) % {agents} AS a,
-                 (i // {agents}) % {days} AS d0,
+                 {first_day} + (i // {agents}) % {days} AS d0,
                  {plant} = 1 AND i % 1000 = 7 AS planted
           FROM range({lo}, {hi}) t(i)
         ), b AS (

@@ -13,6 +13,7 @@
 --   MITRE ATT&CK T1078 Valid Accounts
 -- triage: pull the shifts of the outlet that day and the session's terminal; ask who was on
 --   duty; compare with the owner's own sessions that day (pivot: agent_id, session_id, device_id)
+-- slice: agent_id within 0
 SELECT p."at" AS "at",
        p.agent_id AS agent_id,
        p.msisdn AS msisdn,
@@ -22,14 +23,12 @@ SELECT p."at" AS "at",
          || ' at outlet ' || p.outlet_id || ' while the owner of that ID was not rostered there' AS explanation
 FROM provisioning p
 JOIN outlets o ON o.outlet_id = p.outlet_id
+JOIN rostered_agents r ON r.agent_id = p.agent_id
+ANTI JOIN shift_windows s
+  ON s.agent_id = p.agent_id
+ AND s.outlet_id = p.outlet_id
+ AND s.early_from <= p."at"
+ AND s.late_until > p."at"
 WHERE p.action = 'activate'
   AND p.agent_id IS NOT NULL
   AND o.kind IN ('service_center', 'dealer', 'call_center')
-  AND EXISTS (SELECT 1 FROM shifts r WHERE r.agent_id = p.agent_id)
-  AND NOT EXISTS (
-    SELECT 1 FROM shift_windows s
-    WHERE s.agent_id = p.agent_id
-      AND s.outlet_id = p.outlet_id
-      AND s.early_from <= p."at"
-      AND s.late_until > p."at"
-  )

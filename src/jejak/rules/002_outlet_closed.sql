@@ -11,6 +11,7 @@
 -- references: seed case 2016 (GraPARI Sragen closes 16:00, activation at 21:14)
 -- triage: check the outlet's hours and the roster's on_call shifts for that evening; pivot on
 --   the session's terminal (device_id) and address (source_ip)
+-- slice: outlet_id within 0
 SELECT p."at" AS "at",
        p.agent_id AS agent_id,
        p.msisdn AS msisdn,
@@ -20,18 +21,14 @@ SELECT p."at" AS "at",
          || ' while it was closed, and user ID ' || coalesce(p.agent_id, 'unknown')
          || ' had no on-call duty there' AS explanation
 FROM provisioning p
+JOIN scheduled_outlets x ON x.outlet_id = p.outlet_id
+ANTI JOIN outlet_hours h
+  ON h.outlet_id = p.outlet_id AND h.early_from <= p."at" AND h.late_until > p."at"
+ANTI JOIN shift_windows s
+  ON s.agent_id = p.agent_id
+ AND s.outlet_id = p.outlet_id
+ AND s.duty = 'on_call'
+ AND s.early_from <= p."at"
+ AND s.late_until > p."at"
 WHERE p.action = 'activate'
   AND p.agent_id IS NOT NULL
-  AND EXISTS (SELECT 1 FROM outlet_hours x WHERE x.outlet_id = p.outlet_id)
-  AND NOT EXISTS (
-    SELECT 1 FROM outlet_hours h
-    WHERE h.outlet_id = p.outlet_id AND h.early_from <= p."at" AND h.late_until > p."at"
-  )
-  AND NOT EXISTS (
-    SELECT 1 FROM shift_windows s
-    WHERE s.agent_id = p.agent_id
-      AND s.outlet_id = p.outlet_id
-      AND s.duty = 'on_call'
-      AND s.early_from <= p."at"
-      AND s.late_until > p."at"
-  )

@@ -10,6 +10,7 @@
 -- references: MITRE ATT&CK T1133 External Remote Services
 -- triage: look the address up (whois, VPN logs); pivot on source_ip for other activations
 --   and sessions from it
+-- slice: outlet_id within 0; whole: outlet_networks
 SELECT p."at" AS "at",
        p.agent_id AS agent_id,
        p.msisdn AS msisdn,
@@ -25,10 +26,8 @@ SELECT p."at" AS "at",
             THEN 'critical' ELSE 'high' END AS severity
 FROM provisioning p
 JOIN ip_addresses i ON i.ip = p.source_ip
+SEMI JOIN outlet_networks x ON x.outlet_id = p.outlet_id
+ANTI JOIN outlet_networks n
+  ON n.outlet_id = p.outlet_id AND i.ip_hex BETWEEN n.lo AND n.hi
 WHERE p.action = 'activate'
   AND p.agent_id IS NOT NULL
-  AND EXISTS (SELECT 1 FROM outlet_networks x WHERE x.outlet_id = p.outlet_id)
-  AND NOT EXISTS (
-    SELECT 1 FROM outlet_networks n
-    WHERE n.outlet_id = p.outlet_id AND i.ip_hex BETWEEN n.lo AND n.hi
-  )

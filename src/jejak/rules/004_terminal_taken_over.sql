@@ -13,6 +13,7 @@
 --   owner's ID logged in on it at 21:05)
 -- triage: identify the person rostered at the outlet then; pivot on device_id and on the
 --   other session's agent_id
+-- slice: whole (the activations of a session are linked by its id, whenever they happened)
 SELECT s2.started_at AS "at",
        s2.agent_id AS agent_id,
        CAST(NULL AS VARCHAR) AS msisdn,
@@ -26,10 +27,8 @@ JOIN sessions s1
  AND s1.agent_id <> s2.agent_id
  AND s1.started_at < s2.started_at
  AND coalesce(s1.ended_at, s1.started_at) > s2.started_at - INTERVAL 30 MINUTE
+ANTI JOIN shift_windows s
+  ON s.agent_id = s2.agent_id AND s.early_from <= s2.started_at AND s.late_until > s2.started_at
 LEFT JOIN provisioning p ON p.session_id = s2.session_id
 WHERE s2.device_id IS NOT NULL
-  AND NOT EXISTS (
-    SELECT 1 FROM shift_windows s
-    WHERE s.agent_id = s2.agent_id AND s.early_from <= s2.started_at AND s.late_until > s2.started_at
-  )
 GROUP BY s2.started_at, s2.agent_id, s2.device_id, s1.agent_id, s1.session_id, s2.session_id

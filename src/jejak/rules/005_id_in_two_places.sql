@@ -8,6 +8,7 @@
 --   owner logs in elsewhere; sessions without an end time are ignored for that reason
 -- references: MITRE ATT&CK T1078 Valid Accounts; shared_credentials scenario
 -- triage: compare terminals and addresses of both sessions with the roster; pivot on agent_id
+-- slice: agent_id within 0
 SELECT s2.started_at AS "at",
        s2.agent_id AS agent_id,
        CAST(NULL AS VARCHAR) AS msisdn,

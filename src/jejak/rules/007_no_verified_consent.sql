@@ -9,6 +9,7 @@
 --   scenario
 -- triage: call the subscriber; look for the consent under another msisdn; pivot on agent_id
 --   and session_id for other unconsented activations
+-- slice: msisdn within 1 day
 SELECT p."at" AS "at",
        p.agent_id AS agent_id,
        p.msisdn AS msisdn,
@@ -17,13 +18,11 @@ SELECT p."at" AS "at",
        'Package ' || coalesce(p.package_id, '?') || ' was activated on ' || p.msisdn || ' by user ID '
          || p.agent_id || ' with no verified consent of the subscriber on record' AS explanation
 FROM provisioning p
+ANTI JOIN consents c
+  ON c.consent_id = p.consent_id
+ AND c.msisdn = p.msisdn
+ AND c.verified = TRUE
+ AND c."at" >= p."at" - INTERVAL 1 DAY
+ AND c."at" <= p."at" + INTERVAL 10 MINUTE
 WHERE p.action = 'activate'
   AND p.agent_id IS NOT NULL
-  AND NOT EXISTS (
-    SELECT 1 FROM consents c
-    WHERE c.consent_id = p.consent_id
-      AND c.msisdn = p.msisdn
-      AND c.verified = TRUE
-      AND c."at" >= p."at" - INTERVAL 1 DAY
-      AND c."at" <= p."at" + INTERVAL 10 MINUTE
-  )

@@ -8,6 +8,7 @@
 -- false_positives: a relative activating on the subscriber's behalf with a signed form
 -- references: seed case 2016 (handset in Jakarta all evening, activation in Sragen)
 -- triage: read the locations around the activation; check for a signed form; pivot on msisdn
+-- slice: msisdn within 2 hours
 SELECT p."at" AS "at",
        p.agent_id AS agent_id,
        p.msisdn AS msisdn,
@@ -17,6 +18,11 @@ SELECT p."at" AS "at",
          || ' while the subscriber''s phone was in ' || max(l.city) || ' (' || max(l.region) || ')' AS explanation
 FROM provisioning p
 JOIN outlets o ON o.outlet_id = p.outlet_id
+ANTI JOIN locations n
+  ON n.msisdn = p.msisdn
+ AND n."at" >= p."at" - INTERVAL 2 HOUR
+ AND n."at" <= p."at" + INTERVAL 2 HOUR
+ AND (n.city = o.city OR n.region = o.region)
 JOIN locations l
   ON l.msisdn = p.msisdn
  AND l."at" >= p."at" - INTERVAL 2 HOUR
@@ -26,11 +32,4 @@ WHERE p.action = 'activate'
   AND l.region IS NOT NULL
   AND o.region IS NOT NULL
   AND l.region <> o.region
-  AND NOT EXISTS (
-    SELECT 1 FROM locations n
-    WHERE n.msisdn = p.msisdn
-      AND n."at" >= p."at" - INTERVAL 2 HOUR
-      AND n."at" <= p."at" + INTERVAL 2 HOUR
-      AND (n.city = o.city OR n.region = o.region)
-  )
 GROUP BY p."at", p.agent_id, p.msisdn, p.outlet_id, p.event_id, p.session_id, p.package_id, o.name, o.city

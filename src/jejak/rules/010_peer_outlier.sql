@@ -9,6 +9,7 @@
 -- references: dealer_mass_activation scenario; Iglewicz and Hoaglin (1993), modified z-score
 -- triage: list the activations (record_ids) and call a sample of the subscribers; pivot on
 --   agent_id / outlet_id
+-- slice: whole (peer statistics)
 WITH acts AS (
   SELECT p.event_id, p."at", p.agent_id, p.outlet_id,
          CASE WHEN c.consent_id IS NULL THEN 1 ELSE 0 END AS unconsented

@@ -10,6 +10,7 @@
 -- references: seed case 2016 (charges CH000009 and CH000010 after the 2016-12-20 deactivation);
 --   billing_after_deactivation scenario
 -- triage: read the line's provisioning history; refund if confirmed; pivot on package_id
+-- slice: msisdn within all time
 WITH ranked AS (
   SELECT c.charge_id, c.msisdn, c."at", c.package_id, c.amount,
          d.event_id, d.action, d."at" AS ended_at,
@@ -28,11 +29,9 @@ SELECT c."at" AS "at",
        'A charge of ' || CAST(c.amount AS VARCHAR) || ' IDR for package ' || c.package_id
          || ' was billed after the package had been ' || c.action || 'd, with no new activation since' AS explanation
 FROM ranked c
+ANTI JOIN provisioning a
+  ON a.msisdn = c.msisdn AND a.package_id = c.package_id
+ AND a.action IN ('activate', 'renew', 'modify')
+ AND a."at" > c.ended_at AND a."at" <= c."at"
 WHERE c.rn = 1
   AND c."at" > c.ended_at + INTERVAL 1 DAY
-  AND NOT EXISTS (
-    SELECT 1 FROM provisioning a
-    WHERE a.msisdn = c.msisdn AND a.package_id = c.package_id
-      AND a.action IN ('activate', 'renew', 'modify')
-      AND a."at" > c.ended_at AND a."at" <= c."at"
-  )

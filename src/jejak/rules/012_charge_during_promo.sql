@@ -8,6 +8,7 @@
 -- false_positives: promos whose end date was entered wrongly at activation
 -- references: billing_after_promo scenario; the seed case's "free for six months" offer
 -- triage: compare the offer the subscriber was told with the activation's price and promo end
+-- slice: msisdn within all time
 WITH ranked AS (
   SELECT c.charge_id, c.msisdn, c."at", c.package_id, c.amount,
          a.event_id, a.agent_id, a.outlet_id, a.price, a.promo_ends,

@@ -9,6 +9,7 @@
 -- references: billing_after_promo scenario; outputs.md billing_error hypothesis
 -- triage: compare the charge with the package's price list and the activation; refund the
 --   difference if confirmed
+-- slice: msisdn within all time
 WITH ranked AS (
   SELECT c.charge_id, c.msisdn, c."at", c.package_id, c.amount,
          a.event_id, a.agent_id, a.outlet_id, a.price, a.promo_ends,

@@ -12,6 +12,7 @@
 --   withdrew it by phone
 -- references: seed case 2016 (LA000001 bars over TCK-2017-0206-0001); bar_over_dispute scenario
 -- triage: lift the bar first, then settle the complaint; pivot on msisdn
+-- slice: msisdn within all time
 WITH disputed AS (
   SELECT complaint_id, string_agg(charge_id, ';') AS charge_ids
   FROM complaint_charges

@@ -7,6 +7,7 @@
 -- false_positives: partial exports (one month of sessions against a year of provisioning)
 -- references: operator-export.md "dangling references"; external_attacker scenario
 -- triage: ask the operator's identity team for the ID; check whether the export is complete
+-- slice: whole (a reference is dangling until a record of that id arrives, whenever)
 SELECT p."at" AS "at", p.agent_id AS agent_id, p.msisdn AS msisdn, p.outlet_id AS outlet_id,
        p.event_id AS record_ids,
        'Package ' || coalesce(p.package_id, '?') || ' was changed under user ID ' || p.agent_id

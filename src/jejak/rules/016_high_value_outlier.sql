@@ -12,6 +12,7 @@
 -- references: dealer_mass_activation scenario; Iglewicz and Hoaglin (1993), modified z-score
 -- triage: compare the packages with what the subscribers use; call a sample of them; pivot on
 --   agent_id / outlet_id
+-- slice: whole (peer statistics)
 WITH median_price AS (
   SELECT median(price) AS m FROM packages
 ),
