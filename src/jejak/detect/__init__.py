@@ -264,6 +264,8 @@ def detect(
             return done
     sql_rules = [r for r in rules or [] if r != anomaly.RULE_ID]
     selected = [pack.get(i) for i in sql_rules] if rules else list(pack.rules)
+    # one view of the store for the whole run: a batch committed meanwhile is the next run's
+    store = store.pinned()
     batches = store.batches()
     lap = _Laps()
     base = DuckDBEngine(store)
@@ -343,6 +345,7 @@ def _detect_incremental(
     """The incremental run of :func:`detect`, or None when the baseline cannot be used."""
     lap = _Laps()
     base = inc.load_baseline(store)
+    store = store.pinned()  # a batch committed meanwhile is the next run's
     if base is None or not inc.usable(store, pack, base):
         return None
     batches = store.batches()
