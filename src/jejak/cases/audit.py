@@ -4,7 +4,7 @@ Each action writes its timeline entry and a ``ledger_outbox`` row in one databas
 :func:`drain` appends the outbox rows to the log, as a batch, and writes their leaf index back;
 it runs right after each action and whenever the case database is opened. A crash between the
 log's append and the write-back is repaired by the next drain from the log's own record of the
-append (``appends.json``: ``{"source": "cases", "outbox": [[first_id, last_id], ...]}``), so an
+append (its line in ``appends.jsonl``: ``{"source": "cases", "outbox": [[first_id, last_id], ...]}``), so an
 action is, after a restart, in both the database and the log or in neither.
 
 The leaf holds a keyed commitment to the entry, never the entry (it may name a subscriber), in
