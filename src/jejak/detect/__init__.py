@@ -40,6 +40,7 @@ from jejak.detect.alerts import (
     Alert,
     alerts_current,
     alerts_dir,
+    alerts_of,
     alerts_table,
     forget_subscriber,
     group_alerts,
@@ -405,7 +406,7 @@ def _detect_incremental(
     ids = table.column("alert_id").to_pylist()
     after = set(ids)
     added_rows = table.filter(pa.array([i not in before for i in ids], pa.bool_()))
-    added = _alerts_of(added_rows)
+    added = alerts_of(added_rows)
     counts = {s: 0 for s in SEVERITIES}
     for sev in table.column("severity").to_pylist():
         counts[sev] += 1
@@ -455,30 +456,6 @@ def _detect_incremental(
         table=table,
         phases=lap.seconds,
     )
-
-
-def _alerts_of(table: Any) -> list[Alert]:
-    """Stored-alert rows (:data:`~jejak.detect.alerts.SCHEMA`) as :class:`Alert` objects."""
-    out = []
-    for r in rows_of(table):
-        out.append(
-            Alert(
-                rule=r["rule"],
-                version=r["version"],
-                severity=r["severity"],
-                at=datetime.fromisoformat(r["at"]) if r["at"] else None,
-                agent_id=r["agent_id"],
-                msisdn=r["msisdn"],
-                outlet_id=r["outlet_id"],
-                record_ids=list(r["record_ids"] or []),
-                explanation=r["explanation"],
-                title=r["title"] or "",
-                score=r["score"],
-                features=r["features"],
-                suppressed_by=r["suppressed_by"],
-            )
-        )
-    return out
 
 
 def _with_time(text: str, at: datetime | None, tz: str | None) -> str:

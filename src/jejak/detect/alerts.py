@@ -363,8 +363,13 @@ def merge_runs(stored: list[Alert], fresh: list[Alert], rules: set[str]) -> list
 
 def stored_alerts(store: Store) -> list[Alert]:
     """The stored alerts as :class:`Alert` objects (to merge a partial run into)."""
+    return alerts_of(stored_alerts_table(store))
+
+
+def alerts_of(table: pa.Table) -> list[Alert]:
+    """Stored-alert rows (:data:`SCHEMA`) as :class:`Alert` objects."""
     out = []
-    for r in rows_of(stored_alerts_table(store)):
+    for r in rows_of(table):
         out.append(
             Alert(
                 rule=r["rule"],
