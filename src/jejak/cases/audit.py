@@ -59,8 +59,9 @@ def _iso(t: datetime) -> str:
     return t.astimezone(UTC).isoformat()
 
 
-def canonical_entry(e: TimelineEntry) -> bytes:
-    """The bytes of a timeline entry that the log commits to (not its ``ledger_index``)."""
+def canonical_entry(e: TimelineEntry | Any) -> bytes:
+    """The bytes of a timeline entry (an ORM object or a row of ``timeline_entries``) that the
+    log commits to (not its ``ledger_index``)."""
     doc = {
         "case_id": e.case_id,
         "seq": e.seq,
@@ -75,7 +76,7 @@ def canonical_entry(e: TimelineEntry) -> bytes:
     return json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
-def canonical_access(a: AccessLog, *, with_reason: bool = True) -> bytes:
+def canonical_access(a: AccessLog | Any, *, with_reason: bool = True) -> bytes:
     """The bytes of an access record that the log commits to; ``with_reason=False`` for rows
     an earlier release logged (outbox source ``access``), which did not commit to the reason."""
     doc: dict[str, Any] = {
@@ -96,18 +97,23 @@ def canonical_access(a: AccessLog, *, with_reason: bool = True) -> bytes:
 CASE, ACCESS, ACCESS_V1 = "case", "access2", "access"
 
 
+_OUTBOX_INSERT = insert(LedgerOutbox)
+
+
 def enqueue(s: Session, source: str, ref: int, at: datetime) -> int:
     """Queue the timeline entry or access record ``ref`` for the log, in the caller's
     transaction; the outbox id is kept in the session (:func:`queued`)."""
-    oid = insert_row(s, insert(LedgerOutbox).values(source=source, ref=ref, created_at=at))
+    oid = insert_row(s, _OUTBOX_INSERT, {"source": source, "ref": ref, "created_at": at})
     s.info.setdefault("ledger_outbox", []).append(oid)
     return oid
 
 
-def insert_row(s: Session, statement: Any) -> int:
+def insert_row(s: Session, statement: Any, values: dict[str, Any] | None = None) -> int:
     """Run a one-row ``INSERT`` as a plain statement of the session's transaction (no unit of
-    work: the hot path of an action) and return the new row's id."""
-    key = s.connection().execute(statement).inserted_primary_key
+    work: the hot path of an action) and return the new row's id. ``statement`` is best a
+    module-level ``insert(Model)`` given its ``values`` here: it is compiled once and cached,
+    where ``insert(...).values(...)`` built per call costs more than the database's work."""
+    key = s.connection().execute(statement, values).inserted_primary_key
     assert key is not None
     return int(key[0])
 
@@ -132,19 +138,22 @@ def _expand(runs: Iterable[list[int]]) -> list[int]:
 
 
 def _contents(s: Any, rows: Sequence[Any]) -> dict[int, bytes | None]:
-    """outbox id -> the canonical bytes of what it points at (None when that is gone)."""
+    """outbox id -> the canonical bytes of what it points at (None when that is gone).
+
+    The rows are read as plain rows (Core), not ORM objects: the canonical forms read
+    attributes only, and a drain runs once per group of actions on the hot path."""
+    conn = s.connection()
     case_refs = [r.ref for r in rows if r.source == CASE]
     access_refs = [r.ref for r in rows if r.source != CASE]
-    entries: dict[int, TimelineEntry] = {}
-    access: dict[int, AccessLog] = {}
+    entries: dict[int, Any] = {}
+    access: dict[int, Any] = {}
+    te, al = TimelineEntry.__table__, AccessLog.__table__
     for chunk in range(0, len(case_refs), 5000):
         ids = case_refs[chunk : chunk + 5000]
-        entries.update(
-            {e.id: e for e in s.scalars(select(TimelineEntry).where(TimelineEntry.id.in_(ids)))}
-        )
+        entries.update({e.id: e for e in conn.execute(select(te).where(te.c.id.in_(ids)))})
     for chunk in range(0, len(access_refs), 5000):
         ids = access_refs[chunk : chunk + 5000]
-        access.update({a.id: a for a in s.scalars(select(AccessLog).where(AccessLog.id.in_(ids)))})
+        access.update({a.id: a for a in conn.execute(select(al).where(al.c.id.in_(ids)))})
     out: dict[int, bytes | None] = {}
     for r in rows:
         if r.source == CASE:
@@ -193,11 +202,11 @@ def _pending(db: Database, limit: int) -> list[Any]:
         )
 
 
-def _recover(db: Database, log: Log) -> None:
-    """Write back the leaf index of outbox rows the log took before a crash stopped the write-back."""
-    pending = _pending(db, BATCH)
+def _recover(db: Database, log: Log, pending: list[Any]) -> list[Any]:
+    """Write back the leaf index of outbox rows the log took before a crash stopped the
+    write-back; return the rest of ``pending`` (what the log does not hold)."""
     if not pending:
-        return
+        return pending
     by_id = {r.id: r for r in pending}
     low = pending[0].id
     pairs: list[tuple[Any, int]] = []
@@ -210,11 +219,39 @@ def _recover(db: Database, log: Log) -> None:
                 pairs.append((by_id[oid], a["first"] + k))
         if ids and ids[-1] < low:
             break
+    if not pairs:
+        return pending
     _write_back(db, pairs)
+    done = {r.id for r, _ in pairs}
+    return [r for r in pending if r.id not in done]
 
 
 #: one appending thread per process; the others wait here for it (group commit)
 _appender = threading.Lock()
+#: outbox ids this process's drains appended and whose callers have not asked about them yet
+#: (guarded by ``_appender``): a waiting thread whose rows the drain before it took along
+#: returns without reading the database; bounded, oldest forgotten first (a forgotten id is
+#: only asked about in the database, never taken for unlogged)
+_appended: dict[tuple[str, int], None] = {}
+_APPENDED_MAX = 100_000
+
+
+def _took(db: Database, ids: Iterable[int]) -> None:
+    key = db.url
+    for i in ids:
+        _appended[(key, i)] = None
+    while len(_appended) > _APPENDED_MAX:
+        del _appended[next(iter(_appended))]
+
+
+def _taken(db: Database, ids: Sequence[int]) -> bool:
+    """Whether this process's drains appended all of ``ids`` (forgotten once asked)."""
+    key = db.url
+    if not all((key, i) in _appended for i in ids):
+        return False
+    for i in ids:
+        del _appended[(key, i)]
+    return True
 
 
 def _unlogged(db: Database, ids: Sequence[int] | None) -> bool:
@@ -238,6 +275,8 @@ def drain(
     if through is not None and not through:
         return 0
     with _appender:
+        if through is not None and _taken(db, through):
+            return 0
         if not _unlogged(db, through):
             return 0
         return _drain(db, log, limit)
@@ -247,14 +286,11 @@ def _drain(db: Database, log: Log, limit: int) -> int:
     home = log.home
     done = 0
     with log.writer() as w:
-        _recover(db, log)
-        while True:
-            rows = _pending(db, limit)
-            if not rows:
-                return done
+        rows = _recover(db, log, _pending(db, limit))
+        secret = store_secret(Path(home))
+        while rows:
             with db.read() as s:
                 contents = _contents(s, rows)
-            secret = store_secret(Path(home))
             entries = []
             for r in rows:
                 data = contents[r.id]
@@ -263,7 +299,11 @@ def _drain(db: Database, log: Log, limit: int) -> int:
                 entries.append(line_entry(_entry_source(r.source), secret, data))
             first, _ = w.append(entries, {"source": SOURCE, "outbox": _runs([r.id for r in rows])})
             _write_back(db, [(r, first + k) for k, r in enumerate(rows)])
+            _took(db, (r.id for r in rows))
             done += len(rows)
+            # fewer than a batch: rows queued since are taken by their own callers' drains
+            rows = _pending(db, limit) if len(rows) == limit else []
+    return done
 
 
 def _entry_source(source: str) -> str:

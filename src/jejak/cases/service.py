@@ -26,10 +26,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, insert, or_, select
+from sqlalchemy import Table, bindparam, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
@@ -65,6 +65,91 @@ SYSTEM_ROLE = "system"
 #: a case whose hold may still be active (nothing decided and accepted yet)
 OPEN_STATES = permissions.OPEN
 BARS = ("bar_outgoing", "bar_all")
+
+
+#: the hot path's statements, built once (a statement built per call costs more than the
+#: database's own work on it): see :func:`jejak.cases.audit.insert_row`
+_ENTRY_INSERT = insert(TimelineEntry)
+_ACTOR_SELECT = select(User.name, User.role, User.disabled).where(User.name == bindparam("name"))
+
+
+_CASES = cast(Table, Case.__table__)
+_USERS = cast(Table, User.__table__)
+#: the case and the acting account in one statement (the account's columns None when it has none)
+_CASE_SELECT = (
+    select(
+        _CASES,
+        _USERS.c.name.label("_account_name"),
+        _USERS.c.role.label("_account_role"),
+        _USERS.c.disabled.label("_account_disabled"),
+    )
+    .select_from(_CASES.outerjoin(_USERS, _USERS.c.name == bindparam("_actor")))
+    .where(_CASES.c.case_id == bindparam("_case_id"))
+)
+#: the columns given in the parameters are the ones set (one compiled form per set)
+_CASE_UPDATE = update(_CASES).where(
+    _CASES.c.case_id == bindparam("_case_id"), _CASES.c.version == bindparam("_version")
+)
+
+
+def _load_case(
+    s: Session, case_id: str, actor: str | None
+) -> tuple[Case, dict[str, Any], Any] | None:
+    """The case as a plain object outside the session's unit of work, its columns as read, and
+    the account named ``actor`` (``name``, ``role``, ``disabled``; None when there is none).
+
+    An action changes one row of ``cases``; loading and flushing it through the ORM's identity
+    map and unit of work costs several times the database's own work, so the action path reads
+    the row with one statement and writes back what changed with another
+    (:func:`_save_case`). Everything else an action writes still goes through the session."""
+    row = s.connection().execute(_CASE_SELECT, {"_case_id": case_id, "_actor": actor}).first()
+    if row is None:
+        return None
+    values = dict(row._mapping)
+    name, role, disabled = (values.pop(k) for k in _ACCOUNT_KEYS)
+    account = None if name is None else _Account(name, role, disabled)
+    return Case(**values), values, account
+
+
+_ACCOUNT_KEYS = ("_account_name", "_account_role", "_account_disabled")
+
+
+@dataclass(frozen=True, slots=True)
+class _Account:
+    name: str
+    role: str
+    disabled: bool
+
+
+def _actor_name(actor: str | User | Actor) -> str | None:
+    """The account to look up for ``actor`` (None for a case's customer: no account)."""
+    if isinstance(actor, Actor) and actor.role == permissions.CUSTOMER:
+        return None
+    return actor.name if isinstance(actor, User | Actor) else actor
+
+
+def _actor_of(actor: str | User | Actor, account: Any) -> Actor:
+    """Who acts: the case's customer as given, or the named account if it exists and is enabled."""
+    if isinstance(actor, Actor) and actor.role == permissions.CUSTOMER:
+        return actor  # the case's customer (act_as_customer); act checks it is this case's
+    if account is None:
+        raise ForbiddenError(str(_actor_name(actor)), "no such account")
+    if account.disabled:
+        raise ForbiddenError(str(account.name), "the account is disabled")
+    return Actor(account.name, account.role)
+
+
+def _save_case(s: Session, case: Case, read: dict[str, Any]) -> None:
+    """Write back the columns of ``case`` that differ from ``read``, on the condition that the
+    row still has the version read (optimistic locking, as the mapper's ``version_id_col``
+    does): StaleDataError when someone else changed it meanwhile."""
+    params = {k: v for k, old in read.items() if (v := getattr(case, k)) != old}
+    if not params:
+        return
+    params["_case_id"] = read["case_id"]
+    params["_version"] = read["version"]
+    if s.connection().execute(_CASE_UPDATE, params).rowcount != 1:
+        raise StaleDataError(f"case {read['case_id']} changed since version {read['version']}")
 
 
 def now() -> datetime:
@@ -391,10 +476,12 @@ class Cases:
         when = _aware(at, "at") if at is not None else now()
         try:
             with self.db.write() as s:
-                who = self._actor(s, actor)
-                case = s.get(Case, case_id)
-                if case is None:
+                loaded = _load_case(s, case_id, _actor_name(actor))
+                if loaded is None:
+                    self._actor(s, actor)  # an account's error first, as for an existing case
                     raise NotFoundError(case_id, "no such case")
+                case, before_values, account = loaded
+                who = _actor_of(actor, account)
                 if who.role == permissions.CUSTOMER and who.name != case.msisdn:
                     raise ForbiddenError(case_id, "a customer acts on their own case only")
                 if expected_version is not None and case.version != expected_version:
@@ -417,6 +504,7 @@ class Cases:
                     case.state = rule.to
                 if case.state != before:
                     self._notify(s, case, case.state, when)
+                _save_case(s, case, before_values)
                 state, version = case.state, case.version
                 queued = audit.queued(s)
         except (StaleDataError, IntegrityError) as exc:
@@ -449,17 +537,11 @@ class Cases:
         return self.act(case_id, who, action, fields, expected_version, at=at)
 
     def _actor(self, s: Session, actor: str | User | Actor) -> Actor:
-        if isinstance(actor, Actor) and actor.role == permissions.CUSTOMER:
-            return actor  # the case's customer (act_as_customer); act checks it is this case's
-        name = actor.name if isinstance(actor, User | Actor) else actor
-        user = s.execute(
-            select(User.name, User.role, User.disabled).where(User.name == name)
-        ).first()
-        if user is None:
-            raise ForbiddenError(str(name), "no such account")
-        if user.disabled:
-            raise ForbiddenError(str(name), "the account is disabled")
-        return Actor(user.name, user.role)
+        name = _actor_name(actor)
+        account = (
+            None if name is None else s.connection().execute(_ACTOR_SELECT, {"name": name}).first()
+        )
+        return _actor_of(actor, account)
 
     # each handler validates its fields, changes the case and writes its entry
 
@@ -1262,17 +1344,18 @@ class Cases:
             s.flush()
         eid = audit.insert_row(
             s,
-            insert(TimelineEntry).values(
-                case_id=case.case_id,
-                seq=case.last_seq,
-                at=at,
-                action=action,
-                actor=who.name,
-                actor_role=who.role,
-                public=public,
-                text=text,
-                payload=payload,
-            ),
+            _ENTRY_INSERT,
+            {
+                "case_id": case.case_id,
+                "seq": case.last_seq,
+                "at": at,
+                "action": action,
+                "actor": who.name,
+                "actor_role": who.role,
+                "public": public,
+                "text": text,
+                "payload": payload,
+            },
         )
         audit.enqueue(s, audit.CASE, eid, at)
 
