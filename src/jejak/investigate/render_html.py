@@ -221,7 +221,8 @@ def timeline_svg(
     if show_as_of:
         x = _x(report.as_of, t0, t1, left, right)
         text = label("as_of", lang)
-        tx = min(max(x, left + text_width(text, 11) / 2), width - 2 - text_width(text, 11) / 2)
+        half = text_width(text, 11) * 0.55  # the estimate with room for a wider font
+        tx = min(max(x, left + half), width - 6 - half)
         parts.append(
             f'<line x1="{x:.1f}" y1="{top - 6}" x2="{x:.1f}" y2="{axis_y}" class="asof" '
             f'stroke="#1f5fa8" stroke-dasharray="4 3"/>'
