@@ -232,25 +232,25 @@ _appender = threading.Lock()
 #: (guarded by ``_appender``): a waiting thread whose rows the drain before it took along
 #: returns without reading the database; bounded, oldest forgotten first (a forgotten id is
 #: only asked about in the database, never taken for unlogged)
-_appended: dict[tuple[str, int], None] = {}
+_appended: dict[tuple[str, str | None, int], None] = {}
 _APPENDED_MAX = 100_000
 
 
 def _took(db: Database, ids: Iterable[int]) -> None:
-    key = db.url
+    url, schema = db.url, db.schema
     for i in ids:
-        _appended[(key, i)] = None
+        _appended[(url, schema, i)] = None
     while len(_appended) > _APPENDED_MAX:
         del _appended[next(iter(_appended))]
 
 
 def _taken(db: Database, ids: Sequence[int]) -> bool:
     """Whether this process's drains appended all of ``ids`` (forgotten once asked)."""
-    key = db.url
-    if not all((key, i) in _appended for i in ids):
+    url, schema = db.url, db.schema
+    if not all((url, schema, i) in _appended for i in ids):
         return False
     for i in ids:
-        del _appended[(key, i)]
+        del _appended[(url, schema, i)]
     return True
 
 

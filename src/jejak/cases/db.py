@@ -80,6 +80,7 @@ class Database:
 
     def __init__(self, url: str, *, schema: str | None = None) -> None:
         self.url = url
+        self.schema = schema
         self.dialect = make_url(url).get_backend_name()
         if self.dialect == "sqlite":
             self.engine = _sqlite_engine(url, immediate=True)
