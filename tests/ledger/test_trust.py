@@ -122,6 +122,25 @@ def test_roll_back_fails_default_verify(seed_store: Store, runner: CliRunner) ->
     assert r.exit_code != 0 and "refusing to sign a fork or a roll-back" in r.output
 
 
+def test_an_append_during_verification_is_not_a_rollback(seed_store: Store) -> None:
+    """A verifier reads the checkpoint first and the key's signed state last: an append in
+    between leaves it holding an older checkpoint than the key signed. That is the log growing,
+    not being rolled back (a verify racing an ingest said "rollback" under load)."""
+    from jejak.ledger.verify import Report, check_history
+
+    log = Log(seed_store.home)
+    path = seed_store.home / "ledger" / "checkpoint"
+    older, read_first = path.read_bytes(), log.checkpoint()
+    log.append([b"case racing-append"])
+    report = Report()
+    check_history(log, read_first, log.verifier, report)
+    assert report.problems == []
+    path.write_bytes(older)  # the same older checkpoint put back on disk: a rollback
+    report = Report()
+    check_history(log, read_first, log.verifier, report)
+    assert [p.what for p in report.problems] == ["rollback"]
+
+
 def test_a_swapped_tile_is_one_finding_and_a_missing_partial_tile_a_finding(
     seed_store: Store, runner: CliRunner
 ) -> None:

@@ -182,7 +182,7 @@ def check_history(log: Log, cp: Checkpoint, key: Verifier, report: Report) -> No
     reader = TileReader(log.dir, cp.size)
     if signed is not None:
         why = _extends(reader, cp, signed)
-        if why is not None:
+        if why is not None and not _grew_past(log, cp, signed):
             report.problems.append(
                 Problem(
                     "rollback" if signed.size > cp.size else "fork",
@@ -202,7 +202,7 @@ def check_history(log: Log, cp: Checkpoint, key: Verifier, report: Report) -> No
     report.against = "checked against " + best.describe()
     for w in sorted(found, key=lambda w: -w.checkpoint.size):
         why = _extends(reader, cp, w.checkpoint)
-        if why is not None:
+        if why is not None and not _grew_past(log, cp, w.checkpoint):
             report.problems.append(
                 Problem(
                     "rollback" if w.checkpoint.size > cp.size else "fork",
@@ -211,6 +211,22 @@ def check_history(log: Log, cp: Checkpoint, key: Verifier, report: Report) -> No
                 )
             )
             return
+
+
+def _grew_past(log: Log, cp: Checkpoint, newer: Checkpoint) -> bool:
+    """Whether the log was appended to while it was being verified: ``newer`` (signed or
+    cosigned after ``cp`` was read) is larger than ``cp``, and the checkpoint now on disk
+    extends both. That is an append racing the verification, not a rollback."""
+    if newer.size <= cp.size:
+        return False
+    try:
+        now = log.checkpoint()
+        reader = TileReader(log.dir, now.size)
+    except JejakError:
+        return False
+    if now.size < newer.size:
+        return False
+    return _extends(reader, now, cp) is None and _extends(reader, now, newer) is None
 
 
 def _extends(reader: TileReader, cp: Checkpoint, old: Checkpoint) -> str | None:
