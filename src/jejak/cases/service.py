@@ -71,8 +71,6 @@ BARS = ("bar_outgoing", "bar_all")
 #: database's own work on it): see :func:`jejak.cases.audit.insert_row`
 _ENTRY_INSERT = insert(TimelineEntry)
 _ACTOR_SELECT = select(User.name, User.role, User.disabled).where(User.name == bindparam("name"))
-
-
 _CASES = cast(Table, Case.__table__)
 _USERS = cast(Table, User.__table__)
 #: the case and the acting account in one statement (the account's columns None when it has none)
@@ -92,6 +90,16 @@ _CASE_UPDATE = update(_CASES).where(
 )
 
 
+_ACCOUNT_KEYS = ("_account_name", "_account_role", "_account_disabled")
+
+
+@dataclass(frozen=True, slots=True)
+class _Account:
+    name: str
+    role: str
+    disabled: bool
+
+
 def _load_case(
     s: Session, case_id: str, actor: str | None
 ) -> tuple[Case, dict[str, Any], Any] | None:
@@ -109,16 +117,6 @@ def _load_case(
     name, role, disabled = (values.pop(k) for k in _ACCOUNT_KEYS)
     account = None if name is None else _Account(name, role, disabled)
     return Case(**values), values, account
-
-
-_ACCOUNT_KEYS = ("_account_name", "_account_role", "_account_disabled")
-
-
-@dataclass(frozen=True, slots=True)
-class _Account:
-    name: str
-    role: str
-    disabled: bool
 
 
 def _actor_name(actor: str | User | Actor) -> str | None:
