@@ -6,7 +6,8 @@ case (``bench_investigate.build``), opens the seed complaint's case, makes one a
 loopback, signs every session in (not timed), and then, for ``--seconds``, has ``--sessions``
 concurrent sessions each request one page or API call after another, pausing ``--think``
 seconds on average between two (uniformly 0.5 to 1.5 times it; 0 for a closed loop with no
-pause, which measures throughput rather than what a person waits):
+pause, which measures throughput rather than what a person waits). The sessions start spread
+over the first pause, not all in the same instant:
 
 - pages: the alert queue (filtered), the case list, the seed case's page (with its evidence
   charts), an outlet's roster, a user ID's page, the approvals queue;
@@ -142,6 +143,9 @@ async def session(
     think: float = 0.0,
 ) -> None:
     rng = random.Random(seed)
+    # people do not all click at the same instant: each session's first request comes at a
+    # random moment of the first pause (a closed loop starts all at once)
+    await asyncio.sleep(think * rng.uniform(0, 1))
     async with httpx.AsyncClient(base_url=base, timeout=30) as client:
         while time.perf_counter() < until:
             if rng.random() < 0.5:
