@@ -133,7 +133,7 @@ async def sign_in(client: httpx.AsyncClient, name: str, secret: str) -> str:
 
 
 async def session(
-    base: str,
+    client: httpx.AsyncClient,
     cookie: str,
     token: str,
     until: float,
@@ -146,30 +146,29 @@ async def session(
     # people do not all click at the same instant: each session's first request comes at a
     # random moment of the first pause (a closed loop starts all at once)
     await asyncio.sleep(think * rng.uniform(0, 1))
-    async with httpx.AsyncClient(base_url=base, timeout=30) as client:
-        while time.perf_counter() < until:
-            if rng.random() < 0.5:
-                path, headers, kind = (
-                    rng.choice(PAGES),
-                    {"cookie": f"__Host-jejak={cookie}"},
-                    "page",
-                )
-            else:
-                path, headers, kind = rng.choice(API), {"authorization": f"Bearer {token}"}, "api"
-            t = time.perf_counter()
-            try:
-                r = await client.get(path, headers=headers)
-                ok = r.status_code == 200
-            except httpx.HTTPError as exc:
-                ok, r = False, None
-                errors.append(f"{path}: {exc}")
-            dt = (time.perf_counter() - t) * 1000
-            if not ok and r is not None:
-                errors.append(f"{path}: {r.status_code}")
-            out.setdefault(kind, []).append(dt)
-            out.setdefault(path.split("?")[0], []).append(dt)
-            if think:
-                await asyncio.sleep(think * rng.uniform(0.5, 1.5))
+    while time.perf_counter() < until:
+        if rng.random() < 0.5:
+            path, headers, kind = (
+                rng.choice(PAGES),
+                {"cookie": f"__Host-jejak={cookie}"},
+                "page",
+            )
+        else:
+            path, headers, kind = rng.choice(API), {"authorization": f"Bearer {token}"}, "api"
+        t = time.perf_counter()
+        try:
+            r = await client.get(path, headers=headers)
+            ok = r.status_code == 200
+        except httpx.HTTPError as exc:
+            ok, r = False, None
+            errors.append(f"{path}: {exc}")
+        dt = (time.perf_counter() - t) * 1000
+        if not ok and r is not None:
+            errors.append(f"{path}: {r.status_code}")
+        out.setdefault(kind, []).append(dt)
+        out.setdefault(path.split("?")[0], []).append(dt)
+        if think:
+            await asyncio.sleep(think * rng.uniform(0.5, 1.5))
 
 
 async def run(
@@ -179,12 +178,23 @@ async def run(
         cookies = [await sign_in(client, n, s) for n, s in accounts.items()]
     out: dict[str, list[float]] = {}
     errors: list[str] = []
-    t0 = time.perf_counter()
-    until = t0 + seconds
-    await asyncio.gather(
-        *[session(base, c, token, until, out, errors, i, think) for i, c in enumerate(cookies)]
-    )
-    return out, errors, time.perf_counter() - t0
+    async with contextlib.AsyncExitStack() as stack:
+        # each session's client (its own connection) is made before the clock starts: making
+        # one costs the load generator tens of milliseconds (an SSL context), which would
+        # otherwise stall the first requests of every other session
+        clients = [
+            await stack.enter_async_context(httpx.AsyncClient(base_url=base, timeout=30))
+            for _ in cookies
+        ]
+        t0 = time.perf_counter()
+        until = t0 + seconds
+        await asyncio.gather(
+            *[
+                session(client, c, token, until, out, errors, i, think)
+                for i, (client, c) in enumerate(zip(clients, cookies, strict=True))
+            ]
+        )
+        return out, errors, time.perf_counter() - t0
 
 
 def main() -> None:
