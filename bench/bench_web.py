@@ -5,8 +5,9 @@ case (``bench_investigate.build``), opens the seed complaint's case, makes one a
 (password + TOTP) and an API token, starts ``jejak``'s application as a separate uvicorn process on
 loopback, signs every session in (not timed), and then, for ``--seconds``, has ``--sessions``
 concurrent sessions each request one page or API call after another, pausing ``--think``
-seconds on average between two (uniformly 0.5 to 1.5 times it; 0 for a closed loop with no
-pause, which measures throughput rather than what a person waits). The sessions start spread
+seconds on average between two (uniformly 0.5 to 1.5 times it). The default, 5 s, is a person
+reading the page before the next click (docs/benchmarks.md says why); 0 is a closed loop with no
+pause, which measures throughput rather than what a person waits. The sessions start spread
 over the first pause, not all in the same instant:
 
 - pages: the alert queue (filtered), the case list, the seed case's page (with its evidence
@@ -206,7 +207,10 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=60, help="how long the load runs")
     ap.add_argument("--workers", type=int, default=2, help="uvicorn worker processes")
     ap.add_argument(
-        "--think", type=float, default=2.0, help="mean seconds between two requests of a session"
+        "--think",
+        type=float,
+        default=5.0,
+        help="mean seconds between two requests of a session (a person reading the page)",
     )
     ap.add_argument("--work", type=Path, default=HERE / "data")
     ap.add_argument("--quick", action="store_true", help="200 k rows, 20 sessions, 10 s")

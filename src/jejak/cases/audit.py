@@ -292,7 +292,7 @@ class Drainer:
     RETRY = 2.0
     #: seconds the thread waits after a wake-up, so that one append takes the records of
     #: every request in between (each append costs a few fsyncs, whatever it holds)
-    LINGER = 0.1
+    LINGER = 0.25
 
     def __init__(self, db: Database, log: Log) -> None:
         self.db, self.log = db, log

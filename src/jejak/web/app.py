@@ -81,7 +81,7 @@ def create_app(source: Any = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        warm_up(services)
+        warm_up(app)
         yield
         # what the drain thread has not appended yet goes into the log before the worker ends
         services.cases.drain()
@@ -112,17 +112,21 @@ def create_app(source: Any = None) -> FastAPI:
     return app
 
 
-def warm_up(services: Any) -> None:
+def warm_up(app: FastAPI) -> None:
     """What a worker would otherwise do on its first requests, done before it takes any: the
-    templates compiled, the store's DuckDB connection and views made, this year's holidays read."""
+    routes' parameter models built (FastAPI builds them on the first match), the templates
+    compiled, the store's DuckDB connection and views made, this year's holidays read."""
     from datetime import date
 
     from jejak.cases.workdays import is_working_day
     from jejak.web import render
 
+    scope = {"type": "http", "method": "GET", "path": "/", "root_path": "", "headers": []}
+    for route in app.router.routes:
+        route.matches(scope)
     render.compile_templates()
     is_working_day(date.today())
-    store = services.cases.store
+    store = app.state.services.cases.store
     if store.exists:
         store.sql("SELECT 1")
 
