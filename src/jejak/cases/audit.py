@@ -28,7 +28,7 @@ access in the database (access log and outbox row, one transaction) before anyth
 a request that only reads need not wait for the log as well: it calls :meth:`Drainer.soon` and
 returns, and the process's drain thread appends whatever is pending, many readers' records in one
 append. The record is in the database when the response leaves, and in the log a drain later
-(milliseconds); a crash in between is the case above (the next drain — every open of the case
+(:attr:`Drainer.LINGER`, a quarter of a second); a crash in between is the case above (the next drain — every open of the case
 database runs one — appends it). The thread holds nothing but a wake-up flag: what is pending is
 read from the outbox, so any worker's thread appends any worker's rows.
 
