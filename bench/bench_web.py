@@ -5,8 +5,10 @@ case (``bench_investigate.build``), opens the seed complaint's case, makes one a
 (password + TOTP) and an API token, starts ``jejak``'s application as a separate uvicorn process on
 loopback, signs every session in (not timed), and then, for ``--seconds``, has ``--sessions``
 concurrent sessions each request one page or API call after another, pausing ``--think``
-seconds on average between two (uniformly 0.5 to 1.5 times it; 0 for a closed loop with no
-pause, which measures throughput rather than what a person waits):
+seconds on average between two (uniformly 0.5 to 1.5 times it). The default, 5 s, is a person
+reading the page before the next click (docs/benchmarks.md says why); 0 is a closed loop with no
+pause, which measures throughput rather than what a person waits. The sessions start spread
+over the first pause, not all in the same instant:
 
 - pages: the alert queue (filtered), the case list, the seed case's page (with its evidence
   charts), an outlet's roster, a user ID's page, the approvals queue;
@@ -132,7 +134,7 @@ async def sign_in(client: httpx.AsyncClient, name: str, secret: str) -> str:
 
 
 async def session(
-    base: str,
+    client: httpx.AsyncClient,
     cookie: str,
     token: str,
     until: float,
@@ -142,30 +144,32 @@ async def session(
     think: float = 0.0,
 ) -> None:
     rng = random.Random(seed)
-    async with httpx.AsyncClient(base_url=base, timeout=30) as client:
-        while time.perf_counter() < until:
-            if rng.random() < 0.5:
-                path, headers, kind = (
-                    rng.choice(PAGES),
-                    {"cookie": f"__Host-jejak={cookie}"},
-                    "page",
-                )
-            else:
-                path, headers, kind = rng.choice(API), {"authorization": f"Bearer {token}"}, "api"
-            t = time.perf_counter()
-            try:
-                r = await client.get(path, headers=headers)
-                ok = r.status_code == 200
-            except httpx.HTTPError as exc:
-                ok, r = False, None
-                errors.append(f"{path}: {exc}")
-            dt = (time.perf_counter() - t) * 1000
-            if not ok and r is not None:
-                errors.append(f"{path}: {r.status_code}")
-            out.setdefault(kind, []).append(dt)
-            out.setdefault(path.split("?")[0], []).append(dt)
-            if think:
-                await asyncio.sleep(think * rng.uniform(0.5, 1.5))
+    # people do not all click at the same instant: each session's first request comes at a
+    # random moment of the first pause (a closed loop starts all at once)
+    await asyncio.sleep(think * rng.uniform(0, 1))
+    while time.perf_counter() < until:
+        if rng.random() < 0.5:
+            path, headers, kind = (
+                rng.choice(PAGES),
+                {"cookie": f"__Host-jejak={cookie}"},
+                "page",
+            )
+        else:
+            path, headers, kind = rng.choice(API), {"authorization": f"Bearer {token}"}, "api"
+        t = time.perf_counter()
+        try:
+            r = await client.get(path, headers=headers)
+            ok = r.status_code == 200
+        except httpx.HTTPError as exc:
+            ok, r = False, None
+            errors.append(f"{path}: {exc}")
+        dt = (time.perf_counter() - t) * 1000
+        if not ok and r is not None:
+            errors.append(f"{path}: {r.status_code}")
+        out.setdefault(kind, []).append(dt)
+        out.setdefault(path.split("?")[0], []).append(dt)
+        if think:
+            await asyncio.sleep(think * rng.uniform(0.5, 1.5))
 
 
 async def run(
@@ -175,12 +179,23 @@ async def run(
         cookies = [await sign_in(client, n, s) for n, s in accounts.items()]
     out: dict[str, list[float]] = {}
     errors: list[str] = []
-    t0 = time.perf_counter()
-    until = t0 + seconds
-    await asyncio.gather(
-        *[session(base, c, token, until, out, errors, i, think) for i, c in enumerate(cookies)]
-    )
-    return out, errors, time.perf_counter() - t0
+    async with contextlib.AsyncExitStack() as stack:
+        # each session's client (its own connection) is made before the clock starts: making
+        # one costs the load generator tens of milliseconds (an SSL context), which would
+        # otherwise stall the first requests of every other session
+        clients = [
+            await stack.enter_async_context(httpx.AsyncClient(base_url=base, timeout=30))
+            for _ in cookies
+        ]
+        t0 = time.perf_counter()
+        until = t0 + seconds
+        await asyncio.gather(
+            *[
+                session(client, c, token, until, out, errors, i, think)
+                for i, (client, c) in enumerate(zip(clients, cookies, strict=True))
+            ]
+        )
+        return out, errors, time.perf_counter() - t0
 
 
 def main() -> None:
@@ -192,7 +207,10 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=60, help="how long the load runs")
     ap.add_argument("--workers", type=int, default=2, help="uvicorn worker processes")
     ap.add_argument(
-        "--think", type=float, default=2.0, help="mean seconds between two requests of a session"
+        "--think",
+        type=float,
+        default=5.0,
+        help="mean seconds between two requests of a session (a person reading the page)",
     )
     ap.add_argument("--work", type=Path, default=HERE / "data")
     ap.add_argument("--quick", action="store_true", help="200 k rows, 20 sessions, 10 s")

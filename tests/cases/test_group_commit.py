@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from jejak.cases import Cases
 from jejak.cases.models import AccessLog, LedgerOutbox, TimelineEntry
@@ -168,3 +168,49 @@ def test_sync_leaves_complaints_the_crm_closed_unless_asked(
     again = cases.sync(at="2017-02-08T09:05:00+07:00", include_closed=True)
     assert again.opened == ["CASE-TCK-SHUT"] and again.closed_in_crm == []
     assert not cases.can_bar("6281100000062", 70000, at="2017-02-08T10:00:00+07:00")["allowed"]
+
+
+def _unlogged(cases: Cases) -> list[int]:
+    with cases.db.read() as s:
+        return list(s.scalars(select(LedgerOutbox.id).where(LedgerOutbox.ledger_index.is_(None))))
+
+
+def test_reads_leave_their_access_records_to_the_drain_thread(empty_cases: Cases) -> None:
+    """``record_access(wait=False)`` commits the record and returns; the process's drain thread
+    puts the records of many such reads into the log in fewer appends than reads, and closing
+    leaves nothing pending."""
+    import time
+
+    cases = empty_cases
+    case = _crm_case(cases, 1)
+    appends_before = len(cases.log.appends())
+    errors: list[BaseException] = []
+
+    def read(who: str) -> None:
+        try:
+            for _ in range(10):
+                cases.record_access(
+                    who, "cs", case["msisdn"], "case", case_id=case["case_id"], wait=False
+                )
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=read, args=(f"reader{k}",)) for k in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors
+    with cases.db.read() as s:  # every record is in the database when its call returns
+        assert s.scalar(select(func.count()).select_from(AccessLog)) >= 60
+    for _ in range(200):  # the thread appends them shortly
+        if not _unlogged(cases):
+            break
+        time.sleep(0.05)
+    assert _unlogged(cases) == []
+    appends = len(cases.log.appends()) - appends_before
+    assert 0 < appends < 60, appends
+    cases.record_access("late", "cs", case["msisdn"], "case", wait=False)
+    cases.close()  # stops the thread and appends what it had not yet
+    assert _unlogged(cases) == []  # (the engine reconnects to look)
+    assert verify_home(cases.home).ok

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import threading
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
 
 from jejak.cases import Cases, permissions
-from jejak.cases.workdays import add_working_days, is_working_day
+from jejak.cases.workdays import add_working_days, is_working_day, working_days_between
 from jejak.errors import (
     ForbiddenError,
     InvalidFieldError,
@@ -69,6 +69,21 @@ def test_the_table_refuses(action: str, role: str, state: str, error: type) -> N
 )
 def test_working_days(day: date, n: int, due: date) -> None:
     assert add_working_days(day, n) == due
+
+
+def test_working_days_between_counts_what_a_walk_counts() -> None:
+    """The counted form agrees with walking day by day, over spans of every length and start
+    (weekends, Eid's joint holidays, a year's turn), both ways round."""
+
+    def walk(a: date, b: date) -> int:
+        return sum(is_working_day(a + timedelta(days=i)) for i in range(1, (b - a).days + 1))
+
+    starts = [date(2016, 12, 24) + timedelta(days=k) for k in range(0, 200, 3)]
+    for a in starts:
+        for span in (0, 1, 2, 5, 6, 7, 8, 13, 30, 45, 400):
+            b = a + timedelta(days=span)
+            assert working_days_between(a, b) == walk(a, b), (a, b)
+            assert working_days_between(b, a) == -walk(a, b), (b, a)
 
 
 def test_joint_holidays_are_not_working_days() -> None:

@@ -199,6 +199,19 @@ def test_the_seed_dispute_from_sign_in_to_approval(
                     f"{name} scrolls sideways at {width} px"
                 )
                 snap(page, shots, f"{name}-{lang}-{size}")
+            # the case's timeline: the phone's drawing at 390 px, the desk's at 1280 px
+            page.goto(f"{base}/cases/{SEED_CASE}?lang={lang}")
+            shown = page.locator(
+                "svg.chart.timeline.narrow" if size == "phone" else "svg.chart.timeline.wide"
+            )
+            hidden = page.locator(
+                "svg.chart.timeline.wide" if size == "phone" else "svg.chart.timeline.narrow"
+            )
+            assert shown.is_visible() and not hidden.is_visible(), (lang, size)
+            shown.scroll_into_view_if_needed()
+            snap(page, shots, f"case-timeline-{lang}-{size}")
+            page.locator(".figure svg.chart").scroll_into_view_if_needed()
+            snap(page, shots, f"case-graph-{lang}-{size}")
     ctx.close()
     assert not [e for e in errors if "Content Security Policy" in e], errors
 

@@ -244,6 +244,29 @@ def test_the_case_page_offers_exactly_the_roles_actions(
     assert "<svg" in page  # the report's timeline chart and graph
 
 
+def test_the_case_page_has_the_timeline_for_a_desk_and_for_a_phone(
+    client: TestClient, workbench_home: WorkbenchHome
+) -> None:
+    """Both drawings of the timeline are on the page (kept on disk, so a second view too); the
+    stylesheet shows the phone's at 600 px and less, the desk's otherwise (no inline style)."""
+    from jejak.investigate.render_html import PHONE_WIDTH
+
+    sign_in(client, workbench_home, "rina")
+    for _ in range(2):
+        page = client.get(f"/cases/{SEED_CASE}").text
+        wide = re.findall(r'<svg viewBox="0 0 (\d+) [^"]+"[^>]*class="chart timeline wide"', page)
+        narrow = re.findall(
+            r'<svg viewBox="0 0 (\d+) [^"]+"[^>]*class="chart timeline narrow"', page
+        )
+        assert wide == ["1000"] and narrow == [f"{PHONE_WIDTH:.0f}"], (wide, narrow)
+        assert "style=" not in page.split("<svg", 1)[0]
+    css = client.get("/static/workbench.css").text
+    assert "svg.chart.timeline.narrow { display: none; }" in css
+    phone = css.split("@media (max-width: 600px) {", 1)[1].split("\n}\n", 1)[0]
+    assert "svg.chart.timeline.wide { display: none; }" in phone
+    assert "svg.chart.timeline.narrow { display: block; }" in phone
+
+
 def test_subscriber_records_need_a_recorded_reason(
     client: TestClient, workbench_home: WorkbenchHome
 ) -> None:

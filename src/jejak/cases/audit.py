@@ -23,6 +23,15 @@ behind it, and each of them, when its turn comes, usually finds its rows already
 the one before and returns at once. Between processes (``jejak serve --workers N``) the log's
 own lock does the same. A caller that finds nothing pending never touches the log.
 
+**Drained soon, by a thread of the process** (:class:`Drainer`). Reading a case records the
+access in the database (access log and outbox row, one transaction) before anything is shown;
+a request that only reads need not wait for the log as well: it calls :meth:`Drainer.soon` and
+returns, and the process's drain thread appends whatever is pending, many readers' records in one
+append. The record is in the database when the response leaves, and in the log a drain later
+(:attr:`Drainer.LINGER`, a quarter of a second); a crash in between is the case above (the next drain — every open of the case
+database runs one — appends it). The thread holds nothing but a wake-up flag: what is pending is
+read from the outbox, so any worker's thread appends any worker's rows.
+
 **Access records** (``source`` ``access2``) commit to the reason given for opening a
 subscriber's records too; rows logged by an earlier release (``access``) keep the form they
 were logged in, so they still verify.
@@ -31,6 +40,8 @@ were logged in, so they still verify.
 from __future__ import annotations
 
 import json
+import logging
+import os
 import threading
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
@@ -51,6 +62,7 @@ if TYPE_CHECKING:
     from jejak.ledger.tiles import TileReader
     from jejak.ledger.verify import Report
 
+logger = logging.getLogger("jejak.cases.audit")
 SOURCE = "cases"  # the appends' source name
 BATCH = 20_000
 
@@ -304,6 +316,73 @@ def _drain(db: Database, log: Log, limit: int) -> int:
             # fewer than a batch: rows queued since are taken by their own callers' drains
             rows = _pending(db, limit) if len(rows) == limit else []
     return done
+
+
+class Drainer:
+    """One thread of this process appending the outbox to the log soon after each :meth:`soon`.
+
+    Example::
+
+        >>> drainer = Drainer(db, log)        # doctest: +SKIP
+        >>> drainer.soon()                    # returns at once; the thread drains
+        >>> drainer.close()                   # the thread stops; nothing is left pending
+    """
+
+    #: seconds before a failed drain is tried again (its rows stay queued meanwhile)
+    RETRY = 2.0
+    #: seconds the thread waits after a wake-up, so that one append takes the records of
+    #: every request in between (each append costs a few fsyncs, whatever it holds)
+    LINGER = 0.25
+
+    def __init__(self, db: Database, log: Log) -> None:
+        self.db, self.log = db, log
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._guard = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self._pid = 0
+        self._closed = False
+
+    def soon(self) -> None:
+        """Have the outbox appended to the log shortly, without waiting for it."""
+        with self._guard:
+            if self._closed:  # no thread any more: the caller drains
+                drain(self.db, self.log)
+                return
+            alive = self._thread is not None and self._thread.is_alive()
+            if not alive or self._pid != os.getpid():  # a forked child has no thread
+                self._pid = os.getpid()
+                self._thread = threading.Thread(
+                    target=self._run, name="jejak-log-drain", daemon=True
+                )
+                self._thread.start()
+        self._wake.set()
+
+    def _run(self) -> None:
+        while True:
+            self._wake.wait()
+            if self._stop.wait(self.LINGER):
+                return
+            self._wake.clear()  # before draining: a row committed from now on wakes it again
+            try:
+                drain(self.db, self.log)
+            except Exception:  # the rows stay queued: try again a little later
+                logger.exception("appending the case outbox to the log failed; retrying")
+                self._stop.wait(self.RETRY)
+                self._wake.set()
+
+    def close(self, timeout: float = 30.0) -> None:
+        """Stop the thread, then append what it left pending (nothing to do when none ran)."""
+        with self._guard:
+            self._closed = True
+            thread, self._thread = self._thread, None
+        if thread is None:
+            return
+        self._stop.set()
+        self._wake.set()
+        if thread is not threading.current_thread():
+            thread.join(timeout)
+        drain(self.db, self.log)
 
 
 def _entry_source(source: str) -> str:

@@ -255,6 +255,7 @@ class Cases:
         self._store = store
         self.auto_drain = auto_drain
         self.tz = ZoneInfo(self.policy.timezone)
+        self._drainer = audit.Drainer(self.db, self.log)
 
     @classmethod
     def open(
@@ -293,6 +294,7 @@ class Cases:
         return self._store
 
     def close(self) -> None:
+        self._drainer.close()
         self.db.dispose()
 
     def verify(self, reader: Any, report: Any) -> None:
@@ -302,6 +304,12 @@ class Cases:
     def drain(self) -> int:
         """Put every action not yet in the transparency log into it; return how many."""
         return audit.drain(self.db, self.log)
+
+    def drain_soon(self) -> None:
+        """Have this process's drain thread put what is pending into the log, without waiting
+        (:class:`jejak.cases.audit.Drainer`); with ``auto_drain`` off, nothing is drained."""
+        if self.auto_drain:
+            self._drainer.soon()
 
     def _after_write(self, queued: builtins.list[int]) -> None:
         """With ``auto_drain``, return once the write's own log entries are in the log (group
@@ -1292,12 +1300,18 @@ class Cases:
         via: str = "api",
         reason: str | None = None,
         at: datetime | None = None,
+        wait: bool = True,
     ) -> None:
-        """Record (and log) that a person viewed a subscriber's records, and why."""
+        """Record (and log) that a person viewed a subscriber's records, and why. With
+        ``wait=False`` the record is committed to the database and its log entry left to the
+        process's drain thread (:meth:`drain_soon`): for a request that only reads."""
         _, queued = record_access(
             self.db, user, role, msisdn, what, reason=reason, case_id=case_id, via=via, at=at
         )
-        self._after_write(queued)
+        if wait:
+            self._after_write(queued)
+        else:
+            self.drain_soon()
 
     def access_log(self, msisdn: str | None = None) -> builtins.list[dict[str, Any]]:
         with self.db.read() as s:

@@ -36,6 +36,28 @@ def is_working_day(day: date) -> bool:
     return day.weekday() < 5 and day not in _holidays(day.year)
 
 
+def working_days_between(a: date, b: date) -> int:
+    """Working days after ``a`` up to and including ``b`` (negative when ``b`` is before ``a``).
+
+    Counted, not walked: the weekdays of the span less the holidays in it that fall on one.
+
+    >>> working_days_between(date(2017, 2, 6), date(2017, 2, 28))
+    15
+    >>> working_days_between(date(2017, 2, 28), date(2017, 2, 6))
+    -15
+    """
+    if b < a:
+        return -working_days_between(b, a)
+    days = (b - a).days
+    weeks, rest = divmod(days, 7)
+    n = 5 * weeks + sum(
+        (a + timedelta(days=7 * weeks + i)).weekday() < 5 for i in range(1, rest + 1)
+    )
+    for year in range(a.year, b.year + 1):
+        n -= sum(1 for h in _holidays(year) if a < h <= b and h.weekday() < 5)
+    return n
+
+
 def add_working_days(day: date, n: int) -> date:
     """The ``n``-th working day after ``day`` (``day`` itself does not count)."""
     if n < 0:

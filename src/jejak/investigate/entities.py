@@ -18,7 +18,7 @@ Example::
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -35,59 +35,65 @@ def _rows(store: Store, kind: str, sql: str, params: list[Any]) -> list[dict[str
     return store.sql(sql, params)
 
 
+def _newest_first(rows: list[dict[str, Any]], field: str) -> list[dict[str, Any]]:
+    """Rows by ``field`` descending, rows without it last (SQL's ``DESC NULLS LAST``)."""
+    dated = [r for r in rows if r.get(field) is not None]
+    dated.sort(key=lambda r: r[field], reverse=True)
+    return dated + [r for r in rows if r.get(field) is None]
+
+
+def _span(times: list[Any]) -> tuple[Any, Any]:
+    known = [t for t in times if t is not None]
+    return (min(known), max(known)) if known else (None, None)
+
+
+def _by(rows: list[dict[str, Any]], field: str) -> dict[Any, list[dict[str, Any]]]:
+    groups: dict[Any, list[dict[str, Any]]] = {}
+    for r in rows:
+        groups.setdefault(r.get(field), []).append(r)
+    return groups
+
+
 def user_id(store: Store, agent_id: str, *, limit: int = LIMIT) -> dict[str, Any]:
-    """Everything about one user ID (see the module's docstring)."""
-    agents = _rows(store, "agents", "SELECT * FROM agents WHERE agent_id = ?", [agent_id])
+    """Everything about one user ID (see the module's docstring).
+
+    Each kind is read once, through the store's index by user ID where it has one
+    (:meth:`jejak.store.Store.lookup`); the summaries are counted from those rows.
+    """
+    agents = store.lookup("agents", [agent_id])
     if not agents:
         raise NotFoundError(agent_id, "no such user ID in the store")
-    shifts = _rows(
-        store,
-        "shifts",
-        "SELECT * FROM shifts WHERE agent_id = ? ORDER BY starts_at DESC LIMIT ?",
-        [agent_id, limit + 1],
-    )
-    sessions = _rows(
-        store,
-        "sessions",
-        "SELECT * FROM sessions WHERE agent_id = ? ORDER BY started_at DESC LIMIT ?",
-        [agent_id, limit + 1],
-    )
-    acts = _rows(
-        store,
-        "provisioning",
-        'SELECT * FROM provisioning WHERE agent_id = ? ORDER BY "at" DESC LIMIT ?',
-        [agent_id, limit + 1],
-    )
-    summary = _rows(
-        store,
-        "provisioning",
-        'SELECT msisdn, count(*) AS actions, min("at") AS first_at, max("at") AS last_at, '
-        "list(DISTINCT outlet_id) AS outlets FROM provisioning WHERE agent_id = ? "
-        "GROUP BY msisdn ORDER BY last_at DESC",
-        [agent_id],
-    )
-    terminals = _rows(
-        store,
-        "sessions",
-        "SELECT device_id, count(*) AS sessions, min(started_at) AS first_at, max(started_at) AS last_at "
-        "FROM sessions WHERE agent_id = ? GROUP BY device_id ORDER BY sessions DESC",
-        [agent_id],
-    )
-    outlets = _rows(
-        store,
-        "provisioning",
-        "SELECT outlet_id, count(*) AS actions FROM provisioning WHERE agent_id = ? "
-        "GROUP BY outlet_id ORDER BY actions DESC",
-        [agent_id],
-    )
+    shifts = _newest_first(store.lookup("shifts", [agent_id], "agent_id"), "starts_at")
+    sessions = _newest_first(store.lookup("sessions", [agent_id]), "started_at")
+    acts = _newest_first(store.lookup("provisioning", [agent_id], "agent_id"), "at")
+    summary = []
+    for msisdn, rows in _by(acts, "msisdn").items():
+        first, last = _span([r["at"] for r in rows])
+        outlets = sorted({r["outlet_id"] for r in rows if r.get("outlet_id") is not None})
+        summary.append(
+            {
+                "msisdn": msisdn,
+                "actions": len(rows),
+                "first_at": first,
+                "last_at": last,
+                "outlets": outlets,
+            }
+        )
+    terminals = []
+    for device, rows in _by(sessions, "device_id").items():
+        first, last = _span([r["started_at"] for r in rows])
+        terminals.append(
+            {"device_id": device, "sessions": len(rows), "first_at": first, "last_at": last}
+        )
+    outlets = [{"outlet_id": o, "actions": len(rows)} for o, rows in _by(acts, "outlet_id").items()]
     return {
         "agent": agents[0],
         "shifts": shifts[:limit],
         "sessions": sessions[:limit],
-        "terminals": terminals,
-        "outlets": outlets,
+        "terminals": sorted(terminals, key=lambda t: -t["sessions"]),
+        "outlets": sorted(outlets, key=lambda o: -o["actions"]),
         "activations": acts[:limit],
-        "subscribers": summary,
+        "subscribers": _newest_first(summary, "last_at"),
         "truncated": {
             "shifts": len(shifts) > limit,
             "sessions": len(sessions) > limit,
@@ -99,36 +105,44 @@ def user_id(store: Store, agent_id: str, *, limit: int = LIMIT) -> dict[str, Any
 def outlet(
     store: Store, outlet_id: str, *, until: date | None = None, days: int = 14
 ) -> dict[str, Any]:
-    """An outlet, and who was rostered there on each of ``days`` days up to ``until``."""
-    rows = _rows(store, "outlets", "SELECT * FROM outlets WHERE outlet_id = ?", [outlet_id])
+    """An outlet, and who was rostered there on each of ``days`` days up to ``until``.
+
+    The outlet's shifts are read once, through the store's index by outlet; the agents named
+    are read in one query."""
+    rows = store.lookup("outlets", [outlet_id])
     if not rows:
         raise NotFoundError(outlet_id, "no such outlet in the store")
     o = rows[0]
+    every = store.lookup("shifts", [outlet_id])  # in time order, undated last
     if until is None:
-        last = _rows(
-            store,
-            "shifts",
-            "SELECT max(starts_at) AS t FROM shifts WHERE outlet_id = ?",
-            [outlet_id],
-        )
-        t = last[0]["t"] if last else None
-        until = t.date() if t is not None else date.today()
+        dated = [sh["starts_at"] for sh in every if sh["starts_at"] is not None]
+        until = max(dated).date() if dated else date.today()
     days = max(1, min(days, 62))
     start = until - timedelta(days=days - 1)
-    shifts = _rows(
-        store,
-        "shifts",
-        "SELECT s.*, a.person, a.role FROM shifts s LEFT JOIN agents a USING (agent_id) "
-        "WHERE s.outlet_id = ? AND s.starts_at >= CAST(? AS TIMESTAMPTZ) - INTERVAL 1 DAY "
-        "AND s.starts_at < CAST(? AS TIMESTAMPTZ) + INTERVAL 2 DAY ORDER BY s.starts_at, s.agent_id",
-        [outlet_id, start.isoformat(), until.isoformat()],
-    )
-    staff = _rows(
+    # the same margin as the days' edges in any zone: a day before the first, two after the last
+    low = datetime.combine(start, time(), UTC) - timedelta(days=1)
+    high = datetime.combine(until, time(), UTC) + timedelta(days=2)
+    shifts = [sh for sh in every if sh["starts_at"] is not None and low <= sh["starts_at"] < high]
+    named = sorted({sh["agent_id"] for sh in shifts if sh.get("agent_id") is not None})
+    agents = _rows(
         store,
         "agents",
-        "SELECT * FROM agents WHERE outlet_id = ? ORDER BY agent_id",
-        [outlet_id],
+        "SELECT * FROM agents WHERE outlet_id = ? OR list_contains(?, agent_id) ORDER BY agent_id",
+        [outlet_id, named],
     )
+    who = {a["agent_id"]: a for a in agents}
+    shifts = sorted(
+        (
+            {
+                **sh,
+                "person": who.get(sh["agent_id"], {}).get("person"),
+                "role": who.get(sh["agent_id"], {}).get("role"),
+            }
+            for sh in shifts
+        ),
+        key=lambda sh: (sh["starts_at"], sh.get("agent_id") or ""),
+    )
+    staff = [a for a in agents if a.get("outlet_id") == outlet_id]
     try:
         zone = ZoneInfo(o.get("timezone") or "Asia/Jakarta")
     except (KeyError, ValueError):

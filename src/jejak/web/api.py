@@ -13,9 +13,11 @@ POST     /api/v1/complaints                  the CRM pushes a complaint: its cas
 
 Each route checks its scope, calls one library method and returns what it gives; the person's
 role is checked by the library (:mod:`jejak.cases.permissions`). Every view of a case is recorded
-in the access log and the transparency log (:func:`jejak.auth.service.record_access`). After
-each write the outboxes are drained (the log at once by the library; customer messages and
-billing after the response, :func:`jejak.notify.service.drain`).
+in the access log before the case is sent (:func:`jejak.auth.service.record_access`), and put
+into the transparency log right after by the process's drain thread
+(:class:`jejak.cases.audit.Drainer`), many views in one append. After each write the outboxes
+are drained (the log at once by the library; customer messages and billing after the response,
+:func:`jejak.notify.service.drain`).
 
 Example::
 
@@ -88,6 +90,7 @@ def _seen(
     auth.record_access(
         cases.db, user, case["msisdn"], why, what=what, via="api", case_id=case["case_id"]
     )
+    cases.drain_soon()
 
 
 @router.post(
@@ -144,7 +147,6 @@ def push_complaint(
 )
 def get_case(
     request: Request,
-    background: BackgroundTasks,
     case_id: str,
     user: Reader,
     cases: CaseService,
@@ -155,7 +157,6 @@ def get_case(
 ) -> Any:
     case = cases.get(case_id)
     _seen(request, cases, user, case, "case", reason or f"work on case {case_id}")
-    background.add_task(_drain_outboxes, request)
     return case
 
 
@@ -194,7 +195,6 @@ def act(
 )
 def timeline(
     request: Request,
-    background: BackgroundTasks,
     case_id: str,
     user: Reader,
     cases: CaseService,
@@ -202,7 +202,6 @@ def timeline(
     entries = cases.timeline(case_id, customer=True)
     case = cases.get(case_id)
     _seen(request, cases, user, case, "timeline", f"the customer's view of case {case_id}")
-    background.add_task(_drain_outboxes, request)
     return {"case_id": case_id, "timeline": entries}
 
 

@@ -17,6 +17,8 @@ Example::
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -76,7 +78,16 @@ def create_app(source: Any = None) -> FastAPI:
     from jejak.web.services import Services
 
     services = Services.from_source(source)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        warm_up(app)
+        yield
+        # what the drain thread has not appended yet goes into the log before the worker ends
+        services.cases.drain()
+
     app = FastAPI(
+        lifespan=lifespan,
         title="jejak",
         version=jejak.__version__,
         summary="Disputes over package activations, settled on evidence (outputs.md 1.1).",
@@ -99,6 +110,25 @@ def create_app(source: Any = None) -> FastAPI:
 
     customer.install(app)
     return app
+
+
+def warm_up(app: FastAPI) -> None:
+    """What a worker would otherwise do on its first requests, done before it takes any: the
+    routes' parameter models built (FastAPI builds them on the first match), the templates
+    compiled, the store's DuckDB connection and views made, this year's holidays read."""
+    from datetime import date
+
+    from jejak.cases.workdays import is_working_day
+    from jejak.web import render
+
+    scope = {"type": "http", "method": "GET", "path": "/", "root_path": "", "headers": []}
+    for route in app.router.routes:
+        route.matches(scope)
+    render.compile_templates()
+    is_working_day(date.today())
+    store = app.state.services.cases.store
+    if store.exists:
+        store.sql("SELECT 1")
 
 
 def app_from_env() -> FastAPI:

@@ -31,7 +31,7 @@ from __future__ import annotations
 import contextlib
 import gettext as _gettext
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from functools import cache
 from pathlib import Path
 from typing import Annotated, Any
@@ -44,7 +44,7 @@ from jejak.cases.customer import proofs
 from jejak.cases.customer import service as cust
 from jejak.cases.models import User
 from jejak.cases.service import Cases
-from jejak.cases.workdays import is_working_day
+from jejak.cases.workdays import working_days_between
 from jejak.errors import AuthError, InvalidFieldError, JejakError, StateConflictError
 from jejak.web import i18n, render
 from jejak.web.guard import CUSTOMER_PREFIX as PREFIX
@@ -121,17 +121,6 @@ def _day(d: date | datetime | str | None, lang: str) -> str:
         d = d.date()
     lang = lang if lang in MONTHS else "id"
     return f"{DAYS[lang][d.weekday()]}, {d.day} {MONTHS[lang][d.month - 1]} {d.year}"
-
-
-def working_days_between(a: date, b: date) -> int:
-    """Working days after ``a`` up to and including ``b`` (negative when ``b`` is before ``a``)."""
-    if b < a:
-        return -working_days_between(b, a)
-    n, d = 0, a
-    while d < b:
-        d += timedelta(days=1)
-        n += is_working_day(d)
-    return n
 
 
 # ---------------------------------------------------------------------------- sessions

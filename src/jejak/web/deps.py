@@ -27,12 +27,16 @@ from jejak.errors import AuthError, ForbiddenError
 bearer = HTTPBearer(auto_error=False, description="An API token: `jejak auth token NAME`.")
 
 
-def get_db(request: Request) -> Database:
+# the dependencies that only look something up are coroutines: FastAPI runs a plain function in
+# its thread pool, and under load every such hop of a request waits its turn there again
+
+
+async def get_db(request: Request) -> Database:
     db: Database = request.app.state.db
     return db
 
 
-def get_cases(request: Request) -> Any:
+async def get_cases(request: Request) -> Any:
     return request.app.state.cases
 
 
@@ -55,7 +59,7 @@ def scoped(scope: str) -> Any:
     """A dependency giving the current user when their token has ``scope`` (else 403), resolved
     before the request's body is read, so that a token without the scope learns nothing more."""
 
-    def dependency(user: Annotated[Principal, Depends(current_user)]) -> Principal:
+    async def dependency(user: Annotated[Principal, Depends(current_user)]) -> Principal:
         require(user, scope)
         return user
 

@@ -74,6 +74,12 @@ def _env() -> Environment:
 ENV = _env()
 
 
+def compile_templates() -> None:
+    """Compile every template now (a worker does it before its first request, not during)."""
+    for name in ENV.list_templates(filter_func=lambda n: n.endswith(".html")):
+        ENV.get_template(name)
+
+
 def wants_json(request: Request) -> bool:
     if request.url.path.endswith(".json") or request.query_params.get("format") == "json":
         return True

@@ -17,6 +17,7 @@ from __future__ import annotations
 import inspect
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
@@ -75,6 +76,36 @@ async def _call(handler: Any, request: Request, exc: Exception) -> Response:
     return result
 
 
+class RememberLanguage:
+    """ASGI middleware: a response to ``?lang=xx`` (a language of the workbench) sets the
+    language cookie, so that the next pages come in the same language."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        query = scope.get("query_string", b"") if scope["type"] == "http" else b""
+        if b"lang=" not in query:
+            await self.app(scope, receive, send)
+            return
+        lang = parse_qs(query.decode("latin-1")).get("lang", [""])[0]
+        if lang not in i18n.LANGS:
+            await self.app(scope, receive, send)
+            return
+        cookie = Response()
+        cookie.set_cookie(
+            i18n.LANG_COOKIE, lang, max_age=365 * 86400, path="/", secure=True, samesite="lax"
+        )
+        extra = [(k, v) for k, v in cookie.raw_headers if k == b"set-cookie"]
+
+        async def send_with_cookie(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", []), *extra]
+            await send(message)
+
+        await self.app(scope, receive, send_with_cookie)
+
+
 def install(app: FastAPI, cases: Cases) -> FastAPI:
     """Add the workbench to ``app`` (see the module's docstring)."""
     app.state.cases = cases
@@ -108,15 +139,6 @@ def install(app: FastAPI, cases: Cases) -> FastAPI:
             return await _call(api_http, request, exc)
         return _error(request, exc.status_code, str(exc.detail))
 
-    @app.middleware("http")
-    async def remember_language(request: Request, call_next: Any) -> Response:
-        response: Response = await call_next(request)
-        lang = request.query_params.get("lang")
-        if lang in i18n.LANGS:
-            response.set_cookie(
-                i18n.LANG_COOKIE, lang, max_age=365 * 86400, path="/", secure=True, samesite="lax"
-            )
-        return response
-
+    app.add_middleware(RememberLanguage)
     app.add_middleware(SecurityHeaders)
     return app

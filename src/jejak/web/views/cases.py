@@ -22,7 +22,7 @@ from sqlalchemy import select
 from jejak.cases import permissions
 from jejak.cases.models import Adjustment, Case, User
 from jejak.cases.service import Cases
-from jejak.cases.workdays import is_working_day
+from jejak.cases.workdays import working_days_between
 from jejak.errors import InvalidFieldError, JejakError, UsageError
 from jejak.fsio import write_atomic
 from jejak.store import Store
@@ -56,16 +56,8 @@ HYPOTHESES = (
 def working_days_left(today: date, due: date) -> int:
     """Working days from ``today`` to ``due``: 0 on the day itself, negative once past."""
     if due >= today:
-        n, d = 0, today
-        while d < due:
-            d += timedelta(days=1)
-            n += is_working_day(d)
-        return n
-    n, d = 0, due
-    while d < today:
-        d += timedelta(days=1)
-        n += is_working_day(d)
-    return -max(n, 1)
+        return working_days_between(today, due)
+    return -max(working_days_between(due, today), 1)
 
 
 def clock(case: dict[str, Any], tz: str, now: datetime | None = None) -> dict[str, Any] | None:
@@ -202,7 +194,8 @@ def attached_reason(cases: Cases, case_id: str, lang: str) -> str | None:
 
 
 def _charts(cases: Cases, case: dict[str, Any], lang: str) -> dict[str, Any]:
-    """The evidence report's timeline chart and entity graph, drawn by investigate's renderer.
+    """The evidence report's timeline chart (drawn twice: for a desk and for a phone, the page's
+    stylesheet shows one) and entity graph, drawn by investigate's renderer.
 
     Drawn once per case, language, state of the store and wording, and kept on disk under
     ``<home>/investigate/charts/`` (written atomically), where every worker finds them.
@@ -210,7 +203,9 @@ def _charts(cases: Cases, case: dict[str, Any], lang: str) -> dict[str, Any]:
     from markupsafe import Markup
 
     from jejak.investigate import investigate
-    from jejak.investigate.render_html import graph_svg, timeline_svg
+    from jejak.investigate.render_html import PHONE_WIDTH, graph_svg, timeline_svg
+
+    drawings = ("timeline", "timeline_phone", "graph")
 
     store: Store = cases.store
     batches = len(store.manifest().get("batches", [])) if store.exists else 0
@@ -221,25 +216,22 @@ def _charts(cases: Cases, case: dict[str, Any], lang: str) -> dict[str, Any]:
     path = cases.home / "investigate" / "charts" / f"{key}.json"
     try:
         kept = json.loads(path.read_text(encoding="utf-8"))
-        return {
-            "timeline": Markup(kept["timeline"]),
-            "graph": Markup(kept["graph"]),
-            "verdict": kept["verdict"],
-        }
-    except (FileNotFoundError, ValueError, KeyError):
+        return {**{k: Markup(kept[k]) for k in drawings}, "verdict": kept["verdict"]}
+    except (FileNotFoundError, ValueError, KeyError):  # kept by an older release: drawn anew
         pass
     try:
         report = investigate(store, case["msisdn"], complaint_id=case["complaint_id"])
     except JejakError:
-        return {"timeline": "", "graph": "", "verdict": None}
+        return {**dict.fromkeys(drawings, ""), "verdict": None}
     charts = {
         "timeline": str(timeline_svg(report, lang)),
+        "timeline_phone": str(timeline_svg(report, lang, width=PHONE_WIDTH)),
         "graph": str(graph_svg(report, lang)),
         "verdict": report.verdict.reason(lang) if report.verdict else None,
     }
     with contextlib.suppress(OSError):  # a cache: another worker may be writing it too
         write_atomic(path, json.dumps(charts).encode(), sync_folder=False, mkdir=True)
-    return {**charts, "timeline": Markup(charts["timeline"]), "graph": Markup(charts["graph"])}
+    return {**charts, **{k: Markup(charts[k]) for k in drawings}}
 
 
 @router.get("/cases/{case_id}")
@@ -270,7 +262,8 @@ def one(request: Request, case_id: str, user: Annotated[User, Depends(staff("cas
 
 
 def _record_view(cases: Cases, user: User, case: dict[str, Any]) -> None:
-    """A case page shows the subscriber's records: the view is recorded (once an hour per person)."""
+    """A case page shows the subscriber's records: the view is recorded (once an hour per person)
+    before the page is sent, and logged by the process's drain thread right after."""
     from jejak.cases.models import AccessLog
 
     since = datetime.now(ZoneInfo("UTC")) - timedelta(hours=1)
@@ -286,7 +279,13 @@ def _record_view(cases: Cases, user: User, case: dict[str, Any]) -> None:
         )
     if seen is None:
         cases.record_access(
-            user.name, user.role, case["msisdn"], "case", case_id=case["case_id"], via="web"
+            user.name,
+            user.role,
+            case["msisdn"],
+            "case",
+            case_id=case["case_id"],
+            via="web",
+            wait=False,
         )
 
 
