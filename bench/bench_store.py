@@ -118,7 +118,7 @@ def load_average() -> str:
 
 
 def bench_ingest(
-    work: Path, sizes: list[int], repeat: int
+    work: Path, sizes: list[int], repeat: int, keep: bool = False
 ) -> list[tuple[str, int, float, float, float, float, float, str]]:
     """Per size and format: the ingest (ledger included) and the floor, alternately, ``repeat``
     times; the medians.
@@ -130,14 +130,16 @@ def bench_ingest(
     of thousands of log tiles, just before an ingest made each of the ingest's own tile
     files cost about a millisecond of kernel time (perf, 2 M rows: a third of the log's
     time; 13-17 s of system time against 1.3-2.2 s in a folder without recent deletions).
-    No ingest deletes files on that scale, so that cost belonged to the benchmark."""
+    No ingest deletes files on that scale, so that cost belonged to the benchmark. ``keep``:
+    leave the homes (to run another benchmark straight after this one without it paying
+    for their deletion)."""
     rows_out = []
     done: list[Path] = []
     try:
         for rows in sizes:
             rows_out += _bench_size(work, rows, repeat, done)
     finally:
-        for home in done:
+        for home in [] if keep else done:
             shutil.rmtree(home, ignore_errors=True)
     return rows_out
 
@@ -420,6 +422,12 @@ def main() -> None:
     ap.add_argument("--work", type=Path, default=HERE / "data")
     ap.add_argument("--quick", action="store_true", help="1 M ingest, 5 M lookup")
     ap.add_argument("--skip-postgres", action="store_true")
+    ap.add_argument(
+        "--keep-homes",
+        action="store_true",
+        help="leave the ingested homes under --work (deleting them makes the next run's file "
+        "creation slower for minutes on ext4)",
+    )
     ap.add_argument("--repeat", type=int, default=1, help="paired ingest/floor runs per size")
     ap.add_argument(
         "--build-only",
@@ -439,7 +447,7 @@ def main() -> None:
     print(f"machine: {machine()}")
     print(f"command: python bench/bench_store.py {' '.join(sys.argv[1:])}", flush=True)
     sizes = sorted({max(1, a.ingest_rows // 5), a.ingest_rows})
-    ingest = bench_ingest(a.work, sizes, a.repeat) if a.only != "lookup" else []
+    ingest = bench_ingest(a.work, sizes, a.repeat, a.keep_homes) if a.only != "lookup" else []
     if a.only != "ingest":
         lookup, msisdns, home = bench_lookup(a.work, a.lookup_rows, a.batch_rows, a.samples)
         pg = "skipped" if a.skip_postgres else bench_postgres(home, msisdns)
