@@ -192,8 +192,8 @@ def build(con: duckdb.DuckDBPyConnection, kind: str, data: Path, out_base: Path)
         return
     source = f"read_parquet({literal(data)}, file_row_number=true, hive_partitioning=false)"
     for k in seconds:
-        # DuckDB hashes and sorts in parallel, one column read per key (numpy's argsort, on
-        # one core, took longer than the whole query)
+        # DuckDB hashes and sorts in parallel, one column read per key (at 2 M rows: 1.5 CPU-s
+        # against 1.75 for one scan of all four and numpy's argsort on one core; same arrays)
         got = con.execute(
             f'SELECT hash("{k}") AS h, file_row_number AS p FROM {source} '
             f'WHERE "{k}" IS NOT NULL ORDER BY h, p'

@@ -139,7 +139,8 @@ def test_second_key_arrays_hold_every_row_sorted_by_hash_then_row(seed_copy: Sto
         p = np.load(f"{base}.{key}.p.npy")
         assert h.dtype == np.uint64 and p.dtype == np.uint32
         values = con.execute(
-            f'SELECT "{key}" FROM read_parquet(?) ', [str(seed_copy.root / rel)]
+            f'SELECT "{key}" FROM read_parquet(?, file_row_number=true) ORDER BY file_row_number',
+            [str(seed_copy.root / rel)],
         ).fetchall()
         expected = sorted(
             (X.hashes([v])[0], row) for row, (v,) in enumerate(values) if v is not None
