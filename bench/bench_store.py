@@ -118,49 +118,73 @@ def load_average() -> str:
 
 
 def bench_ingest(
-    work: Path, sizes: list[int], repeat: int
+    work: Path, sizes: list[int], repeat: int, keep: bool = False
 ) -> list[tuple[str, int, float, float, float, float, float, str]]:
     """Per size and format: the ingest (ledger included) and the floor, alternately, ``repeat``
-    times; the medians."""
+    times; the medians.
+
+    No home is deleted while anything is timed: each ingest gets a new folder, and the
+    ingested homes are deleted at the end. ext4 will not reuse an inode for a few minutes
+    after its file was deleted, and checks every such inode it passes when it creates a
+    file (``recently_deleted`` in ``ext4_create``): deleting the previous run's home, tens
+    of thousands of log tiles, just before an ingest made each of the ingest's own tile
+    files cost about a millisecond of kernel time (perf, 2 M rows: a third of the log's
+    time; 13-17 s of system time against 1.3-2.2 s in a folder without recent deletions).
+    No ingest deletes files on that scale, so that cost belonged to the benchmark. ``keep``:
+    leave the homes (to run another benchmark straight after this one without it paying
+    for their deletion)."""
     rows_out = []
-    for rows in sizes:
-        for fmt in ("parquet", "csv"):
-            export = work / f"export-{fmt}-{rows}"
-            if not export.exists():
-                generate(export, rows, fmt, parts=max(1, rows // 5_000_000))
-            runs, floors, peaks, ledgers, loads = [], [], [], [], []
-            for _ in range(repeat):
-                home = work / f"home-ingest-{fmt}-{rows}"
-                shutil.rmtree(home, ignore_errors=True)
-                loads.append(load_average())
-                seconds, peak, loaded, ledger = timed_ingest(home, export)
-                assert loaded == rows, (loaded, rows)
-                shutil.rmtree(home, ignore_errors=True)
-                floor, _ = timed_floor(fmt, export, work)
-                runs.append(seconds)
-                floors.append(floor)
-                peaks.append(peak)
-                ledgers.append(ledger)
-                print(
-                    f"  ingest {fmt:7} {rows:>12,} rows: {seconds:6.1f} s ({ledger:.1f} s of it "
-                    f"committing to the ledger), peak {peak:,.0f} MiB; floor {floor:.1f} s "
-                    f"({seconds / floor:.2f}x); load {loads[-1]}",
-                    flush=True,
-                )
-            seconds = statistics.median(runs)
-            ledger = statistics.median(ledgers)
-            rows_out.append(
-                (
-                    fmt,
-                    rows,
-                    seconds,
-                    max(peaks),
-                    seconds - ledger,
-                    ledger,
-                    statistics.median(floors),
-                    loads[0],
-                )
+    done: list[Path] = []
+    try:
+        for rows in sizes:
+            rows_out += _bench_size(work, rows, repeat, done)
+    finally:
+        for home in [] if keep else done:
+            shutil.rmtree(home, ignore_errors=True)
+    return rows_out
+
+
+def _bench_size(
+    work: Path, rows: int, repeat: int, done: list[Path]
+) -> list[tuple[str, int, float, float, float, float, float, str]]:
+    rows_out = []
+    for fmt in ("parquet", "csv"):
+        export = work / f"export-{fmt}-{rows}"
+        if not export.exists():
+            generate(export, rows, fmt, parts=max(1, rows // 5_000_000))
+        runs, floors, peaks, ledgers, loads = [], [], [], [], []
+        for i in range(repeat):
+            home = work / f"home-ingest-{fmt}-{rows}-{os.getpid()}-{i}"
+            shutil.rmtree(home, ignore_errors=True)  # only a crashed run leaves one
+            done.append(home)
+            loads.append(load_average())
+            seconds, peak, loaded, ledger = timed_ingest(home, export)
+            assert loaded == rows, (loaded, rows)
+            floor, _ = timed_floor(fmt, export, work)
+            runs.append(seconds)
+            floors.append(floor)
+            peaks.append(peak)
+            ledgers.append(ledger)
+            print(
+                f"  ingest {fmt:7} {rows:>12,} rows: {seconds:6.1f} s ({ledger:.1f} s of it "
+                f"committing to the ledger), peak {peak:,.0f} MiB; floor {floor:.1f} s "
+                f"({seconds / floor:.2f}x); load {loads[-1]}",
+                flush=True,
             )
+        seconds = statistics.median(runs)
+        ledger = statistics.median(ledgers)
+        rows_out.append(
+            (
+                fmt,
+                rows,
+                seconds,
+                max(peaks),
+                seconds - ledger,
+                ledger,
+                statistics.median(floors),
+                loads[0],
+            )
+        )
     return rows_out
 
 
@@ -398,6 +422,12 @@ def main() -> None:
     ap.add_argument("--work", type=Path, default=HERE / "data")
     ap.add_argument("--quick", action="store_true", help="1 M ingest, 5 M lookup")
     ap.add_argument("--skip-postgres", action="store_true")
+    ap.add_argument(
+        "--keep-homes",
+        action="store_true",
+        help="leave the ingested homes under --work (deleting them makes the next run's file "
+        "creation slower for minutes on ext4)",
+    )
     ap.add_argument("--repeat", type=int, default=1, help="paired ingest/floor runs per size")
     ap.add_argument(
         "--build-only",
@@ -417,7 +447,7 @@ def main() -> None:
     print(f"machine: {machine()}")
     print(f"command: python bench/bench_store.py {' '.join(sys.argv[1:])}", flush=True)
     sizes = sorted({max(1, a.ingest_rows // 5), a.ingest_rows})
-    ingest = bench_ingest(a.work, sizes, a.repeat) if a.only != "lookup" else []
+    ingest = bench_ingest(a.work, sizes, a.repeat, a.keep_homes) if a.only != "lookup" else []
     if a.only != "ingest":
         lookup, msisdns, home = bench_lookup(a.work, a.lookup_rows, a.batch_rows, a.samples)
         pg = "skipped" if a.skip_postgres else bench_postgres(home, msisdns)

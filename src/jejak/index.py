@@ -161,8 +161,7 @@ def build(con: duckdb.DuckDBPyConnection, kind: str, data: Path, out_base: Path)
     """Write the index files of the data file ``data`` (of ``kind``) beside ``out_base``.
 
     pyarrow reads the file once, row group by row group, into the IPC copy and the key
-    directory; DuckDB hashes the second keys' columns alone (9 bytes a row and key in memory,
-    sorted at the end).
+    directory; DuckDB hashes each second key's column alone and sorts the (hash, row) pairs.
     """
     out_base.parent.mkdir(parents=True, exist_ok=True)
     key = primary_key(kind)
@@ -191,17 +190,17 @@ def build(con: duckdb.DuckDBPyConnection, kind: str, data: Path, out_base: Path)
     seconds = SECOND_KEYS.get(kind, ())
     if not seconds:
         return
-    cols = ", ".join(f'hash("{k}") AS "h_{k}", "{k}" IS NULL AS "n_{k}"' for k in seconds)
-    got = con.execute(
-        f"SELECT {cols} FROM read_parquet({literal(data)}, hive_partitioning=false)"
-    ).fetchnumpy()
+    source = f"read_parquet({literal(data)}, file_row_number=true, hive_partitioning=false)"
     for k in seconds:
-        rows = np.nonzero(~np.asarray(got.pop(f"n_{k}"), dtype=bool))[0].astype(np.uint32)
-        h = np.asarray(got.pop(f"h_{k}"), dtype=np.uint64)[rows]
-        order = np.argsort(h, kind="stable")
-        np.save(f"{out_base}.{k}.h.npy", h[order])
-        np.save(f"{out_base}.{k}.p.npy", rows[order])
-        del h, rows, order
+        # DuckDB hashes and sorts in parallel, one column read per key (at 2 M rows: 1.5 CPU-s
+        # against 1.75 for one scan of all four and numpy's argsort on one core; same arrays)
+        got = con.execute(
+            f'SELECT hash("{k}") AS h, file_row_number AS p FROM {source} '
+            f'WHERE "{k}" IS NOT NULL ORDER BY h, p'
+        ).fetchnumpy()
+        np.save(f"{out_base}.{k}.h.npy", np.asarray(got.pop("h"), dtype=np.uint64))
+        np.save(f"{out_base}.{k}.p.npy", np.asarray(got.pop("p")).astype(np.uint32))
+        del got
 
 
 def _write_batches(

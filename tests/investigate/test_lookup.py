@@ -123,3 +123,27 @@ def test_an_index_of_another_version_of_its_file_is_not_used(seed_copy: Store) -
     assert LookupIndex(seed_copy).ensure() == sum(1 for k in X.SECOND_KEYS if seed_copy.files(k))
     assert X.current(seed_copy.root, "provisioning", rel)
     assert seed_copy.provisioning_by("session_id", "SE000100")
+
+
+def test_second_key_arrays_hold_every_row_sorted_by_hash_then_row(seed_copy: Store) -> None:
+    """Each second key's arrays: one (hash, row) pair per row whose key is set, the hash
+    DuckDB's (what a lookup computes), ordered by hash and then row."""
+    import duckdb
+    import numpy as np
+
+    rel = seed_copy.indexed_files("provisioning", "agent_id")[0][0]
+    base = seed_copy.root / X.base_of(rel)
+    con = duckdb.connect()
+    for key in X.SECOND_KEYS["provisioning"]:
+        h = np.load(f"{base}.{key}.h.npy")
+        p = np.load(f"{base}.{key}.p.npy")
+        assert h.dtype == np.uint64 and p.dtype == np.uint32
+        values = con.execute(
+            f'SELECT "{key}" FROM read_parquet(?, file_row_number=true) ORDER BY file_row_number',
+            [str(seed_copy.root / rel)],
+        ).fetchall()
+        expected = sorted(
+            (X.hashes([v])[0], row) for row, (v,) in enumerate(values) if v is not None
+        )
+        assert expected  # not vacuous
+        assert list(zip(h.tolist(), p.tolist(), strict=True)) == expected
