@@ -214,3 +214,24 @@ def test_reads_leave_their_access_records_to_the_drain_thread(empty_cases: Cases
     cases.close()  # stops the thread and appends what it had not yet
     assert _unlogged(cases) == []  # (the engine reconnects to look)
     assert verify_home(cases.home).ok
+
+
+def test_rows_a_drain_took_are_known_per_database_and_forgotten_once_asked(
+    tmp_path: Path,
+) -> None:
+    """A waiting thread returns without reading the database only when this process's drain
+    appended its rows *of the same database*: outbox ids are per database (and per PostgreSQL
+    schema), so the same id of another must still be looked up."""
+    from jejak.cases import audit
+    from jejak.cases.db import Database
+
+    a = Database(f"sqlite:///{tmp_path / 'a.db'}")
+    b = Database(f"sqlite:///{tmp_path / 'b.db'}")
+    pg = "postgresql+psycopg://postgres@127.0.0.1/test"  # not connected: only its address
+    s1, s2 = Database(pg, schema="s1"), Database(pg, schema="s2")
+    audit._took(a, [1, 2])
+    audit._took(s1, [7])
+    assert not audit._taken(b, [1]) and not audit._taken(s2, [7])
+    assert not audit._taken(a, [1, 3])  # 3 was not taken
+    assert audit._taken(a, [1, 2]) and audit._taken(s1, [7])
+    assert not audit._taken(a, [1])  # asked once: forgotten, the database answers from now on
