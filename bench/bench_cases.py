@@ -240,6 +240,15 @@ def main() -> int:
         help="synthetic events beside the seed for the case-open measure (0: the seed alone)",
     )
     ap.add_argument("--quick", action="store_true")
+    ap.add_argument(
+        "--only",
+        choices=("actions", "sustained"),
+        default=None,
+        help="actions: the actions/s rows alone; sustained: only the rows with the log drained beside or every 100",
+    )
+    ap.add_argument(
+        "--backends", default="SQLite,PostgreSQL", help="which databases (comma-separated)"
+    )
     ap.add_argument("--work", type=Path, default=None)
     a = ap.parse_args()
     if a.quick:
@@ -252,12 +261,15 @@ def main() -> int:
     try:
         rows: list[tuple[str, str, float]] = []
         pg = settings().pg_url
-        backends: list[tuple[str, str | None]] = [("SQLite", None)]
+        wanted = a.backends.split(",")
+        backends: list[tuple[str, str | None]] = [("SQLite", None)] if "SQLite" in wanted else []
         try:
-            _drop(pg, _pg_schema(pg)[1])
-            backends.append(("PostgreSQL", pg))
+            if "PostgreSQL" in wanted:
+                _drop(pg, _pg_schema(pg)[1])
+                backends.append(("PostgreSQL", pg))
         except Exception as exc:  # no server: say so, measure SQLite alone
             print(f"(PostgreSQL not measured: {exc})")
+        sustained = a.only == "sustained"
 
         def where(name: str) -> tuple[str | None, str | None]:
             if name == "SQLite":
@@ -268,17 +280,23 @@ def main() -> int:
 
         made: list[str] = []
         for name, _ in backends:
-            how = "one person, each action appended alone"
-            rate = actions(work, min(a.actions, 1000), *where(name), 1)
-            rows.append((name, how, rate))
-            results[f"{name.lower()}_in_turn"] = rate
+            if not sustained:
+                how = "one person, each action appended alone"
+                rate = actions(work, min(a.actions, 1000), *where(name), 1)
+                rows.append((name, how, rate))
+                results[f"{name.lower()}_in_turn"] = rate
             for threads, processes in ((16, 1), (16, 2)):
                 how = f"{threads * processes} people at once ({processes} process{'es' if processes > 1 else ''} × {threads} threads)"
-                rate, appends = concurrent(work, a.actions, *where(name), threads, processes)
-                rows.append(
-                    (name, f"{how}, each waiting for its log entry; {appends:,} log appends", rate)
-                )
-                results[f"{name.lower()}_{processes}x{threads}"] = rate
+                if not sustained:
+                    rate, appends = concurrent(work, a.actions, *where(name), threads, processes)
+                    rows.append(
+                        (
+                            name,
+                            f"{how}, each waiting for its log entry; {appends:,} log appends",
+                            rate,
+                        )
+                    )
+                    results[f"{name.lower()}_{processes}x{threads}"] = rate
                 rate, appends = concurrent(
                     work, a.actions, *where(name), threads, processes, wait=False
                 )
@@ -293,73 +311,79 @@ def main() -> int:
         for s in made:
             _drop(pg, s)
 
-        # opening the seed case with its evidence report, in the seed store or among N M events
-        if a.store_rows:
-            sys.path.insert(0, str(HERE))
-            import bench_investigate
+        if not a.only:  # the case opened among N events, a 200-entry timeline
+            # opening the seed case with its evidence report, in the seed store or among N M events
+            if a.store_rows:
+                sys.path.insert(0, str(HERE))
+                import bench_investigate
 
-            data = a.work or HERE / "data"
-            data.mkdir(parents=True, exist_ok=True)
-            print(f"building a store of {a.store_rows:,} rows plus the seed (once) ...", flush=True)
-            seed_home = bench_investigate.build(data, a.store_rows)
-            seed = Home(seed_home)
-        else:
-            seed_home = work / "seed"
-            seed = Home(seed_home)
-            seed.ingest([SEED_DIR])
-            seed.refresh_alerts()  # what a deployment does after each ingest; reports read them
-        if hasattr(seed, "refresh_lookups"):
-            seed.refresh_lookups()
-        opens = []
-        first = None
-        for i in range(a.samples + 1):
-            from jejak.cases import Cases
-
-            cases = Cases.open(
-                seed_home, url=f"sqlite:///{work}/open-{i}.db", store=seed.store, log=seed.log
-            )
-            t = time.perf_counter()
-            cases.open_case("TCK-2017-0206-0001")
-            took = (time.perf_counter() - t) * 1000
-            cases.close()
-            if i == 0:
-                first = took
+                data = a.work or HERE / "data"
+                data.mkdir(parents=True, exist_ok=True)
+                print(
+                    f"building a store of {a.store_rows:,} rows plus the seed (once) ...",
+                    flush=True,
+                )
+                seed_home = bench_investigate.build(data, a.store_rows)
+                seed = Home(seed_home)
             else:
-                opens.append(took)
-        results["open_first_ms"] = first
-        results["open_p50_ms"] = statistics.median(opens)
-        results["open_p95_ms"] = p95(opens)
+                seed_home = work / "seed"
+                seed = Home(seed_home)
+                seed.ingest([SEED_DIR])
+                seed.refresh_alerts()  # what a deployment does after each ingest; reports read them
+            if hasattr(seed, "refresh_lookups"):
+                seed.refresh_lookups()
+            opens = []
+            first = None
+            for i in range(a.samples + 1):
+                from jejak.cases import Cases
 
-        # a 200-entry timeline
-        home = work / "timeline"
-        cases = _cases(home, None, None, auto_drain=False)
-        case, _ = cases.create(
-            {
-                "complaint_id": "TCK-B-T",
-                "msisdn": "6281100000078",
-                "opened_at": "2026-01-05T09:00:00+07:00",
-                "disputed_amount": 100000,
-            }
-        )
-        cid = case["case_id"]
-        while len(cases.timeline(cid)) < 200:
-            cases.act(cid, "rina", "comment", {"text": "x" * 80}, view=False)
-        cases.drain()
-        reads = []
-        for _ in range(a.samples * 5):
-            t = time.perf_counter()
-            tl = cases.timeline(cid)
-            reads.append((time.perf_counter() - t) * 1000)
-        assert len(tl) == 200
-        cases.close()
-        results["timeline200_p50_ms"] = statistics.median(reads)
-        results["timeline200_p95_ms"] = p95(reads)
+                cases = Cases.open(
+                    seed_home, url=f"sqlite:///{work}/open-{i}.db", store=seed.store, log=seed.log
+                )
+                t = time.perf_counter()
+                cases.open_case("TCK-2017-0206-0001")
+                took = (time.perf_counter() - t) * 1000
+                cases.close()
+                if i == 0:
+                    first = took
+                else:
+                    opens.append(took)
+            results["open_first_ms"] = first
+            results["open_p50_ms"] = statistics.median(opens)
+            results["open_p95_ms"] = p95(opens)
+
+            # a 200-entry timeline
+            home = work / "timeline"
+            cases = _cases(home, None, None, auto_drain=False)
+            case, _ = cases.create(
+                {
+                    "complaint_id": "TCK-B-T",
+                    "msisdn": "6281100000078",
+                    "opened_at": "2026-01-05T09:00:00+07:00",
+                    "disputed_amount": 100000,
+                }
+            )
+            cid = case["case_id"]
+            while len(cases.timeline(cid)) < 200:
+                cases.act(cid, "rina", "comment", {"text": "x" * 80}, view=False)
+            cases.drain()
+            reads = []
+            for _ in range(a.samples * 5):
+                t = time.perf_counter()
+                tl = cases.timeline(cid)
+                reads.append((time.perf_counter() - t) * 1000)
+            assert len(tl) == 200
+            cases.close()
+            results["timeline200_p50_ms"] = statistics.median(reads)
+            results["timeline200_p95_ms"] = p95(reads)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
     print("| database | how | actions/s (target ≥ 1,000) |\n|---|---|---:|")
     for label, how, rate in rows:
         print(f"| {label} | {how} | {rate:,.0f} |")
+    if a.only:
+        return 0
     print()
     print("| measure | p50 | p95 | target |\n|---|---|---|---|")
     print(

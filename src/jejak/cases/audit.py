@@ -52,6 +52,7 @@ from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from jejak.audit.lines import line_entry
+from jejak.cases.db import Prepared
 from jejak.cases.models import AccessLog, LedgerOutbox, TimelineEntry
 from jejak.commitments import store_secret
 from jejak.ledger import merkle as M
@@ -109,25 +110,15 @@ def canonical_access(a: AccessLog | Any, *, with_reason: bool = True) -> bytes:
 CASE, ACCESS, ACCESS_V1 = "case", "access2", "access"
 
 
-_OUTBOX_INSERT = insert(LedgerOutbox)
+_OUTBOX_INSERT = Prepared(insert(LedgerOutbox).returning(LedgerOutbox.id))
 
 
 def enqueue(s: Session, source: str, ref: int, at: datetime) -> int:
     """Queue the timeline entry or access record ``ref`` for the log, in the caller's
     transaction; the outbox id is kept in the session (:func:`queued`)."""
-    oid = insert_row(s, _OUTBOX_INSERT, {"source": source, "ref": ref, "created_at": at})
+    oid = _OUTBOX_INSERT.insert(s, {"source": source, "ref": ref, "created_at": at})
     s.info.setdefault("ledger_outbox", []).append(oid)
     return oid
-
-
-def insert_row(s: Session, statement: Any, values: dict[str, Any] | None = None) -> int:
-    """Run a one-row ``INSERT`` as a plain statement of the session's transaction (no unit of
-    work: the hot path of an action) and return the new row's id. ``statement`` is best a
-    module-level ``insert(Model)`` given its ``values`` here: it is compiled once and cached,
-    where ``insert(...).values(...)`` built per call costs more than the database's work."""
-    key = s.connection().execute(statement, values).inserted_primary_key
-    assert key is not None
-    return int(key[0])
 
 
 def queued(s: Session) -> list[int]:
@@ -309,6 +300,9 @@ def _drain(db: Database, log: Log, limit: int) -> int:
                 if data is None:  # the outbox names an entry that is gone: nothing to commit
                     raise RuntimeError(f"ledger outbox row {r.id} names a missing {r.source} row")
                 entries.append(line_entry(_entry_source(r.source), secret, data))
+            # what goes into the log must be on the database's disk first (commits do not
+            # wait for it: jejak.cases.db); one flush for the whole batch
+            db.make_durable()
             first, _ = w.append(entries, {"source": SOURCE, "outbox": _runs([r.id for r in rows])})
             _write_back(db, [(r, first + k) for k, r in enumerate(rows)])
             _took(db, (r.id for r in rows))

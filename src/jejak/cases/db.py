@@ -4,6 +4,16 @@ SQLite at ``<home>/cases/cases.db`` by default (WAL, foreign keys on, every writ
 ``BEGIN IMMEDIATE`` so that writers queue instead of failing; the threads of one process queue
 on a lock first, since SQLite's own busy handler sleeps up to 100 ms between tries); PostgreSQL when
 ``JEJAK_DATABASE_URL`` (or ``url``) names it, e.g. ``postgresql+psycopg://postgres@127.0.0.1/test``.
+
+**Durable at the log, not at each commit.** A write transaction commits without waiting for the
+disk (SQLite: ``synchronous=NORMAL`` in WAL mode; PostgreSQL: ``synchronous_commit=off``): it
+survives this process being killed, and a power loss (or PostgreSQL's own crash) may take back
+only the last fraction of a second of commits. Before anything of the database goes into the
+transparency log, :meth:`Database.make_durable` waits until every commit so far is on disk (one
+flush for a whole batch of actions), so that the log never holds an action the database could
+lose, and an action whose caller waited for its log entry is durable when the caller returns.
+Waiting for the disk at every commit cost PostgreSQL half its throughput here (one flush per
+action: 198 against 436 actions/s, one thread; ``docs/benchmarks.md``).
 The Alembic migrations shipped in ``jejak/cases/migrations`` run on opening, so a new release
 upgrades the schema by itself.
 
@@ -16,6 +26,8 @@ Example::
 
 from __future__ import annotations
 
+import fcntl
+import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
@@ -23,7 +35,8 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import create_engine, event, inspect
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Dialect, Engine, make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from jejak.errors import StoreError
@@ -86,17 +99,31 @@ class Database:
             self.engine = _sqlite_engine(url, immediate=True)
             self.read_engine = _sqlite_engine(url, immediate=False)
         else:
-            args: dict[str, Any] = {}
+            # commits do not wait for the disk; make_durable() does, before the log
+            # (libpq's options: the URL's own, e.g. ?options=-csearch_path%3D..., kept)
+            options = [make_url(url).query.get("options"), "-csynchronous_commit=off"]
             if schema:
-                args["options"] = f"-csearch_path={schema}"
+                options.append(f"-csearch_path={schema}")
+            args: dict[str, Any] = {"options": " ".join(o for o in options if isinstance(o, str))}
             self.engine = create_engine(url, connect_args=args, pool_pre_ping=True)
             self.read_engine = self.engine
         self._write = sessionmaker(self.engine, expire_on_commit=False)
-        #: SQLite takes one writer at a time: this process's threads wait for it here
-        self._writer: threading.RLock | None = (
-            threading.RLock() if self.dialect == "sqlite" else None
-        )
+        #: SQLite takes one writer at a time: writers wait for it here, not in SQLite
+        self._writer: _WriterLock | None = None
+        if self.dialect == "sqlite" and (path := make_url(url).database) not in (
+            None,
+            "",
+            ":memory:",
+        ):
+            self._writer = _WriterLock(f"{path}.writer")
+        elif self.dialect == "sqlite":
+            self._writer = _WriterLock(None)
         self._read = sessionmaker(self.read_engine, expire_on_commit=False)
+        for maker in (
+            self._write,
+            self._read,
+        ):  # a Prepared cursor lives as long as its transaction
+            event.listen(maker, "after_transaction_end", _forget_cursor)
 
     @classmethod
     def open(
@@ -148,7 +175,198 @@ class Database:
         with self._read() as s, s.begin():
             yield s
 
+    def make_durable(self) -> None:
+        """Return once every transaction committed so far (by any connection or process) is on
+        disk: the database side of putting its rows into the log.
+
+        SQLite (WAL): an fsync of the write-ahead log, which holds every commit since the last
+        checkpoint (a checkpoint syncs the database file itself). PostgreSQL: a transaction that
+        takes a transaction id commits with ``synchronous_commit`` on, and so waits until the
+        write-ahead log is flushed up to its commit record, past every earlier commit."""
+        if self.dialect == "sqlite":
+            wal = make_url(self.url).database
+            if not wal:
+                return
+            try:
+                fd = os.open(f"{wal}-wal", os.O_RDONLY)
+            except FileNotFoundError:  # no write since the last checkpoint closed it
+                return
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            return
+        with self.engine.begin() as conn:
+            conn.exec_driver_sql("SET LOCAL synchronous_commit TO on")
+            conn.exec_driver_sql("SELECT pg_current_xact_id()")
+
     def dispose(self) -> None:
         self.engine.dispose()
         if self.read_engine is not self.engine:
             self.read_engine.dispose()
+
+
+class _WriterLock:
+    """The turn to write an SQLite database: a lock of this process's threads, then an
+    exclusive ``flock`` of a file beside the database that every jejak process takes first.
+
+    SQLite's own wait for a busy database (``busy_timeout``) sleeps and polls, up to 100 ms a
+    try, so a writer of another process often sleeps on a database that is already free (two
+    workers' actions: ``docs/benchmarks.md``); a blocked ``flock`` wakes when the lock is
+    released. Re-entrant in a thread; the lock file is opened again in a forked child (a
+    ``flock`` belongs to the open file, which a child would share)."""
+
+    def __init__(self, path: str | None) -> None:
+        self.path = path
+        self._threads = threading.RLock()
+        self._depth = 0
+        self._fd: int | None = None
+        self._pid = 0
+
+    def __enter__(self) -> None:
+        self._threads.acquire()
+        self._depth += 1
+        if self._depth == 1 and self.path is not None:
+            try:
+                if self._fd is None or self._pid != os.getpid():
+                    self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+                    self._pid = os.getpid()
+                fcntl.flock(self._fd, fcntl.LOCK_EX)
+            except BaseException:
+                self._depth -= 1
+                self._threads.release()
+                raise
+
+    def __exit__(self, *exc: object) -> None:
+        self._depth -= 1
+        try:
+            if self._depth == 0 and self._fd is not None:
+                fcntl.flock(self._fd, fcntl.LOCK_UN)
+        finally:
+            self._threads.release()
+
+
+class Prepared:
+    """A Core statement compiled once per dialect and set of columns, run on the DBAPI cursor
+    of a session's connection, in the session's transaction: the few statements every case
+    action runs (read the case, insert its entry and outbox row, write the case back).
+
+    SQLAlchemy's compiler and its column types still make the SQL and convert each value
+    (``bind_processor``, ``result_processor``: the same conversions as a Core execution); what
+    is skipped is the execution machinery around them (cache-key generation, execution context,
+    result objects), which cost here about 100 µs per statement on SQLite, where sqlite3 itself
+    takes 6 µs (``docs/benchmarks.md``, issue 10). Errors of the driver come out as SQLAlchemy's
+    (``IntegrityError`` and the rest), as from ``Session.execute``.
+
+    Example::
+
+        >>> CASE_SELECT = Prepared(select(cases).where(cases.c.case_id == bindparam("id")))  # doctest: +SKIP
+        >>> CASE_SELECT.one(session, {"id": "CASE-TCK-1"})                                  # doctest: +SKIP
+        {'case_id': 'CASE-TCK-1', ...}
+    """
+
+    def __init__(self, statement: Any) -> None:
+        self.statement = statement
+        self._forms: dict[tuple[str, tuple[str, ...] | None], _Form] = {}
+
+    def _form(self, dialect: Dialect, keys: tuple[str, ...] | None) -> _Form:
+        form = self._forms.get((dialect.name, keys))
+        if form is None:
+            form = self._forms[(dialect.name, keys)] = _Form(self.statement, dialect, keys)
+        return form
+
+    def _run(self, s: Any, params: dict[str, Any], keys: tuple[str, ...] | None) -> Any:
+        # one driver cursor per transaction of a Database session (forgotten at its end)
+        got = s.info.get(_CURSOR)
+        if got is None:
+            conn = s.connection()
+            got = s.info[_CURSOR] = (conn.dialect, conn.connection.cursor())
+        dialect, cursor = got
+        form = self._form(dialect, keys)
+        args = form.args(params)
+        try:
+            cursor.execute(form.sql, args)
+        except dialect.loaded_dbapi.Error as exc:
+            raise DBAPIError.instance(
+                form.sql, args, exc, dialect.loaded_dbapi.Error, dialect=dialect
+            ) from exc
+        return cursor, form
+
+    def one(self, s: Any, params: dict[str, Any]) -> dict[str, Any] | None:
+        """The first row of a SELECT as a dict of its columns' keys (None when there is none)."""
+        cursor, form = self._run(s, params, None)
+        row = cursor.fetchone()
+        return None if row is None else form.row(row, cursor.description)
+
+    def insert(self, s: Any, values: dict[str, Any]) -> int:
+        """Run an ``INSERT … RETURNING <key>`` with ``values`` (their keys name the columns
+        set) and return the key."""
+        cursor, _ = self._run(s, values, tuple(values))
+        return int(cursor.fetchone()[0])
+
+    def run(self, s: Any, params: dict[str, Any], keys: tuple[str, ...]) -> int:
+        """Run an ``UPDATE`` setting the columns ``keys`` (the rest of ``params`` fill the
+        WHERE clause); return the count of rows it changed."""
+        cursor, _ = self._run(s, params, keys)
+        return int(cursor.rowcount)
+
+
+#: where a session keeps its driver cursor for :class:`Prepared` (its ``info``), for as long
+#: as its transaction: the connection goes back to the pool when the transaction ends
+_CURSOR = "jejak_prepared_cursor"
+
+
+def _forget_cursor(session: Any, transaction: Any) -> None:
+    if transaction.parent is None:
+        session.info.pop(_CURSOR, None)
+
+
+class _Form:
+    """One compiled form of a :class:`Prepared` statement: its SQL, the order of its
+    parameters and each value's conversion, and each result column's."""
+
+    def __init__(self, statement: Any, dialect: Dialect, keys: tuple[str, ...] | None) -> None:
+        compiled = statement.compile(dialect=dialect, column_keys=list(keys or ()))
+        self.sql = compiled.string
+        self.names = list(compiled.positiontup) if compiled.positional else None
+        self.binds = {
+            name: b.type.dialect_impl(dialect).bind_processor(dialect)
+            for name, b in compiled.binds.items()
+        }
+        #: the values given in the statement itself (``column == value``)
+        self.given = {
+            name: b.effective_value for name, b in compiled.binds.items() if not b.required
+        }
+        self.dialect = dialect
+        self.columns = (
+            [c.key for c in statement.selected_columns]
+            if hasattr(statement, "selected_columns")
+            else []
+        )
+        self._types = (
+            [c.type for c in statement.selected_columns]
+            if hasattr(statement, "selected_columns")
+            else []
+        )
+        self._results: list[Any] | None = None
+
+    def args(self, params: dict[str, Any]) -> Any:
+        def value(name: str) -> Any:
+            v = params[name] if name in params else self.given[name]
+            proc = self.binds[name]
+            return v if proc is None else proc(v)
+
+        if self.names is not None:
+            return tuple(value(n) for n in self.names)
+        return {n: value(n) for n in self.binds}
+
+    def row(self, row: Any, description: Any) -> dict[str, Any]:
+        if self._results is None:
+            self._results = [
+                t.dialect_impl(self.dialect).result_processor(self.dialect, d[1])
+                for t, d in zip(self._types, description, strict=True)
+            ]
+        return {
+            k: v if proc is None else proc(v)
+            for k, v, proc in zip(self.columns, row, self._results, strict=True)
+        }

@@ -26,6 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any, cast
 from zoneinfo import ZoneInfo
 
@@ -35,7 +36,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from jejak.cases import audit, messages, permissions
-from jejak.cases.db import Database
+from jejak.cases.db import Database, Prepared
 from jejak.cases.models import (
     AccessLog,
     Adjustment,
@@ -67,14 +68,15 @@ OPEN_STATES = permissions.OPEN
 BARS = ("bar_outgoing", "bar_all")
 
 
-#: the hot path's statements, built once (a statement built per call costs more than the
-#: database's own work on it): see :func:`jejak.cases.audit.insert_row`
-_ENTRY_INSERT = insert(TimelineEntry)
+#: the hot path's statements, compiled once and run on the driver's cursor
+#: (:class:`jejak.cases.db.Prepared`: the execution machinery of a Core statement costs more
+#: than the database's own work on it)
+_ENTRY_INSERT = Prepared(insert(TimelineEntry).returning(TimelineEntry.id))
 _ACTOR_SELECT = select(User.name, User.role, User.disabled).where(User.name == bindparam("name"))
 _CASES = cast(Table, Case.__table__)
 _USERS = cast(Table, User.__table__)
 #: the case and the acting account in one statement (the account's columns None when it has none)
-_CASE_SELECT = (
+_CASE_SELECT = Prepared(
     select(
         _CASES,
         _USERS.c.name.label("_account_name"),
@@ -84,9 +86,11 @@ _CASE_SELECT = (
     .select_from(_CASES.outerjoin(_USERS, _USERS.c.name == bindparam("_actor")))
     .where(_CASES.c.case_id == bindparam("_case_id"))
 )
-#: the columns given in the parameters are the ones set (one compiled form per set)
-_CASE_UPDATE = update(_CASES).where(
-    _CASES.c.case_id == bindparam("_case_id"), _CASES.c.version == bindparam("_version")
+#: the columns given are the ones set (one compiled form per set)
+_CASE_UPDATE = Prepared(
+    update(_CASES).where(
+        _CASES.c.case_id == bindparam("_case_id"), _CASES.c.version == bindparam("_version")
+    )
 )
 
 
@@ -110,13 +114,15 @@ def _load_case(
     map and unit of work costs several times the database's own work, so the action path reads
     the row with one statement and writes back what changed with another
     (:func:`_save_case`). Everything else an action writes still goes through the session."""
-    row = s.connection().execute(_CASE_SELECT, {"_case_id": case_id, "_actor": actor}).first()
-    if row is None:
+    values = _CASE_SELECT.one(s, {"_case_id": case_id, "_actor": actor})
+    if values is None:
         return None
-    values = dict(row._mapping)
     name, role, disabled = (values.pop(k) for k in _ACCOUNT_KEYS)
     account = None if name is None else _Account(name, role, disabled)
-    return Case(**values), values, account
+    # the columns as a plain object, read and written like a Case (an ORM instance would be
+    # instrumented on every attribute, for an object the session never sees)
+    case = cast(Case, SimpleNamespace(**values))
+    return case, values, account
 
 
 def _actor_name(actor: str | User | Actor) -> str | None:
@@ -144,9 +150,10 @@ def _save_case(s: Session, case: Case, read: dict[str, Any]) -> None:
     params = {k: v for k, old in read.items() if (v := getattr(case, k)) != old}
     if not params:
         return
+    keys = tuple(params)
     params["_case_id"] = read["case_id"]
     params["_version"] = read["version"]
-    if s.connection().execute(_CASE_UPDATE, params).rowcount != 1:
+    if _CASE_UPDATE.run(s, params, keys) != 1:
         raise StaleDataError(f"case {read['case_id']} changed since version {read['version']}")
 
 
@@ -1354,9 +1361,8 @@ class Cases:
         case.last_at = at
         if case in s.new:  # the entry refers to the case: insert the case first
             s.flush()
-        eid = audit.insert_row(
+        eid = _ENTRY_INSERT.insert(
             s,
-            _ENTRY_INSERT,
             {
                 "case_id": case.case_id,
                 "seq": case.last_seq,

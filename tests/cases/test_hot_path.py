@@ -1,0 +1,193 @@
+"""The case action's hot path: statements run on the driver's cursor (``db.Prepared``) give what
+SQLAlchemy's own execution gives, and what goes into the log is on the database's disk first."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import threading
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from jejak.cases import Cases, db
+from jejak.cases.db import Prepared
+from jejak.cases.models import Case, TimelineEntry
+
+OPENED = "2026-01-05T09:00:00+07:00"
+
+
+def _case(cases: Cases, key: str = "P1") -> str:
+    case, _ = cases.create(
+        {
+            "complaint_id": f"TCK-{key}",
+            "msisdn": "6281100000077",
+            "opened_at": OPENED,
+            "disputed_amount": 100000,
+            "disputed_charge_ids": ["CH1", "CH2"],
+        }
+    )
+    return str(case["case_id"])
+
+
+def test_a_prepared_read_gives_what_sqlalchemy_gives(empty_cases: Cases) -> None:
+    cid = _case(empty_cases)
+    empty_cases.act(cid, "rina", "acknowledge")
+    with empty_cases.db.read() as s:
+        expected = dict(
+            s.connection().execute(select(Case.__table__).where(Case.case_id == cid)).one()._mapping
+        )
+    with empty_cases.db.write() as s:
+        got = Prepared(select(Case.__table__).where(Case.case_id == cid)).one(s, {})
+    assert got == expected
+    # times come back as UTC instants, JSON as Python values, on both databases
+    assert got is not None
+    assert got["acknowledged_at"].tzinfo == UTC
+    assert got["opened_at"] == datetime(2026, 1, 5, 2, 0, tzinfo=UTC)
+    assert got["disputed_charge_ids"] == ["CH1", "CH2"]
+    with empty_cases.db.write() as s:
+        assert Prepared(select(Case.__table__).where(Case.case_id == "nope")).one(s, {}) is None
+
+
+def test_a_prepared_insert_and_update_write_what_a_read_gives_back(empty_cases: Cases) -> None:
+    cid = _case(empty_cases)
+    at = datetime(2026, 1, 6, 2, 30, tzinfo=UTC)
+    entry = Prepared(insert(TimelineEntry).returning(TimelineEntry.id))
+    row: dict[str, Any] = {
+        "case_id": cid,
+        "seq": 99,
+        "at": at,
+        "action": "note",
+        "actor": "rina",
+        "actor_role": "cs",
+        "public": False,
+        "text": "ditelepon",
+        "payload": {"n": 1, "a": ["x"]},
+    }
+    bump = Prepared(
+        update(Case.__table__).where(Case.__table__.c.case_id == cid, Case.__table__.c.version == 1)
+    )
+    with empty_cases.db.write() as s:
+        eid = entry.insert(s, row)
+        assert bump.run(s, {"version": 2, "summary": "dibaca"}, ("version", "summary")) == 1
+        assert bump.run(s, {"version": 3}, ("version",)) == 0  # no longer version 1
+    with empty_cases.db.read() as s:
+        e = s.get(TimelineEntry, eid)
+        c = s.get(Case, cid)
+    assert e is not None and c is not None
+    assert (e.at, e.payload, e.public, e.text) == (at, {"n": 1, "a": ["x"]}, False, "ditelepon")
+    assert (c.version, c.summary) == (2, "dibaca")
+    # the driver's error comes out as SQLAlchemy's: (case_id, seq) is unique
+    with pytest.raises(IntegrityError), empty_cases.db.write() as s:
+        entry.insert(s, row)
+
+
+def test_each_transaction_runs_on_its_own_connection(empty_cases: Cases) -> None:
+    """The driver cursor a session keeps is its transaction's: a later transaction (maybe on
+    another pooled connection) never reuses it."""
+    cid = _case(empty_cases)
+    read = Prepared(select(Case.__table__.c.version).where(Case.__table__.c.case_id == cid))
+    for k in range(3):
+        empty_cases.act(cid, "rina", "comment", {"text": f"k{k}"}, view=False)
+        with empty_cases.db.write() as s:
+            got = read.one(s, {})
+            assert got == {"version": 2 + k}
+            assert db._CURSOR in s.info
+
+
+def test_what_goes_into_the_log_is_on_the_database_disk_first(
+    empty_cases: Cases, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Commits do not wait for the disk; a drain makes them durable before the log takes them."""
+    cid = _case(empty_cases)
+    empty_cases.auto_drain = False
+    empty_cases.act(cid, "rina", "comment", {"text": "a"}, view=False)
+    empty_cases.act(cid, "tono", "note", {"text": "b"}, view=False)
+    order: list[str] = []
+    database = empty_cases.db
+    real_durable = database.make_durable
+    monkeypatch.setattr(
+        database, "make_durable", lambda: (order.append("durable"), real_durable())[1]
+    )
+    log = empty_cases.log
+    real_writer = log.writer
+
+    def writer() -> Any:
+        w = real_writer()
+
+        class Spy:
+            def __enter__(self) -> Any:
+                inner = w.__enter__()
+                real_append = inner.append
+
+                def append(entries: Any, meta: Any) -> Any:
+                    order.append(f"append {len(entries)}")
+                    return real_append(entries, meta)
+
+                inner.append = append
+                return inner
+
+            def __exit__(self, *exc: Any) -> Any:
+                return w.__exit__(*exc)
+
+        return Spy()
+
+    monkeypatch.setattr(log, "writer", writer)
+    assert empty_cases.drain() >= 2
+    assert order[0] == "durable" and order[1].startswith("append")
+    assert all(e["ledger_index"] is not None for e in empty_cases.timeline(cid, customer=False))
+
+
+def test_commits_do_not_wait_for_the_disk_and_make_durable_does(
+    empty_cases: Cases, backend: str | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cid = _case(empty_cases)
+    if backend is not None:  # PostgreSQL: asynchronous commits; a flush waited for on demand
+        with empty_cases.db.write() as s:
+            conn = s.connection()
+            assert conn.exec_driver_sql("SHOW synchronous_commit").scalar() == "off"
+            # the URL's own options are kept beside it
+            assert conn.exec_driver_sql("SHOW search_path").scalar() == backend.split("%3D")[1]
+        empty_cases.db.make_durable()
+        return
+    # SQLite (WAL, synchronous=NORMAL): make_durable fsyncs the write-ahead log
+    synced: list[str] = []
+    real = db.os.fsync
+    monkeypatch.setattr(
+        db.os, "fsync", lambda fd: (synced.append(os.readlink(f"/proc/self/fd/{fd}")), real(fd))[1]
+    )
+    wal = str(db.sqlite_path(empty_cases.home)) + "-wal"
+    empty_cases.auto_drain = False
+    empty_cases.act(cid, "rina", "comment", {"text": "a"}, view=False)
+    assert wal not in synced  # the commit did not wait for the disk
+    empty_cases.db.make_durable()
+    assert synced.count(wal) == 1
+
+
+def test_sqlite_writers_take_turns_on_the_writer_lock(tmp_path: Path) -> None:
+    """A writer waits while another process holds the writer lock beside the database, and
+    goes on as soon as it is released (not after SQLite's busy-wait sleeps)."""
+    database = db.Database.open(tmp_path)
+    other = os.open(str(db.sqlite_path(tmp_path)) + ".writer", os.O_RDWR | os.O_CREAT)
+    fcntl.flock(other, fcntl.LOCK_EX)  # another open file: as another process
+    done = threading.Event()
+
+    def write() -> None:
+        with database.write() as s:
+            s.connection().exec_driver_sql("CREATE TABLE t (x INTEGER)")
+        done.set()
+
+    writer = threading.Thread(target=write)
+    writer.start()
+    try:
+        assert not done.wait(0.3)
+    finally:
+        fcntl.flock(other, fcntl.LOCK_UN)
+        os.close(other)
+    assert done.wait(5)
+    writer.join()
+    database.dispose()
