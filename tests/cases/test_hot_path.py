@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import insert, select, update
+from sqlalchemy import event, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from jejak.cases import Cases, db
@@ -191,3 +191,82 @@ def test_sqlite_writers_take_turns_on_the_writer_lock(tmp_path: Path) -> None:
     assert done.wait(5)
     writer.join()
     database.dispose()
+
+
+def test_actions_taken_at_once_share_transactions_and_an_error_undoes_its_own_alone(
+    empty_cases: Cases,
+) -> None:
+    """Many people acting at once: their actions commit together (fewer commits than actions);
+    one refused action leaves no trace, and every other one is there, in the log too."""
+    ids = [_case(empty_cases, f"T{k}") for k in range(12)]
+    empty_cases.auto_drain = False  # only the actions' own commits are counted
+    commits: list[int] = []
+    event.listen(empty_cases.db.engine, "commit", lambda conn: commits.append(1))
+    errors: list[BaseException] = []
+    start = threading.Barrier(len(ids))
+
+    def person(k: int, cid: str) -> None:
+        start.wait()
+        for i in range(10):
+            try:
+                if k == 0 and i == 5:  # cs may not approve: refused, in the middle of a batch
+                    empty_cases.act(cid, "rina", "decide", {"hypothesis": "x"}, view=False)
+                else:
+                    empty_cases.act(
+                        cid, ("rina", "tono")[i % 2], "comment", {"text": f"{i}"}, view=False
+                    )
+            except BaseException as exc:
+                errors.append(exc)
+
+    threads = [threading.Thread(target=person, args=(k, c)) for k, c in enumerate(ids)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(errors) == 1 and type(errors[0]).__name__ in ("ForbiddenError", "StateConflictError")
+    # shared transactions: each action alone would commit 119 times (about 20 here)
+    assert len(commits) <= 60
+    empty_cases.drain()
+    for k, cid in enumerate(ids):
+        timeline = empty_cases.timeline(cid, customer=False)
+        comments = [e for e in timeline if e["action"] == "comment"]
+        assert len(comments) == (9 if k == 0 else 10)
+        assert [e["seq"] for e in timeline] == list(range(1, len(timeline) + 1))
+        assert all(e["ledger_index"] is not None for e in timeline)
+    assert empty_cases.get(ids[0])["version"] == 1 + 9
+
+
+def test_a_shared_transaction_that_cannot_commit_runs_each_action_alone(
+    empty_cases: Cases, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cid = _case(empty_cases)
+    database = empty_cases.db
+    real = database.write
+    failed: list[int] = []
+
+    def write() -> Any:
+        if not failed:  # the first transaction fails when it commits
+            failed.append(1)
+            return _failing(real())
+        return real()
+
+    monkeypatch.setattr(database, "write", write)
+    out = empty_cases.act(cid, "rina", "comment", {"text": "sekali"}, view=False)
+    assert out["version"] == 2 and failed == [1]
+    assert [e["text"] for e in empty_cases.timeline(cid, customer=False)][-1] == "sekali"
+
+
+class _failing:
+    """A write transaction whose commit fails (as a full disk would make it)."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+
+    def __enter__(self) -> Any:
+        return self.inner.__enter__()
+
+    def __exit__(self, kind: Any, exc: Any, tb: Any) -> Any:
+        if kind is None:
+            self.inner.__exit__(RuntimeError, RuntimeError("disk full"), None)
+            raise RuntimeError("disk full")
+        return self.inner.__exit__(kind, exc, tb)

@@ -29,14 +29,14 @@ from __future__ import annotations
 import fcntl
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import create_engine, event, inspect
 from sqlalchemy.engine import Dialect, Engine, make_url
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from jejak.errors import StoreError
@@ -83,7 +83,8 @@ def _sqlite_engine(url: str, immediate: bool) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        # on the driver itself: SQLAlchemy's execution around it cost more than the statement
+        conn.connection.driver_connection.execute("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
     return engine
 
@@ -119,6 +120,10 @@ class Database:
         elif self.dialect == "sqlite":
             self._writer = _WriterLock(None)
         self._read = sessionmaker(self.read_engine, expire_on_commit=False)
+        #: calls of together() waiting for their turn, and whether a thread is running them
+        self._queue: list[_Job] = []
+        self._queue_guard = threading.Lock()
+        self._leading = False
         for maker in (
             self._write,
             self._read,
@@ -169,6 +174,72 @@ class Database:
         with self._writer or nullcontext(), self._write.begin() as s:
             yield s
 
+    def together(self, work: Callable[[Session], T]) -> T:
+        """``work(session)`` in a write transaction shared with the calls other threads of this
+        process make meanwhile (group commit): each call in a savepoint of its own, so that one
+        call's error undoes that call alone, and one commit for them all.
+
+        Each commit costs a transaction's begin, its commit and the session around them, more
+        than one case action's own statements (``docs/benchmarks.md``, issue 10); with many
+        people acting at once, one thread runs everything queued in one transaction while the
+        others wait, then hands the turn to the next waiting one. A call alone runs at once, in
+        a transaction of its own. Returns what ``work`` returns, or raises what it raised.
+
+        If the shared transaction cannot commit, or one call met the database's own conflict
+        (a deadlock between two workers' transactions, a lost connection), those calls are run
+        again, each alone: ``work`` must do nothing outside the session but compute."""
+        job = _Job(work)
+        with self._queue_guard:
+            self._queue.append(job)
+            lead = not self._leading
+            self._leading = True
+        if not lead:
+            job.turn.wait()
+            if job.finished:
+                return job.outcome()
+        # this thread's turn: run what is queued, then hand the turn on
+        try:
+            with self._queue_guard:
+                jobs, self._queue = self._queue[:TOGETHER_MAX], self._queue[TOGETHER_MAX:]
+            self._run_together(jobs)
+        finally:
+            with self._queue_guard:
+                if self._queue:
+                    self._queue[0].turn.set()  # the next one leads (its job not finished)
+                else:
+                    self._leading = False
+        return job.outcome()
+
+    def _run_together(self, jobs: list[_Job]) -> None:
+        again: list[_Job] = []
+        try:
+            try:
+                with self.write() as s:
+                    for job in jobs:
+                        try:
+                            with s.begin_nested():
+                                job.value = job.work(s)
+                        except OperationalError as exc:  # the database's conflict: alone, later
+                            job.error = exc
+                            again.append(job)
+                        except Exception as exc:
+                            job.error = exc
+            except Exception:  # the commit failed: whatever had succeeded runs again, alone
+                again = [j for j in jobs if j.error is None or j in again]
+        finally:
+            for job in again:
+                job.error, job.value = None, _UNSET
+                try:
+                    with self.write() as s:
+                        job.value = job.work(s)
+                except Exception as exc:
+                    job.error = exc
+            for job in jobs:
+                if job.value is _UNSET and job.error is None:
+                    job.error = RuntimeError("interrupted before its turn ended")
+                job.finished = True
+                job.turn.set()
+
     @contextmanager
     def read(self) -> Iterator[Session]:
         """A read-only session."""
@@ -204,6 +275,30 @@ class Database:
         self.engine.dispose()
         if self.read_engine is not self.engine:
             self.read_engine.dispose()
+
+
+T = TypeVar("T")
+_UNSET: Any = object()
+#: calls run in one transaction at most (Database.together)
+TOGETHER_MAX = 64
+
+
+class _Job:
+    """One call of :meth:`Database.together`: its work, and its result or error once run."""
+
+    __slots__ = ("error", "finished", "turn", "value", "work")
+
+    def __init__(self, work: Callable[[Session], Any]) -> None:
+        self.work = work
+        self.value: Any = _UNSET
+        self.error: BaseException | None = None
+        self.finished = False
+        self.turn = threading.Event()
+
+    def outcome(self) -> Any:
+        if self.error is not None:
+            raise self.error
+        return self.value
 
 
 class _WriterLock:

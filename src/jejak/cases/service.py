@@ -486,40 +486,44 @@ class Cases:
         since ``expected_version``, InvalidFieldError (422) for a missing or wrong field.
         """
         fields = dict(fields or {})
-        when = _aware(at, "at") if at is not None else now()
+        given = _aware(at, "at") if at is not None else None
+
+        def work(s: Session) -> tuple[str, int, builtins.list[int]]:
+            when = given or now()  # now: when its turn comes (entries never go back in time)
+            mark = len(audit.queued(s))  # the session may be shared with other actions
+            loaded = _load_case(s, case_id, _actor_name(actor))
+            if loaded is None:
+                self._actor(s, actor)  # an account's error first, as for an existing case
+                raise NotFoundError(case_id, "no such case")
+            case, before_values, account = loaded
+            who = _actor_of(actor, account)
+            if who.role == permissions.CUSTOMER and who.name != case.msisdn:
+                raise ForbiddenError(case_id, "a customer acts on their own case only")
+            if expected_version is not None and case.version != expected_version:
+                raise StaleVersionError(
+                    case_id,
+                    f"changed since version {expected_version} (now {case.version}): read it again",
+                )
+            case.version += 1
+            last = self._last_at(s, case)
+            if last is not None and when < last:
+                raise InvalidFieldError("at", f"{when.isoformat()} is before the case's last entry")
+            self._tick(s, case, when, None)
+            rule = permissions.check(action, who.role, case.state)
+            before = case.state
+            handler: Callable[..., None] = getattr(self, f"_do_{action}")
+            handler(s, case, who, fields, when)
+            if rule.to is not None:
+                case.state = rule.to
+            if case.state != before:
+                self._notify(s, case, case.state, when)
+            _save_case(s, case, before_values)
+            return case.state, case.version, audit.queued(s)[mark:]
+
         try:
-            with self.db.write() as s:
-                loaded = _load_case(s, case_id, _actor_name(actor))
-                if loaded is None:
-                    self._actor(s, actor)  # an account's error first, as for an existing case
-                    raise NotFoundError(case_id, "no such case")
-                case, before_values, account = loaded
-                who = _actor_of(actor, account)
-                if who.role == permissions.CUSTOMER and who.name != case.msisdn:
-                    raise ForbiddenError(case_id, "a customer acts on their own case only")
-                if expected_version is not None and case.version != expected_version:
-                    raise StaleVersionError(
-                        case_id,
-                        f"changed since version {expected_version} (now {case.version}): read it again",
-                    )
-                case.version += 1
-                last = self._last_at(s, case)
-                if last is not None and when < last:
-                    raise InvalidFieldError(
-                        "at", f"{when.isoformat()} is before the case's last entry"
-                    )
-                self._tick(s, case, when, None)
-                rule = permissions.check(action, who.role, case.state)
-                before = case.state
-                handler: Callable[..., None] = getattr(self, f"_do_{action}")
-                handler(s, case, who, fields, when)
-                if rule.to is not None:
-                    case.state = rule.to
-                if case.state != before:
-                    self._notify(s, case, case.state, when)
-                _save_case(s, case, before_values)
-                state, version = case.state, case.version
-                queued = audit.queued(s)
+            # in one transaction with the actions other threads take meanwhile, each in a
+            # savepoint of its own (group commit: Database.together)
+            state, version, queued = self.db.together(work)
         except (StaleDataError, IntegrityError) as exc:
             raise StaleVersionError(
                 case_id, "changed by someone else at the same time: read it again"
