@@ -6,6 +6,7 @@ from __future__ import annotations
 import fcntl
 import os
 import threading
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -239,21 +240,47 @@ def test_actions_taken_at_once_share_transactions_and_an_error_undoes_its_own_al
 def test_a_shared_transaction_that_cannot_commit_runs_each_action_alone(
     empty_cases: Cases, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    cid = _case(empty_cases)
+    """Four people at once; the transaction the last three share fails as it commits (as a
+    full disk would make it): each of the three is run again alone, and all four are there."""
+    ids = [_case(empty_cases, f"F{k}") for k in range(4)]
+    empty_cases.auto_drain = False
     database = empty_cases.db
     real = database.write
-    failed: list[int] = []
+    calls: list[int] = []
 
     def write() -> Any:
-        if not failed:  # the first transaction fails when it commits
-            failed.append(1)
+        calls.append(1)
+        if len(calls) == 1:  # the first action's own turn: wait until the others queue
+            deadline = time.monotonic() + 10
+            while len(database._queue) < 3 and time.monotonic() < deadline:
+                time.sleep(0.01)
+        if len(calls) == 2:  # the three others, together: the commit fails
             return _failing(real())
         return real()
 
     monkeypatch.setattr(database, "write", write)
-    out = empty_cases.act(cid, "rina", "comment", {"text": "sekali"}, view=False)
-    assert out["version"] == 2 and failed == [1]
-    assert [e["text"] for e in empty_cases.timeline(cid, customer=False)][-1] == "sekali"
+    errors: list[BaseException] = []
+
+    def person(cid: str) -> None:
+        try:
+            empty_cases.act(cid, "rina", "comment", {"text": "sekali"}, view=False)
+        except BaseException as exc:
+            errors.append(exc)
+
+    first = threading.Thread(target=person, args=(ids[0],))
+    first.start()
+    time.sleep(0.2)
+    others = [threading.Thread(target=person, args=(c,)) for c in ids[1:]]
+    for t in others:
+        t.start()
+    for t in [first, *others]:
+        t.join()
+    assert errors == []
+    assert len(calls) == 2 + 3  # the failed shared one, then each of the three alone
+    for cid in ids:
+        texts = [e["text"] for e in empty_cases.timeline(cid, customer=False)]
+        assert texts.count("sekali") == 1
+        assert empty_cases.get(cid)["version"] == 2
 
 
 class _failing:

@@ -213,6 +213,13 @@ class Database:
     def _run_together(self, jobs: list[_Job]) -> None:
         again: list[_Job] = []
         try:
+            if len(jobs) == 1:  # alone: its own transaction, no savepoint
+                try:
+                    with self.write() as s:
+                        jobs[0].value = jobs[0].work(s)
+                except Exception as exc:
+                    jobs[0].error = exc
+                return
             try:
                 with self.write() as s:
                     for job in jobs:
