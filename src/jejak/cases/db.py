@@ -120,10 +120,13 @@ class Database:
         elif self.dialect == "sqlite":
             self._writer = _WriterLock(None)
         self._read = sessionmaker(self.read_engine, expire_on_commit=False)
-        #: calls of together() waiting for their turn, and whether a thread is running them
+        #: calls of together() waiting for their turn, and how many threads are running some;
+        #: SQLite writes one transaction at a time, PostgreSQL several (a lane's round trips
+        #: wait on the network, so that lanes overlap)
         self._queue: list[_Job] = []
         self._queue_guard = threading.Lock()
-        self._leading = False
+        self._leaders = 0
+        self._lanes = 1 if self.dialect == "sqlite" else POSTGRES_LANES
         for maker in (
             self._write,
             self._read,
@@ -182,8 +185,10 @@ class Database:
         Each commit costs a transaction's begin, its commit and the session around them, more
         than one case action's own statements (``docs/benchmarks.md``, issue 10); with many
         people acting at once, one thread runs everything queued in one transaction while the
-        others wait, then hands the turn to the next waiting one. A call alone runs at once, in
-        a transaction of its own. Returns what ``work`` returns, or raises what it raised.
+        others wait, then hands the turn to the next waiting one (on PostgreSQL up to
+        :data:`POSTGRES_LANES` threads at once, each with its own transaction, since a
+        transaction's round trips leave the CPU idle). A call alone runs at once, in a
+        transaction of its own. Returns what ``work`` returns, or raises what it raised.
 
         If the shared transaction cannot commit, or one call met the database's own conflict
         (a deadlock between two workers' transactions, a lost connection), those calls are run
@@ -191,24 +196,32 @@ class Database:
         job = _Job(work)
         with self._queue_guard:
             self._queue.append(job)
-            lead = not self._leading
-            self._leading = True
-        if not lead:
+            if self._leaders < self._lanes:  # a lane is free: run what is queued now
+                self._leaders += 1
+                jobs = self._take()
+            else:
+                jobs = None
+        if jobs is None:
             job.turn.wait()
             if job.finished:
                 return job.outcome()
-        # this thread's turn: run what is queued, then hand the turn on
+            jobs = job.batch  # handed the turn, with the calls queued then
         try:
-            with self._queue_guard:
-                jobs, self._queue = self._queue[:TOGETHER_MAX], self._queue[TOGETHER_MAX:]
             self._run_together(jobs)
         finally:
+            # hand the lane on to the first call still waiting, with what is queued now
             with self._queue_guard:
                 if self._queue:
-                    self._queue[0].turn.set()  # the next one leads (its job not finished)
+                    following = self._take()
+                    following[0].batch = following
+                    following[0].turn.set()
                 else:
-                    self._leading = False
+                    self._leaders -= 1
         return job.outcome()
+
+    def _take(self) -> list[_Job]:
+        jobs, self._queue = self._queue[:TOGETHER_MAX], self._queue[TOGETHER_MAX:]
+        return jobs
 
     def _run_together(self, jobs: list[_Job]) -> None:
         again: list[_Job] = []
@@ -288,12 +301,14 @@ T = TypeVar("T")
 _UNSET: Any = object()
 #: calls run in one transaction at most (Database.together)
 TOGETHER_MAX = 64
+#: transactions of together() at once in one process on PostgreSQL
+POSTGRES_LANES = 4
 
 
 class _Job:
     """One call of :meth:`Database.together`: its work, and its result or error once run."""
 
-    __slots__ = ("error", "finished", "turn", "value", "work")
+    __slots__ = ("batch", "error", "finished", "turn", "value", "work")
 
     def __init__(self, work: Callable[[Session], Any]) -> None:
         self.work = work
@@ -301,6 +316,8 @@ class _Job:
         self.error: BaseException | None = None
         self.finished = False
         self.turn = threading.Event()
+        #: the calls to run when this one is handed the turn (itself first)
+        self.batch: list[_Job] = []
 
     def outcome(self) -> Any:
         if self.error is not None:
