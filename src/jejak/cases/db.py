@@ -1,8 +1,8 @@
 """The case database: an engine from the settings, migrated when opened.
 
 SQLite at ``<home>/cases/cases.db`` by default (WAL, foreign keys on, every write transaction
-``BEGIN IMMEDIATE`` so that writers queue instead of failing; the threads of one process queue
-on a lock first, since SQLite's own busy handler sleeps up to 100 ms between tries); PostgreSQL when
+``BEGIN IMMEDIATE`` so that writers queue instead of failing; writers of every process queue on
+a lock file beside it first, since SQLite's own busy handler sleeps up to 100 ms between tries); PostgreSQL when
 ``JEJAK_DATABASE_URL`` (or ``url``) names it, e.g. ``postgresql+psycopg://postgres@127.0.0.1/test``.
 
 **Durable at the log, not at each commit.** A write transaction commits without waiting for the
@@ -66,6 +66,12 @@ def database_url(home: str | Path, url: str | None = None) -> str:
     return f"sqlite:///{path}"
 
 
+def _sqlite_file(url: str) -> str | None:
+    """The file of an SQLite URL (None for a database in memory)."""
+    path = make_url(url).database
+    return None if path in (None, "", ":memory:") else path
+
+
 def _sqlite_engine(url: str, immediate: bool) -> Engine:
     engine = create_engine(url, connect_args={"timeout": 60})
 
@@ -110,15 +116,7 @@ class Database:
             self.read_engine = self.engine
         self._write = sessionmaker(self.engine, expire_on_commit=False)
         #: SQLite takes one writer at a time: writers wait for it here, not in SQLite
-        self._writer: _WriterLock | None = None
-        if self.dialect == "sqlite" and (path := make_url(url).database) not in (
-            None,
-            "",
-            ":memory:",
-        ):
-            self._writer = _WriterLock(f"{path}.writer")
-        elif self.dialect == "sqlite":
-            self._writer = _WriterLock(None)
+        self._writer = _WriterLock(_sqlite_file(url)) if self.dialect == "sqlite" else None
         self._read = sessionmaker(self.read_engine, expire_on_commit=False)
         #: calls of together() waiting for their turn, and how many threads are running some;
         #: SQLite writes one transaction at a time, PostgreSQL several (a lane's round trips
@@ -127,10 +125,8 @@ class Database:
         self._queue_guard = threading.Lock()
         self._leaders = 0
         self._lanes = 1 if self.dialect == "sqlite" else POSTGRES_LANES
-        for maker in (
-            self._write,
-            self._read,
-        ):  # a Prepared cursor lives as long as its transaction
+        # a Prepared statement's cursor lives as long as its transaction
+        for maker in (self._write, self._read):
             event.listen(maker, "after_transaction_end", _forget_cursor)
 
     @classmethod
@@ -275,8 +271,8 @@ class Database:
         takes a transaction id commits with ``synchronous_commit`` on, and so waits until the
         write-ahead log is flushed up to its commit record, past every earlier commit."""
         if self.dialect == "sqlite":
-            wal = make_url(self.url).database
-            if not wal:
+            wal = _sqlite_file(self.url)
+            if wal is None:
                 return
             try:
                 fd = os.open(f"{wal}-wal", os.O_RDONLY)
