@@ -40,10 +40,12 @@ import time
 from pathlib import Path
 from typing import Any
 
-from jejak.detect import detect, load_alerts
+from jejak.detect import aggregates, detect, load_alerts
 from jejak.detect.engines import PostgresEngine
 from jejak.detect.synth import DAYS, generate
 from jejak.store import Store
+
+AGGREGATED = aggregates.RULES
 
 
 def load(uptime: str = "/proc/loadavg") -> str:
@@ -204,7 +206,11 @@ def incremental(base: Store, events: int, new: int) -> list[str]:
         f"whole: {', '.join(run.whole) or 'none'}; slowest: "
         + ", ".join(f"{k} {v:.2f} s" for k, v in slowest)
         + f". Where the incremental run's time went: {phases(inc)}. The whole pack's: "
-        + f"{phases(full)}.",
+        + f"{phases(full)}. The slices: "
+        + ", ".join(f"{k} {v:.1f} s" for k, v in inc.slice_seconds.items())
+        + ". The aggregated rules: "
+        + ", ".join(f"{k} {inc.rule_seconds.get(k, 0):.2f} s" for k in AGGREGATED)
+        + ".",
         "",
         f"The incremental run stored {'the same alerts as' if same else 'DIFFERENT alerts from'} "
         "the whole pack (every field of every alert).",

@@ -37,6 +37,7 @@ import hashlib
 import json
 import os
 import shutil
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -49,7 +50,7 @@ import sqlglot
 from sqlglot import exp
 
 from jejak import fsio
-from jejak.detect import anomaly
+from jejak.detect import aggregates, anomaly
 from jejak.detect.alerts import ALERTS_FILE, SCHEMA, alerts_dir, file_sha256
 from jejak.detect.derived import DERIVED_VERSION
 from jejak.detect.pack import Rule, RulePack
@@ -61,7 +62,7 @@ from jejak.store import Store
 
 BASELINE_DIR = "baseline"
 CURRENT = "current.json"
-FORMAT = 1
+FORMAT = 2
 NEG_INF = "TIMESTAMPTZ '-infinity'"
 POS_INF = "TIMESTAMPTZ 'infinity'"
 
@@ -76,6 +77,7 @@ def fingerprint(pack: RulePack) -> dict[str, Any]:
         "versions": {r.id: pack.version(r.id) for r in pack.rules},
         "anomaly": anomaly.VERSION,
         "derived": DERIVED_VERSION,
+        "aggregates": aggregates.VERSION if aggregates.enabled(pack) else None,
         "shift_tolerance_minutes": cfg.shift_tolerance_minutes,
         "shift_tolerance_max_minutes": cfg.shift_tolerance_max_minutes,
     }
@@ -103,6 +105,16 @@ class Baseline:
         """Another table the baseline keeps (``features``: the anomaly model's)."""
         path = self.folder / f"_{name}.parquet"
         return pq.read_table(path) if path.exists() else None
+
+    def aggregates(self) -> dict[str, pa.Table] | None:
+        """The running aggregates (:mod:`jejak.detect.aggregates`), or None when it has none."""
+        out = {}
+        for name in aggregates.TABLES:
+            table = self.table(f"agg_{name}")
+            if table is None:
+                return None
+            out[name] = table
+        return out
 
 
 def baseline_dir(store: Store) -> Path:
@@ -133,10 +145,11 @@ def save_baseline(
     derived: dict[str, pa.Table],
     alerts_sha256: str,
     features: pa.Table,
+    state: dict[str, pa.Table] | None = None,
 ) -> None:
-    """Store the baseline of the alerts just saved: the derived tables and the anomaly model's
-    features in a folder of their own, then ``current.json`` naming it (replaced atomically),
-    then older folders removed."""
+    """Store the baseline of the alerts just saved: the derived tables, the anomaly model's
+    features and the running aggregates (``state``) in a folder of their own, then
+    ``current.json`` naming it (replaced atomically), then older folders removed."""
     folder = baseline_dir(store)
     run = f"{os.getpid()}-{os.urandom(6).hex()}"
     target = folder / run
@@ -144,6 +157,8 @@ def save_baseline(
     for name, table in derived.items():
         pq.write_table(table, target / f"{name}.parquet")
     pq.write_table(features, target / "_features.parquet")
+    for name, table in (state or {}).items():
+        pq.write_table(table, target / f"_agg_{name}.parquet")
     fsio.fsync_tree(target)
     fsio.write_json_atomic(
         folder / CURRENT,
@@ -458,11 +473,19 @@ def restricted(
                 f"WHERE w.{t.lo} IS NOT NULL AND NOT (w.{span}) "
                 f"UNION ALL SELECT * FROM {table} WHERE {t.lo} IS NULL)"
             )
+    started = time.perf_counter()
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE {name} AS "
         f"SELECT t.* FROM {source} t SEMI JOIN {keys} i ON {cond}"
     )
     cache[name] = True
+    # what each slice cost (DetectionResult.slice_seconds): table, window, rows
+    row = con.execute(f"SELECT count(*) FROM {name}").fetchone()
+    window_text = "all time" if window is None else f"{int(window.total_seconds())} s"
+    seconds = cache.setdefault("_seconds", {})
+    seconds[f"{table} by {key} within {window_text} ({row[0] if row else 0:,} rows)"] = round(
+        time.perf_counter() - started, 3
+    )
     return name
 
 
