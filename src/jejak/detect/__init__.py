@@ -302,12 +302,16 @@ def detect(
         lap("rules")
     finally:
         base.close()
+    days: dict[tuple[str, Any], anomaly.AgentDay | None] = {}  # alerts share their days
     for a in alerts:
         a.explanation = _with_time(a.explanation, a.at, tz.get(a.outlet_id or ""))
         if a.agent_id and a.at:
-            s = scores.get((a.agent_id, a.at.astimezone(UTC).date()))
+            k = (a.agent_id, a.at.astimezone(UTC).date())
+            if k not in days:
+                days[k] = scores.get(k)
+            s = days[k]
             if s:
-                a.score, a.features = s.score, s.top
+                a.score, a.features = s.score, [dict(f) for f in s.top]
     if anomalies and (rules is None or anomaly.RULE_ID in (rules or [])):
         alerts.extend(_anomaly_alerts(scores))
     alerts.sort(key=lambda a: (a.at or datetime.min.replace(tzinfo=UTC), a.rule, a.alert_id))

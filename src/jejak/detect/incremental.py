@@ -396,11 +396,12 @@ def features(con: duckdb.DuckDBPyConnection, old: pa.Table | None, touched: Touc
                 f"AND p.\"at\" < TIMESTAMPTZ '1970-01-01 00:00:00+00' + to_days({int(last) + 1})"
             )
         undated_sql = 'OR p."at" IS NULL' if undated else ""
-        source = (
-            f"(SELECT p.* FROM provisioning p SEMI JOIN _days d ON d.agent_id = p.agent_id "
-            f"AND d.day IS NOT DISTINCT FROM {day} WHERE ({span}) {undated_sql})"
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE _feat_src AS "
+            f"SELECT p.* FROM provisioning p SEMI JOIN _days d ON d.agent_id = p.agent_id "
+            f"AND d.day IS NOT DISTINCT FROM {day} WHERE ({span}) {undated_sql}"
         )
-        fresh = anomaly.features(con, source)
+        fresh = anomaly.features(con, "_feat_src", _consents_of(con, "_feat_src", touched))
         con.register("_features_fresh", fresh)
         try:
             return con.sql(
@@ -412,6 +413,39 @@ def features(con: duckdb.DuckDBPyConnection, old: pa.Table | None, touched: Touc
             con.unregister("_features_fresh")
     finally:
         con.unregister("_features_old")
+
+
+def _consents_of(con: duckdb.DuckDBPyConnection, acts: str, touched: Touched) -> str:
+    """A temp table of the consents of the ``consent_id`` of ``acts``: those of the new
+    batches, and the stored ones only for the ids the new batches do not hold (a stored
+    record's id never comes again), read only when there are such ids."""
+    new = "_new_consents" if "consents" in touched.tables else None
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _feat_want AS SELECT DISTINCT a.consent_id FROM "
+        f"{acts} a WHERE a.consent_id IS NOT NULL"
+        + (
+            f" AND NOT EXISTS (SELECT 1 FROM {new} c WHERE c.consent_id = a.consent_id)"
+            if new
+            else ""
+        )
+    )
+    parts = []
+    if new:
+        parts.append(
+            f"SELECT c.consent_id, c.msisdn, c.verified FROM {new} c "
+            f"WHERE c.consent_id IN (SELECT consent_id FROM {acts})"
+        )
+    row = con.execute("SELECT count(*) FROM _feat_want").fetchone()
+    if row and row[0]:
+        parts.append(
+            "SELECT c.consent_id, c.msisdn, c.verified FROM consents c "
+            "SEMI JOIN _feat_want w ON w.consent_id = c.consent_id"
+        )
+    body = " UNION ALL ".join(parts) or (
+        "SELECT consent_id, msisdn, verified FROM consents WHERE false"
+    )
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _feat_cons AS {body}")
+    return "_feat_cons"
 
 
 def new_addresses(store: Store, new_batches: list[str]) -> str:
@@ -594,30 +628,13 @@ def rescore(
 ) -> pa.Table:
     """Every alert with its day's anomaly score and features (as a full run attaches them),
     the suppressions applied again, in the stored order."""
-    rows = table.select(["agent_id", "at"]).to_pylist()
-    score_col: list[float | None] = []
-    feature_col: list[str] = []
-    memo: dict[tuple[str, Any], tuple[float | None, str]] = {}
-    for r in rows:
-        agent, at = r["agent_id"], r["at"]
-        if not agent or at is None:
-            score_col.append(None)
-            feature_col.append("[]")
-            continue
-        k = (agent, at.astimezone(UTC).date())
-        got = memo.get(k)
-        if got is None:
-            s = scores.get(k)
-            got = (s.score, json.dumps(s.top)) if s else (None, "[]")
-            memo[k] = got
-        score_col.append(got[0])
-        feature_col.append(got[1])
-    table = table.set_column(
-        table.schema.get_field_index("score"), "score", pa.array(score_col, pa.float64())
-    )
-    table = table.set_column(
-        table.schema.get_field_index("features"), "features", pa.array(feature_col, pa.string())
-    )
+    if isinstance(scores, anomaly.AgentDays):
+        score_arr, feature_arr = scores.attach(con, table.column("agent_id"), table.column("at"))
+    else:  # no model: nothing to attach
+        score_arr = pa.nulls(table.num_rows, pa.float64())
+        feature_arr = pa.array(["[]"] * table.num_rows, pa.string())
+    table = table.set_column(table.schema.get_field_index("score"), "score", score_arr)
+    table = table.set_column(table.schema.get_field_index("features"), "features", feature_arr)
     active = [s for s in suppressions if s.active(today)]
     cases: list[str] = []
     params: list[Any] = []
