@@ -508,9 +508,11 @@ def restricted(
                 f"UNION ALL SELECT * FROM {table} WHERE {t.lo} IS NULL)"
             )
     started = time.perf_counter()
+    # a record's provenance (_src: its file, _line) is no rule's business: not copied
+    cols = "t.* EXCLUDE (_src, _line)" if table in KINDS else "t.*"
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE {name} AS "
-        f"SELECT t.* FROM {source} t SEMI JOIN {keys} i ON {cond}"
+        f"SELECT {cols} FROM {source} t SEMI JOIN {keys} i ON {cond}"
     )
     cache[name] = True
     # what each slice cost (DetectionResult.slice_seconds): table, window, rows
