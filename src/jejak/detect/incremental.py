@@ -3,7 +3,8 @@
 A full run (:func:`jejak.detect.detect`) leaves a *baseline* beside the alerts it stores:
 which batches it saw (and their row counts), what produced the alerts (the rules' contents,
 the anomaly model's version, the settings the derived tables depend on), the SHA-256 of the
-stored alerts, and the derived tables it computed (``<home>/alerts/baseline/<run>/``).
+stored alerts, the derived tables it computed and, for a stored DuckDB run, the running
+aggregates of :mod:`jejak.detect.aggregates` (``<home>/alerts/baseline/<run>/``).
 
 An incremental run (``detect(store, incremental=True)``, ``jejak detect --incremental``)
 starts from that baseline and the batches committed since:
@@ -14,8 +15,11 @@ starts from that baseline and the batches committed since:
    (:data:`jejak.detect.slices.KEYS`), the keys it carries and its time;
 3. a rule sliced by ``<key> within <window>`` (:mod:`jejak.detect.slices`) is evaluated over
    the rows of the touched keys within twice its window of their times, and its alerts of
-   those keys within one window replace the stored ones; a ``whole`` rule, or one that reads
-   whole a table that changed, runs over everything; a rule nothing touched keeps its alerts;
+   those keys within one window replace the stored ones; the four whole-history rules
+   (JJK-004, -010, -015, -016) are given from running aggregates the baseline keeps and the
+   run updates from the new batches (:mod:`jejak.detect.aggregates`); another ``whole`` rule,
+   or one that reads whole a table that changed, runs over everything; a rule nothing touched
+   keeps its alerts;
 4. the anomaly model is fitted again over every user ID's day, every alert gets its day's
    score, the suppressions are applied again, and the alerts and a new baseline are stored.
 
