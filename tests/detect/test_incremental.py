@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from jejak import Home, cli
-from jejak.detect import detect, load_alerts, load_pack
+from jejak.detect import aggregates, detect, load_alerts, load_pack
 from jejak.detect.incremental import load_baseline
 from jejak.errors import UsageError
 from jejak.schema import KINDS
@@ -382,15 +382,17 @@ def test_incremental_runs_store_the_alerts_of_a_full_run(
             batches[i][kind].append(r)
     root = tmp_path_factory.mktemp("incremental")
     store = Store(root / "home")
+    note(json.dumps(batches, sort_keys=True))
     for i, batch in enumerate(batches):
         write_batch(root / f"batch{i}", batch)
         store.ingest([root / f"batch{i}"])
         result = detect(store, incremental=i > 0)
         assert (result.incremental is not None) == (i > 0)
-    full = by_id([a.to_dict() for a in detect(store, save=False).alerts])
-    stored = by_id(load_alerts(store))
-    note(json.dumps(batches, sort_keys=True))
-    assert stored == full, differences(stored, full)
+        # after every batch (the first: a full run giving the whole-history rules' alerts
+        # from the aggregates it builds), the alerts of the rules' SQL over everything
+        full = by_id([a.to_dict() for a in detect(store, save=False).alerts])
+        stored = by_id(load_alerts(store))
+        assert stored == full, f"after batch {i}:\n" + differences(stored, full)
 
 
 def test_a_first_run_is_full_and_leaves_a_baseline(seed_store: Store) -> None:
@@ -486,3 +488,149 @@ def test_jejak_detect_incremental_after_an_ingest(
     result = runner.invoke(cli.app, ["detect", "--home", home, "--incremental"])
     assert result.exit_code == 0, result.output
     assert "no new alerts (incremental over 0 new batches" in result.output
+
+
+def test_the_whole_history_rules_are_aggregates_of_their_current_text() -> None:
+    """A changed JJK-004, -010, -015 or -016 runs as SQL over everything until its aggregate
+    (jejak.detect.aggregates) is checked against the new text and its pin moved."""
+    pack = load_pack()
+    assert {r: pack.get(r).sha256 for r in aggregates.PINNED} == aggregates.PINNED
+    assert aggregates.enabled(pack)
+
+
+def _at(minutes: int) -> str:
+    return (BASE + timedelta(minutes=minutes)).isoformat()
+
+
+def _act(
+    event: str,
+    minutes: int,
+    agent: str,
+    outlet: str,
+    package: str,
+    *,
+    msisdn: str = "6281100000001",
+    session: str | None = None,
+    consent: str | None = None,
+) -> dict[str, Any]:
+    return {
+        "event_id": event,
+        "at": _at(minutes),
+        "msisdn": msisdn,
+        "action": "activate",
+        "package_id": package,
+        "channel": "outlet",
+        "agent_id": agent,
+        "session_id": session,
+        "outlet_id": outlet,
+        "source_ip": "10.0.1.5",
+        "device_id": "PC-1",
+        "consent_id": consent,
+        "price": None,
+        "promo_ends": None,
+    }
+
+
+def _consent(cid: str, msisdn: str = "6281100000001") -> dict[str, Any]:
+    return {
+        "consent_id": cid,
+        "msisdn": msisdn,
+        "at": _at(0),
+        "method": "sms_otp",
+        "verified": "true",
+        "evidence": f"otp://{cid}",
+    }
+
+
+def _session(sid: str, agent: str, start: int, end: int, device: str = "D1") -> dict[str, Any]:
+    return {
+        "session_id": sid,
+        "agent_id": agent,
+        "started_at": _at(start),
+        "ended_at": _at(end),
+        "source_ip": "10.0.1.5",
+        "device_id": device,
+        "auth": "password",
+    }
+
+
+def late_links() -> list[dict[str, list[dict[str, Any]]]]:
+    """Three batches whose later records change what the whole-history rules found long ago:
+    a session exported after its activations (JJK-004 finds it, with the activations that named
+    it while nobody knew it: JJK-015's rows until then), consents arriving for old unconsented
+    activations (JJK-010's counts and median move), a user ID's HR record after its activity
+    (JJK-015), and two dear activations that flag a user ID for the first time with three older
+    ones as evidence (JJK-016)."""
+    one: dict[str, list[dict[str, Any]]] = {k: [] for k in KINDS}
+    one["outlets"] = [
+        {"outlet_id": o, "name": o, "kind": "dealer", "timezone": "UTC"} for o in ("O1", "O2")
+    ]
+    one["packages"] = [
+        {"package_id": p, "name": p, "price": price, "period_days": 30}
+        for p, price in (("DEAR", 250000), ("CHEAP1", 50000), ("CHEAP2", 60000))
+    ]
+    one["agents"] = [
+        {"agent_id": a, "person": a, "role": "cs", "outlet_id": "O1", "status": "active"}
+        for a in ("A1", "A2", "A3", "A5", "A6")
+    ]
+    acts = one["provisioning"]
+    # A1: six activations naming consents not yet exported, in a session not yet exported
+    acts += [
+        _act(f"E1{i}", 60 + i, "A1", "O1", "CHEAP1", session="S9", consent=f"K{i}")
+        for i in range(6)
+    ]
+    # peers with consented, cheap activations
+    for a in ("A2", "A5", "A6"):
+        for i in range(3):
+            cid = f"C{a}{i}"
+            acts.append(_act(f"E{a}{i}", 200 + i, a, "O2", "CHEAP2", consent=cid))
+            one["consents"].append(_consent(cid))
+    # A3: three dear (consented) and two cheap activations: not (yet) flagged by JJK-016
+    for i, pkg in enumerate(("DEAR", "DEAR", "DEAR", "CHEAP1", "CHEAP2")):
+        acts.append(_act(f"E3{i}", 300 + i, "A3", "O2", pkg, consent=f"C3{i}"))
+        one["consents"].append(_consent(f"C3{i}"))
+    # A4: no HR record yet
+    acts.append(_act("E40", 400, "A4", "O2", "CHEAP1"))
+    one["sessions"] = [_session("S0", "A2", 30, 50)]
+    two: dict[str, list[dict[str, Any]]] = {k: [] for k in KINDS}
+    two["sessions"] = [_session("S9", "A1", 55, 90)]  # right after A2's on D1
+    two["consents"] = [_consent(f"K{i}") for i in range(3)]
+    two["agents"] = [{"agent_id": "A4", "person": "A4", "role": "cs", "status": "active"}]
+    three: dict[str, list[dict[str, Any]]] = {k: [] for k in KINDS}
+    three["provisioning"] = [
+        _act(f"E3{i}", 1000 + i, "A3", "O2", "DEAR", consent=f"C3{i}") for i in range(5, 7)
+    ]
+    three["consents"] = [_consent(f"C3{i}") for i in range(5, 7)]
+    return [one, two, three]
+
+
+def test_late_records_change_what_the_whole_history_rules_found(tmp_path: Path) -> None:
+    store = Store(tmp_path / "home")
+    found: list[dict[str, dict[str, Any]]] = []
+    for i, batch in enumerate(late_links()):
+        write_batch(tmp_path / f"batch{i}", batch)
+        store.ingest([tmp_path / f"batch{i}"])
+        result = detect(store, incremental=i > 0)
+        if i:
+            run = result.incremental
+            assert run is not None and {"JJK-004", "JJK-015"} <= set(run.whole)
+        stored = by_id(load_alerts(store))
+        full = by_id([a.to_dict() for a in detect(store, save=False).alerts])
+        assert stored == full, f"after batch {i}:\n" + differences(stored, full)
+        found.append(stored)
+
+    def ids(alerts: dict[str, dict[str, Any]], rule: str) -> list[list[str]]:
+        return sorted(a["record_ids"] for a in alerts.values() if a["rule"] == rule)
+
+    # the session arrived: JJK-004 with the activations that named it in the first batch
+    assert ids(found[0], "JJK-004") == []
+    assert ids(found[1], "JJK-004") == [sorted(["S0", "S9"] + [f"E1{i}" for i in range(6)])]
+    # the dangling session, consents and user ID are gone once their records arrived
+    assert {"E40", "E10"} <= {r for x in ids(found[0], "JJK-015") for r in x}
+    assert {r for x in ids(found[1], "JJK-015") for r in x} == {"E13", "E14", "E15"}
+    # JJK-010: six unconsented activations, then three
+    assert [f"E1{i}" for i in range(6)] in ids(found[0], "JJK-010")
+    assert [f"E1{i}" for i in range(3, 6)] not in ids(found[1], "JJK-010")
+    # JJK-016: A3 flagged in the third batch, its evidence reaching back to the first
+    assert ids(found[1], "JJK-016") == []
+    assert sorted(["E30", "E31", "E32", "E35", "E36"]) in ids(found[2], "JJK-016")

@@ -32,7 +32,7 @@ from zoneinfo import ZoneInfo
 
 import pyarrow as pa
 
-from jejak.detect import anomaly
+from jejak.detect import aggregates, anomaly
 from jejak.detect import incremental as inc
 from jejak.detect.alerts import (
     ALERTS_FILE,
@@ -136,6 +136,8 @@ class DetectionResult:
     table: Any = None
     #: where the run's time went, in seconds, phase by phase
     phases: dict[str, float] = field(default_factory=dict)
+    #: an incremental run's slices (:func:`jejak.detect.incremental.restricted`): seconds each
+    slice_seconds: dict[str, float] = field(default_factory=dict)
 
     def counts(self) -> dict[str, int]:
         out = dict.fromkeys(SEVERITIES, 0)
@@ -281,8 +283,17 @@ def detect(
         lap("anomaly scores")
         alerts: list[Alert] = []
         timings: dict[str, float] = {}
+        # a stored run of the whole pack keeps the four whole-history rules' aggregates for
+        # the next incremental run, and gives those rules' alerts from them
+        state = None
+        overrides: dict[str, str] = {}
+        if engine == "duckdb" and save and not rules and anomalies and aggregates.enabled(pack):
+            state = aggregates.build(base.con, pack)
+            aggregates.register(base.con, state)
+            overrides = {r: aggregates.rule_sql(pack.get(r)) for r in aggregates.RULES}
+            lap("aggregates")
         if engine == "duckdb":
-            alerts, timings = _run_all(base, selected, pack, "duckdb", progress)
+            alerts, timings = _run_all(base, selected, pack, "duckdb", progress, overrides)
         else:
             with open_engine(engine, store, master=master, pg_url=pg_url) as eng:
                 lap("engine")
@@ -291,12 +302,16 @@ def detect(
         lap("rules")
     finally:
         base.close()
+    days: dict[tuple[str, Any], anomaly.AgentDay | None] = {}  # alerts share their days
     for a in alerts:
         a.explanation = _with_time(a.explanation, a.at, tz.get(a.outlet_id or ""))
         if a.agent_id and a.at:
-            s = scores.get((a.agent_id, a.at.astimezone(UTC).date()))
+            k = (a.agent_id, a.at.astimezone(UTC).date())
+            if k not in days:
+                days[k] = scores.get(k)
+            s = days[k]
             if s:
-                a.score, a.features = s.score, s.top
+                a.score, a.features = s.score, [dict(f) for f in s.top]
     if anomalies and (rules is None or anomaly.RULE_ID in (rules or [])):
         alerts.extend(_anomaly_alerts(scores))
     alerts.sort(key=lambda a: (a.at or datetime.min.replace(tzinfo=UTC), a.rule, a.alert_id))
@@ -335,7 +350,7 @@ def detect(
             },
         )
         if not rules and engine == "duckdb" and feats is not None:
-            inc.save_baseline(store, pack, batches, derived, digest, feats)
+            inc.save_baseline(store, pack, batches, derived, digest, feats, state)
         lap("save")
     return result
 
@@ -348,6 +363,10 @@ def _detect_incremental(
     base = inc.load_baseline(store)
     store = store.pinned()  # a batch committed meanwhile is the next run's
     if base is None or not inc.usable(store, pack, base):
+        return None
+    agg = aggregates.enabled(pack)
+    old_state = base.aggregates() if agg else None
+    if agg and old_state is None:
         return None
     batches = store.batches()
     new = [b for b in batches if b not in base.batches]
@@ -364,22 +383,43 @@ def _detect_incremental(
         plan = inc.plan(list(pack.rules), touched)
         tz = dict(con.execute("SELECT outlet_id, timezone FROM outlets").fetchall())
         lap("touched keys")
+        state = None
+        if old_state is not None:
+            files = {
+                kind: store.batch_files(kind, new)
+                for kind in ("provisioning", "sessions", "consents", "agents")
+            }
+            state = aggregates.update(con, pack, old_state, files, touched.tables)
+            aggregates.register(con, state)
+            lap("aggregates")
         feats = inc.features(con, base.table("features"), touched)
         lap("anomaly features")
         scores = anomaly.score(feats)
         lap("anomaly scores")
         fresh: list[Alert] = []
         timings: dict[str, float] = {}
-        cache: dict[str, bool] = {}
+        cache: dict[str, Any] = {}
         todo = plan.whole + plan.sliced
         for i, rule in enumerate(todo):
             if progress:
                 progress(rule.id, i, len(todo))
             t = time.perf_counter()
-            sql = None if rule in plan.whole else inc.sliced_sql(rule, con, touched, cache)
+            aggregated = state is not None and rule.id in aggregates.RULES
+            if aggregated:
+                sql: str | None = aggregates.rule_sql(rule)
+            elif rule in plan.whole:
+                sql = None
+            else:
+                sql = inc.sliced_sql(rule, con, touched, cache)
             lap("slices")
             fresh.extend(run_rule(eng, rule, pack.version(rule.id), "duckdb", sql))
-            lap("whole rules" if rule in plan.whole else "sliced rules")
+            lap(
+                "aggregated rules"
+                if aggregated
+                else "whole rules"
+                if rule in plan.whole
+                else "sliced rules"
+            )
             timings[rule.id] = round(time.perf_counter() - t, 3)
         for a in fresh:
             a.explanation = _with_time(a.explanation, a.at, tz.get(a.outlet_id or ""))
@@ -444,7 +484,7 @@ def _detect_incremental(
             "seconds": round(seconds, 3),
         },
     )
-    inc.save_baseline(store, pack, batches, derived, digest, feats)
+    inc.save_baseline(store, pack, batches, derived, digest, feats, state)
     lap("save")
     return DetectionResult(
         engine="duckdb",
@@ -455,6 +495,7 @@ def _detect_incremental(
         incremental=run,
         table=table,
         phases=lap.seconds,
+        slice_seconds=dict(cache.get("_seconds", {})),
     )
 
 
@@ -464,15 +505,22 @@ def _with_time(text: str, at: datetime | None, tz: str | None) -> str:
 
 
 def _run_all(
-    eng: Any, selected: list[Rule], pack: RulePack, name: str, progress: Progress | None
+    eng: Any,
+    selected: list[Rule],
+    pack: RulePack,
+    name: str,
+    progress: Progress | None,
+    overrides: Mapping[str, str] | None = None,
 ) -> tuple[list[Alert], dict[str, float]]:
+    """Run each rule (the SQL of ``overrides`` instead of a rule's own where given)."""
     alerts: list[Alert] = []
     timings: dict[str, float] = {}
     for i, rule in enumerate(selected):
         if progress:
             progress(rule.id, i, len(selected))
         t = time.perf_counter()
-        alerts.extend(run_rule(eng, rule, pack.version(rule.id), name))
+        sql = (overrides or {}).get(rule.id)
+        alerts.extend(run_rule(eng, rule, pack.version(rule.id), name, sql))
         timings[rule.id] = round(time.perf_counter() - t, 3)
     return alerts, timings
 

@@ -23,6 +23,7 @@ Example::
 from __future__ import annotations
 
 import hashlib
+import json
 import threading
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -76,7 +77,7 @@ flags AS (
          CASE WHEN c.consent_id IS NULL THEN 1 ELSE 0 END AS unconsented,
          CASE WHEN x.outlet_id IS NOT NULL AND i.event_id IS NULL THEN 1 ELSE 0 END AS closed
   FROM acts a
-  LEFT JOIN consents c
+  LEFT JOIN {consents} c
     ON c.consent_id = a.consent_id AND c.msisdn = a.msisdn AND c.verified = TRUE
   LEFT JOIN scheduled_outlets x ON x.outlet_id = a.outlet_id
   LEFT JOIN inside i ON i.event_id = a.event_id
@@ -133,17 +134,59 @@ class AgentDays(Mapping[tuple[str, date], AgentDay]):
             day=_date(self._days[i]),  # type: ignore[arg-type]
             score=round(float(self._scores[i]), 4),
             values={f: float(self._x[i][k]) for k, f in enumerate(FEATURES)},
-            top=[
-                {
-                    "feature": FEATURES[j],
-                    "value": float(self._x[i][j]),
-                    "deviation": round(float(self._dev[i][j]), 2),
-                }
-                for j in self._top[i]
-                if self._dev[i][j] > 0
-            ],
+            top=self._top_of(i),
             unconsented_events=list(self._events[i].as_py() or []),
         )
+
+    def _top_of(self, i: int) -> list[dict[str, Any]]:
+        return [
+            {
+                "feature": FEATURES[j],
+                "value": float(self._x[i][j]),
+                "deviation": round(float(self._dev[i][j]), 2),
+            }
+            for j in self._top[i]
+            if self._dev[i][j] > 0
+        ]
+
+    def attach(
+        self, con: duckdb.DuckDBPyConnection, agents: Any, ats: Any
+    ) -> tuple[pa.Array, pa.Array]:
+        """The score and top features (JSON text) of each (user ID, instant)'s UTC day, as an
+        alert carries them (None and ``[]`` where there is none), for arrays of user IDs and
+        instants: one join, and one Python step per day found rather than per alert."""
+        n = len(agents)
+        keys = pa.table(
+            {
+                "agent_id": pa.array(self._agents, pa.string()),
+                "day": pa.array(self._days, pa.int64()),
+                "i": pa.array(np.arange(len(self._agents), dtype=np.int64)),
+            }
+        )
+        rows = pa.table(
+            {"r": pa.array(np.arange(n, dtype=np.int64)), "agent_id": agents, "at": ats}
+        )
+        con.register("_ad_keys", keys)
+        con.register("_ad_rows", rows)
+        try:
+            got = con.sql(
+                "SELECT k.i FROM (SELECT p.r, p.agent_id, "
+                f"{DAY_SQL} AS day FROM _ad_rows p WHERE p.agent_id <> '') a "
+                "JOIN (SELECT agent_id, day, max(i) AS i FROM _ad_keys GROUP BY agent_id, day) k "
+                "ON k.agent_id = a.agent_id AND k.day = a.day "
+                "RIGHT JOIN _ad_rows o ON o.r = a.r ORDER BY o.r"
+            ).to_arrow_table()
+        finally:
+            con.unregister("_ad_keys")
+            con.unregister("_ad_rows")
+        idx = got.column("i").fill_null(-1).to_numpy()
+        found = {
+            int(i): (round(float(self._scores[i]), 4), json.dumps(self._top_of(int(i))))
+            for i in np.unique(idx[idx >= 0])
+        }
+        scores = [found[i][0] if i >= 0 else None for i in idx.tolist()]
+        tops = [found[i][1] if i >= 0 else "[]" for i in idx.tolist()]
+        return pa.array(scores, pa.float64()), pa.array(tops, pa.string())
 
     def __getitem__(self, key: tuple[str, date]) -> AgentDay:
         return self._make(self._index[key])
@@ -177,11 +220,16 @@ def _matrix(table: pa.Table) -> np.ndarray:
     )
 
 
-def features(con: duckdb.DuckDBPyConnection, provisioning: str = "provisioning") -> pa.Table:
+def features(
+    con: duckdb.DuckDBPyConnection, provisioning: str = "provisioning", consents: str = "consents"
+) -> pa.Table:
     """The feature table (:data:`FEATURE_SQL`) of the activations of ``provisioning`` (a
-    table, or a query in parentheses); ``con`` must hold the kind views, ``outlet_hours`` and
+    table, or a query in parentheses), their consents looked up in ``consents`` (which must
+    hold at least those of their ids); ``con`` must hold the kind views, ``outlet_hours`` and
     ``scheduled_outlets``."""
-    return con.sql(FEATURE_SQL.format(provisioning=provisioning, day=DAY_SQL)).to_arrow_table()
+    return con.sql(
+        FEATURE_SQL.format(provisioning=provisioning, consents=consents, day=DAY_SQL)
+    ).to_arrow_table()
 
 
 def preload() -> threading.Thread:

@@ -3,7 +3,8 @@
 A full run (:func:`jejak.detect.detect`) leaves a *baseline* beside the alerts it stores:
 which batches it saw (and their row counts), what produced the alerts (the rules' contents,
 the anomaly model's version, the settings the derived tables depend on), the SHA-256 of the
-stored alerts, and the derived tables it computed (``<home>/alerts/baseline/<run>/``).
+stored alerts, the derived tables it computed and, for a stored DuckDB run, the running
+aggregates of :mod:`jejak.detect.aggregates` (``<home>/alerts/baseline/<run>/``).
 
 An incremental run (``detect(store, incremental=True)``, ``jejak detect --incremental``)
 starts from that baseline and the batches committed since:
@@ -14,8 +15,11 @@ starts from that baseline and the batches committed since:
    (:data:`jejak.detect.slices.KEYS`), the keys it carries and its time;
 3. a rule sliced by ``<key> within <window>`` (:mod:`jejak.detect.slices`) is evaluated over
    the rows of the touched keys within twice its window of their times, and its alerts of
-   those keys within one window replace the stored ones; a ``whole`` rule, or one that reads
-   whole a table that changed, runs over everything; a rule nothing touched keeps its alerts;
+   those keys within one window replace the stored ones; the four whole-history rules
+   (JJK-004, -010, -015, -016) are given from running aggregates the baseline keeps and the
+   run updates from the new batches (:mod:`jejak.detect.aggregates`); another ``whole`` rule,
+   or one that reads whole a table that changed, runs over everything; a rule nothing touched
+   keeps its alerts;
 4. the anomaly model is fitted again over every user ID's day, every alert gets its day's
    score, the suppressions are applied again, and the alerts and a new baseline are stored.
 
@@ -37,6 +41,7 @@ import hashlib
 import json
 import os
 import shutil
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -49,7 +54,7 @@ import sqlglot
 from sqlglot import exp
 
 from jejak import fsio
-from jejak.detect import anomaly
+from jejak.detect import aggregates, anomaly
 from jejak.detect.alerts import ALERTS_FILE, SCHEMA, alerts_dir, file_sha256
 from jejak.detect.derived import DERIVED_VERSION
 from jejak.detect.pack import Rule, RulePack
@@ -61,7 +66,7 @@ from jejak.store import Store
 
 BASELINE_DIR = "baseline"
 CURRENT = "current.json"
-FORMAT = 1
+FORMAT = 2
 NEG_INF = "TIMESTAMPTZ '-infinity'"
 POS_INF = "TIMESTAMPTZ 'infinity'"
 
@@ -76,6 +81,7 @@ def fingerprint(pack: RulePack) -> dict[str, Any]:
         "versions": {r.id: pack.version(r.id) for r in pack.rules},
         "anomaly": anomaly.VERSION,
         "derived": DERIVED_VERSION,
+        "aggregates": aggregates.VERSION if aggregates.enabled(pack) else None,
         "shift_tolerance_minutes": cfg.shift_tolerance_minutes,
         "shift_tolerance_max_minutes": cfg.shift_tolerance_max_minutes,
     }
@@ -103,6 +109,16 @@ class Baseline:
         """Another table the baseline keeps (``features``: the anomaly model's)."""
         path = self.folder / f"_{name}.parquet"
         return pq.read_table(path) if path.exists() else None
+
+    def aggregates(self) -> dict[str, pa.Table] | None:
+        """The running aggregates (:mod:`jejak.detect.aggregates`), or None when it has none."""
+        out = {}
+        for name in aggregates.TABLES:
+            table = self.table(f"agg_{name}")
+            if table is None:
+                return None
+            out[name] = table
+        return out
 
 
 def baseline_dir(store: Store) -> Path:
@@ -133,10 +149,11 @@ def save_baseline(
     derived: dict[str, pa.Table],
     alerts_sha256: str,
     features: pa.Table,
+    state: dict[str, pa.Table] | None = None,
 ) -> None:
-    """Store the baseline of the alerts just saved: the derived tables and the anomaly model's
-    features in a folder of their own, then ``current.json`` naming it (replaced atomically),
-    then older folders removed."""
+    """Store the baseline of the alerts just saved: the derived tables, the anomaly model's
+    features and the running aggregates (``state``) in a folder of their own, then
+    ``current.json`` naming it (replaced atomically), then older folders removed."""
     folder = baseline_dir(store)
     run = f"{os.getpid()}-{os.urandom(6).hex()}"
     target = folder / run
@@ -144,6 +161,8 @@ def save_baseline(
     for name, table in derived.items():
         pq.write_table(table, target / f"{name}.parquet")
     pq.write_table(features, target / "_features.parquet")
+    for name, table in (state or {}).items():
+        pq.write_table(table, target / f"_agg_{name}.parquet")
     fsio.fsync_tree(target)
     fsio.write_json_atomic(
         folder / CURRENT,
@@ -381,11 +400,12 @@ def features(con: duckdb.DuckDBPyConnection, old: pa.Table | None, touched: Touc
                 f"AND p.\"at\" < TIMESTAMPTZ '1970-01-01 00:00:00+00' + to_days({int(last) + 1})"
             )
         undated_sql = 'OR p."at" IS NULL' if undated else ""
-        source = (
-            f"(SELECT p.* FROM provisioning p SEMI JOIN _days d ON d.agent_id = p.agent_id "
-            f"AND d.day IS NOT DISTINCT FROM {day} WHERE ({span}) {undated_sql})"
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE _feat_src AS "
+            f"SELECT p.* FROM provisioning p SEMI JOIN _days d ON d.agent_id = p.agent_id "
+            f"AND d.day IS NOT DISTINCT FROM {day} WHERE ({span}) {undated_sql}"
         )
-        fresh = anomaly.features(con, source)
+        fresh = anomaly.features(con, "_feat_src", _consents_of(con, "_feat_src", touched))
         con.register("_features_fresh", fresh)
         try:
             return con.sql(
@@ -397,6 +417,39 @@ def features(con: duckdb.DuckDBPyConnection, old: pa.Table | None, touched: Touc
             con.unregister("_features_fresh")
     finally:
         con.unregister("_features_old")
+
+
+def _consents_of(con: duckdb.DuckDBPyConnection, acts: str, touched: Touched) -> str:
+    """A temp table of the consents of the ``consent_id`` of ``acts``: those of the new
+    batches, and the stored ones only for the ids the new batches do not hold (a stored
+    record's id never comes again), read only when there are such ids."""
+    new = "_new_consents" if "consents" in touched.tables else None
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _feat_want AS SELECT DISTINCT a.consent_id FROM "
+        f"{acts} a WHERE a.consent_id IS NOT NULL"
+        + (
+            f" AND NOT EXISTS (SELECT 1 FROM {new} c WHERE c.consent_id = a.consent_id)"
+            if new
+            else ""
+        )
+    )
+    parts = []
+    if new:
+        parts.append(
+            f"SELECT c.consent_id, c.msisdn, c.verified FROM {new} c "
+            f"WHERE c.consent_id IN (SELECT consent_id FROM {acts})"
+        )
+    row = con.execute("SELECT count(*) FROM _feat_want").fetchone()
+    if row and row[0]:
+        parts.append(
+            "SELECT c.consent_id, c.msisdn, c.verified FROM consents c "
+            "SEMI JOIN _feat_want w ON w.consent_id = c.consent_id"
+        )
+    body = " UNION ALL ".join(parts) or (
+        "SELECT consent_id, msisdn, verified FROM consents WHERE false"
+    )
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _feat_cons AS {body}")
+    return "_feat_cons"
 
 
 def new_addresses(store: Store, new_batches: list[str]) -> str:
@@ -458,11 +511,21 @@ def restricted(
                 f"WHERE w.{t.lo} IS NOT NULL AND NOT (w.{span}) "
                 f"UNION ALL SELECT * FROM {table} WHERE {t.lo} IS NULL)"
             )
+    started = time.perf_counter()
+    # a record's provenance (_src: its file, _line) is no rule's business: not copied
+    cols = "t.* EXCLUDE (_src, _line)" if table in KINDS else "t.*"
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE {name} AS "
-        f"SELECT t.* FROM {source} t SEMI JOIN {keys} i ON {cond}"
+        f"SELECT {cols} FROM {source} t SEMI JOIN {keys} i ON {cond}"
     )
     cache[name] = True
+    # what each slice cost (DetectionResult.slice_seconds): table, window, rows
+    row = con.execute(f"SELECT count(*) FROM {name}").fetchone()
+    window_text = "all time" if window is None else f"{int(window.total_seconds())} s"
+    seconds = cache.setdefault("_seconds", {})
+    seconds[f"{table} by {key} within {window_text} ({row[0] if row else 0:,} rows)"] = round(
+        time.perf_counter() - started, 3
+    )
     return name
 
 
@@ -571,30 +634,13 @@ def rescore(
 ) -> pa.Table:
     """Every alert with its day's anomaly score and features (as a full run attaches them),
     the suppressions applied again, in the stored order."""
-    rows = table.select(["agent_id", "at"]).to_pylist()
-    score_col: list[float | None] = []
-    feature_col: list[str] = []
-    memo: dict[tuple[str, Any], tuple[float | None, str]] = {}
-    for r in rows:
-        agent, at = r["agent_id"], r["at"]
-        if not agent or at is None:
-            score_col.append(None)
-            feature_col.append("[]")
-            continue
-        k = (agent, at.astimezone(UTC).date())
-        got = memo.get(k)
-        if got is None:
-            s = scores.get(k)
-            got = (s.score, json.dumps(s.top)) if s else (None, "[]")
-            memo[k] = got
-        score_col.append(got[0])
-        feature_col.append(got[1])
-    table = table.set_column(
-        table.schema.get_field_index("score"), "score", pa.array(score_col, pa.float64())
-    )
-    table = table.set_column(
-        table.schema.get_field_index("features"), "features", pa.array(feature_col, pa.string())
-    )
+    if isinstance(scores, anomaly.AgentDays):
+        score_arr, feature_arr = scores.attach(con, table.column("agent_id"), table.column("at"))
+    else:  # no model: nothing to attach
+        score_arr = pa.nulls(table.num_rows, pa.float64())
+        feature_arr = pa.array(["[]"] * table.num_rows, pa.string())
+    table = table.set_column(table.schema.get_field_index("score"), "score", score_arr)
+    table = table.set_column(table.schema.get_field_index("features"), "features", feature_arr)
     active = [s for s in suppressions if s.active(today)]
     cases: list[str] = []
     params: list[Any] = []
