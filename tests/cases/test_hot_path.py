@@ -172,7 +172,9 @@ def test_commits_do_not_wait_for_the_disk_and_make_durable_does(
 def test_sqlite_writers_take_turns_on_the_writer_lock(tmp_path: Path) -> None:
     """A writer waits while another process holds the writer lock beside the database, and
     goes on as soon as it is released (not after SQLite's busy-wait sleeps)."""
-    database = db.Database.open(tmp_path)
+    path = db.sqlite_path(tmp_path)
+    path.parent.mkdir(parents=True)
+    database = db.Database.open(tmp_path, f"sqlite:///{path}")  # whatever JEJAK_DATABASE_URL says
     other = os.open(str(db.sqlite_path(tmp_path)) + ".writer", os.O_RDWR | os.O_CREAT)
     fcntl.flock(other, fcntl.LOCK_EX)  # another open file: as another process
     done = threading.Event()

@@ -116,7 +116,10 @@ class Database:
             self.read_engine = self.engine
         self._write = sessionmaker(self.engine, expire_on_commit=False)
         #: SQLite takes one writer at a time: writers wait for it here, not in SQLite
-        self._writer = _WriterLock(_sqlite_file(url)) if self.dialect == "sqlite" else None
+        self._writer = None
+        if self.dialect == "sqlite":
+            file = _sqlite_file(url)
+            self._writer = _WriterLock(None if file is None else f"{file}.writer")
         self._read = sessionmaker(self.read_engine, expire_on_commit=False)
         #: calls of together() waiting for their turn, and how many threads are running some;
         #: SQLite writes one transaction at a time, PostgreSQL several (a lane's round trips
