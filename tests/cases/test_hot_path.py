@@ -302,3 +302,182 @@ class _failing:
             self.inner.__exit__(RuntimeError, RuntimeError("disk full"), None)
             raise RuntimeError("disk full")
         return self.inner.__exit__(kind, exc, tb)
+
+
+def _kill_pooled_connections(database: db.Database, pg_url: str) -> int:
+    """Terminate the server side of every connection the case database's pool holds (as a
+    server restart would); returns how many."""
+    import psycopg
+
+    pooled = [database.engine.connect() for _ in range(max(1, database.engine.pool.checkedin()))]
+    pids = [c.exec_driver_sql("SELECT pg_backend_pid()").scalar() for c in pooled]
+    for c in pooled:
+        c.close()
+    with psycopg.connect(pg_url, autocommit=True) as con:
+        for pid in pids:
+            con.execute("SELECT pg_terminate_backend(%s)", (pid,))
+    return len(pids)
+
+
+@pytest.mark.parametrize("backend", ["postgres"], indirect=True)  # SQLite has none to lose
+@pytest.mark.parametrize("idle", [False, True])
+def test_an_action_whose_pooled_connection_died_runs_on_a_new_one(
+    empty_cases: Cases,
+    backend: str | None,
+    request: pytest.FixtureRequest,
+    monkeypatch: pytest.MonkeyPatch,
+    idle: bool,
+) -> None:
+    """A server restart between two actions: the next action still succeeds, once. A pooled
+    connection idle for longer than PING_AFTER_IDLE is pinged and replaced on checkout; one
+    used a moment ago is not pinged, and its action, refused by the lost connection before it
+    wrote anything, is run again on a new connection."""
+    cid = _case(empty_cases)
+    empty_cases.auto_drain = False
+    empty_cases.act(cid, "rina", "comment", {"text": "before"}, view=False)
+    monkeypatch.setattr(db, "PING_AFTER_IDLE", 0.0 if idle else 3600.0)
+    assert _kill_pooled_connections(empty_cases.db, request.getfixturevalue("pg_url")) >= 1
+    time.sleep(0.05)
+    transactions: list[int] = []
+    real = empty_cases.db.write
+    monkeypatch.setattr(empty_cases.db, "write", lambda: (transactions.append(1), real())[1])
+    after = empty_cases.act(cid, "tono", "comment", {"text": "after"}, view=False)
+    assert after["version"] == 3
+    # idle: replaced on checkout; just used: the first transaction met the lost connection
+    assert len(transactions) == (1 if idle else 2)
+    texts = [e["text"] for e in empty_cases.timeline(cid, customer=False)]
+    assert texts.count("before") == 1 and texts.count("after") == 1
+    assert empty_cases.drain() >= 2
+
+
+def test_a_stale_version_at_the_write_leaves_nothing(
+    empty_cases: Cases, backend: str | None
+) -> None:
+    """The case changed between the action's read and its write (another worker's commit):
+    the write refuses (StaleDataError, 409 to the caller) and once its transaction is rolled
+    back nothing of it remains; on PostgreSQL the case, the entry and the outbox row are one
+    statement, which writes nothing at all."""
+    from sqlalchemy import func
+    from sqlalchemy.orm.exc import StaleDataError
+
+    from jejak.cases import service
+    from jejak.cases.models import LedgerOutbox
+    from jejak.cases.service import Actor
+
+    cid = _case(empty_cases)
+    empty_cases.auto_drain = False
+
+    def counts(s: Any) -> tuple[int, int]:
+        return (
+            s.scalar(select(func.count()).select_from(TimelineEntry)),
+            s.scalar(select(func.count()).select_from(LedgerOutbox)),
+        )
+
+    def write(s: Any, text: str) -> None:
+        case, read, _ = service._load_case(s, cid, "rina")
+        case.version += 1
+        who = Actor("rina", "cs")
+        empty_cases._entry(s, case, datetime.now(UTC), "comment", who, True, text, {})
+        service._save_case(s, case, read)
+
+    with empty_cases.db.read() as s:
+        before = counts(s)
+    inside: list[tuple[int, int]] = []
+    with pytest.raises(StaleDataError), empty_cases.db.write() as s:
+        case, read, _ = service._load_case(s, cid, "rina")
+        case.version += 1
+        who = Actor("rina", "cs")
+        empty_cases._entry(s, case, datetime.now(UTC), "comment", who, True, "x", {})
+        # meanwhile someone else moved the case on
+        s.execute(update(Case).where(Case.case_id == cid).values(version=Case.version + 1))
+        try:
+            service._save_case(s, case, read)
+        finally:
+            inside.append(counts(s))
+    if backend is not None:
+        assert inside == [before]
+    with empty_cases.db.read() as s:
+        assert counts(s) == before
+    with empty_cases.db.write() as s:  # with the version the case has, it goes through
+        write(s, "y")
+    with empty_cases.db.read() as s:
+        assert counts(s) == (before[0] + 1, before[1] + 1)
+    assert empty_cases.drain() >= 1
+    timeline = empty_cases.timeline(cid, customer=False)
+    assert [e["text"] for e in timeline].count("y") == 1
+    assert all(e["ledger_index"] is not None for e in timeline)
+
+
+def test_a_call_that_fails_after_writing_undoes_its_writes_and_the_others_stay(
+    empty_cases: Cases,
+) -> None:
+    """Three calls share a transaction; the second writes, then fails: without a savepoint the
+    shared transaction is rolled back and each call runs again alone, so the second call's
+    error reaches its caller, its write is gone, and the first and third are there."""
+    from jejak.cases.models import User
+
+    database = empty_cases.db
+    runs: list[str] = []
+
+    def adds(name: str, fail: bool = False) -> Any:
+        def work(s: Any) -> str:
+            runs.append(name)
+            s.add(User(name=name, role="cs", created_at=datetime.now(UTC)))
+            s.flush()
+            if fail:
+                raise ValueError(f"{name} refused after writing")
+            return name
+
+        return work
+
+    def refused(s: Any) -> str:
+        runs.append("refused")
+        raise PermissionError("refused before writing")
+
+    jobs = [
+        db._Job(adds("ana")),
+        db._Job(adds("bob", fail=True)),
+        db._Job(refused),
+        db._Job(adds("cici")),
+    ]
+    database._run_together(jobs)
+    assert [j.value for j in (jobs[0], jobs[3])] == ["ana", "cici"]
+    assert isinstance(jobs[1].error, ValueError) and isinstance(jobs[2].error, PermissionError)
+    # the shared transaction ran up to bob's failure; then each call alone
+    assert runs == ["ana", "bob", "ana", "bob", "refused", "cici"]
+    with database.read() as s:
+        names = set(s.scalars(select(User.name)))
+    assert {"ana", "cici"} <= names and "bob" not in names
+
+
+def test_a_call_refused_before_writing_leaves_the_shared_transaction_alone(
+    empty_cases: Cases,
+) -> None:
+    """A refusal that came before any write (a permission, a state, a stale version) is that
+    call's alone: the others commit in the same transaction, nothing runs twice."""
+    from jejak.cases.models import User
+
+    database = empty_cases.db
+    runs: list[str] = []
+    commits: list[int] = []
+    event.listen(database.engine, "commit", lambda conn: commits.append(1))
+
+    def adds(name: str) -> Any:
+        def work(s: Any) -> str:
+            runs.append(name)
+            s.add(User(name=name, role="cs", created_at=datetime.now(UTC)))
+            return name
+
+        return work
+
+    def refused(s: Any) -> str:
+        runs.append("refused")
+        s.execute(select(User.name))  # reads are not writes
+        raise PermissionError("refused before writing")
+
+    jobs = [db._Job(adds("ana")), db._Job(refused), db._Job(adds("cici"))]
+    database._run_together(jobs)
+    assert runs == ["ana", "refused", "cici"] and len(commits) == 1
+    assert isinstance(jobs[1].error, PermissionError)
+    with database.read() as s:
+        assert {"ana", "cici"} <= set(s.scalars(select(User.name)))

@@ -46,9 +46,9 @@ import threading
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import ARRAY, BigInteger, Table, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from jejak.audit.lines import line_entry
@@ -117,8 +117,13 @@ def enqueue(s: Session, source: str, ref: int, at: datetime) -> int:
     """Queue the timeline entry or access record ``ref`` for the log, in the caller's
     transaction; the outbox id is kept in the session (:func:`queued`)."""
     oid = _OUTBOX_INSERT.insert(s, {"source": source, "ref": ref, "created_at": at})
-    s.info.setdefault("ledger_outbox", []).append(oid)
+    queued_as(s, oid)
     return oid
+
+
+def queued_as(s: Session, oid: int) -> None:
+    """Keep the outbox id ``oid``, written by the caller in this transaction, as queued."""
+    s.info.setdefault("ledger_outbox", []).append(oid)
 
 
 def queued(s: Session) -> list[int]:
@@ -171,24 +176,48 @@ def _contents(s: Any, rows: Sequence[Any]) -> dict[int, bytes | None]:
 
 
 def _write_back(db: Database, pairs: list[tuple[Any, int]]) -> None:
+    """Record each outbox row's leaf index in it and in the timeline entry it names."""
     if not pairs:
         return
+    outbox = [(r.id, li) for r, li in pairs]
+    entries = [(r.ref, li) for r, li in pairs if r.source == CASE]
     with db.write() as s:
         conn = s.connection()
-        conn.execute(
-            update(LedgerOutbox)
-            .where(LedgerOutbox.id == bindparam("oid"))
-            .values(ledger_index=bindparam("li")),
-            [{"oid": r.id, "li": li} for r, li in pairs],
+        for name, rows in (("ledger_outbox", outbox), ("timeline_entries", entries)):
+            if not rows:
+                continue
+            if conn.dialect.name == "postgresql":
+                # one statement for the batch: an UPDATE per row cost psycopg more CPU than
+                # the actions it logs (docs/benchmarks.md, issue 10)
+                conn.execute(_INDEXES_FROM_ARRAYS[name], _arrays(rows))
+            else:
+                conn.execute(_INDEX_BY_ID[name], [{"rid": i, "li": li} for i, li in rows])
+
+
+def _index_updates() -> tuple[dict[str, Any], dict[str, Any]]:
+    by_id: dict[str, Any] = {}
+    from_arrays: dict[str, Any] = {}
+    for table in (cast(Table, LedgerOutbox.__table__), cast(Table, TimelineEntry.__table__)):
+        by_id[table.name] = (
+            update(table).where(table.c.id == bindparam("rid")).values(ledger_index=bindparam("li"))
         )
-        case_pairs = [{"eid": r.ref, "li": li} for r, li in pairs if r.source == CASE]
-        if case_pairs:
-            conn.execute(
-                update(TimelineEntry)
-                .where(TimelineEntry.id == bindparam("eid"))
-                .values(ledger_index=bindparam("li")),
-                case_pairs,
-            )
+        pairs = select(
+            func.unnest(bindparam("rids", type_=ARRAY(BigInteger))).label("rid"),
+            func.unnest(bindparam("lis", type_=ARRAY(BigInteger))).label("li"),
+        ).subquery("v")
+        from_arrays[table.name] = (
+            update(table).where(table.c.id == pairs.c.rid).values(ledger_index=pairs.c.li)
+        )
+    return by_id, from_arrays
+
+
+#: ``UPDATE … SET ledger_index = :li WHERE id = :rid``, run for many; PostgreSQL: ``UPDATE …
+#: FROM (SELECT unnest(:rids), unnest(:lis)) v WHERE id = v.rid``, one statement for them all
+_INDEX_BY_ID, _INDEXES_FROM_ARRAYS = _index_updates()
+
+
+def _arrays(rows: list[tuple[int, int]]) -> dict[str, list[int]]:
+    return {"rids": [i for i, _ in rows], "lis": [li for _, li in rows]}
 
 
 def _pending(db: Database, limit: int) -> list[Any]:

@@ -29,6 +29,7 @@ from __future__ import annotations
 import fcntl
 import os
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
@@ -36,7 +37,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import create_engine, event, inspect
 from sqlalchemy.engine import Dialect, Engine, make_url
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
 from jejak.errors import StoreError
@@ -95,6 +96,40 @@ def _sqlite_engine(url: str, immediate: bool) -> Engine:
     return engine
 
 
+#: seconds a pooled PostgreSQL connection may sit unused before it is pinged on checkout
+PING_AFTER_IDLE = 1.0
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """Ping a pooled connection on checkout only when it sat unused for more than
+    :data:`PING_AFTER_IDLE` seconds; a dead one is replaced by a new connection.
+
+    SQLAlchemy's ``pool_pre_ping`` pings on every checkout: a round trip per transaction, a
+    fifth of a case action's on PostgreSQL (``docs/benchmarks.md``, issue 10). A connection
+    checked in a moment ago is alive but for a server restart in that moment, which the next
+    statement meets as a lost connection (``Database.together`` runs such work again). This is
+    the checkout-event recipe of SQLAlchemy's "Disconnect Handling - Pessimistic", with the
+    idle condition added."""
+
+    @event.listens_for(engine, "checkin")
+    def _checkin(dbapi_con: Any, record: Any) -> None:
+        record.info[_USED] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _checkout(dbapi_con: Any, record: Any, proxy: Any) -> None:
+        used = record.info.get(_USED)
+        if used is not None and time.monotonic() - used <= PING_AFTER_IDLE:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_con)
+        except Exception as exc:
+            # the pool throws this connection away and checks out a new one
+            raise DisconnectionError(f"a pooled connection is gone: {exc}") from exc
+
+
+_USED = "jejak_checked_in_at"
+
+
 class Database:
     """The case database: a write engine and a read engine on the same URL."""
 
@@ -112,7 +147,8 @@ class Database:
             if schema:
                 options.append(f"-csearch_path={schema}")
             args: dict[str, Any] = {"options": " ".join(o for o in options if isinstance(o, str))}
-            self.engine = create_engine(url, connect_args=args, pool_pre_ping=True)
+            self.engine = create_engine(url, connect_args=args)
+            _ping_when_idle(self.engine)
             self.read_engine = self.engine
         self._write = sessionmaker(self.engine, expire_on_commit=False)
         #: SQLite takes one writer at a time: writers wait for it here, not in SQLite
@@ -128,6 +164,7 @@ class Database:
         self._queue_guard = threading.Lock()
         self._leaders = 0
         self._lanes = 1 if self.dialect == "sqlite" else POSTGRES_LANES
+        event.listen(self.engine, "before_cursor_execute", _count_writes)
         # a Prepared statement's cursor lives as long as its transaction
         for maker in (self._write, self._read):
             event.listen(maker, "after_transaction_end", _forget_cursor)
@@ -178,8 +215,7 @@ class Database:
 
     def together(self, work: Callable[[Session], T]) -> T:
         """``work(session)`` in a write transaction shared with the calls other threads of this
-        process make meanwhile (group commit): each call in a savepoint of its own, so that one
-        call's error undoes that call alone, and one commit for them all.
+        process make meanwhile (group commit): one commit for them all.
 
         Each commit costs a transaction's begin, its commit and the session around them, more
         than one case action's own statements (``docs/benchmarks.md``, issue 10); with many
@@ -189,9 +225,13 @@ class Database:
         transaction's round trips leave the CPU idle). A call alone runs at once, in a
         transaction of its own. Returns what ``work`` returns, or raises what it raised.
 
-        If the shared transaction cannot commit, or one call met the database's own conflict
-        (a deadlock between two workers' transactions, a lost connection), those calls are run
-        again, each alone: ``work`` must do nothing outside the session but compute."""
+        A call refused before it wrote anything (a permission, a state, a stale version: the
+        checks come before the writes) is refused alone, and the others go on. Anything else
+        (a call that fails after writing, the database's own error, a commit that fails) rolls
+        the shared transaction back and runs each of its calls again, alone: ``work`` must do
+        nothing outside the session but compute. A savepoint per call would undo a call alone
+        in place, but costs two round trips a call on PostgreSQL, a third of an action's.
+        """
         job = _Job(work)
         with self._queue_guard:
             self._queue.append(job)
@@ -222,37 +262,53 @@ class Database:
         jobs, self._queue = self._queue[:TOGETHER_MAX], self._queue[TOGETHER_MAX:]
         return jobs
 
+    def _alone(self, job: _Job) -> None:
+        """Run ``job`` in a transaction of its own; once more if the connection turned out lost
+        before its work was done (a server restart: the pool pings only idle connections)."""
+        for _attempt in (1, 2):
+            job.error, job.value = None, _UNSET
+            done = False
+            try:
+                with self.write() as s:
+                    value = job.work(s)
+                    done = True
+                job.value = value
+                return
+            except Exception as exc:
+                job.error = exc
+                lost = isinstance(exc, DBAPIError) and exc.connection_invalidated
+                if not lost or done:  # lost at the commit: whether it committed is unknown
+                    return
+
     def _run_together(self, jobs: list[_Job]) -> None:
         again: list[_Job] = []
         try:
-            if len(jobs) == 1:  # alone: its own transaction, no savepoint
-                try:
-                    with self.write() as s:
-                        jobs[0].value = jobs[0].work(s)
-                except Exception as exc:
-                    jobs[0].error = exc
+            if len(jobs) == 1:  # alone: its own transaction
+                self._alone(jobs[0])
                 return
             try:
                 with self.write() as s:
                     for job in jobs:
+                        before = writes(s)
                         try:
-                            with s.begin_nested():
-                                job.value = job.work(s)
-                        except OperationalError as exc:  # the database's conflict: alone, later
-                            job.error = exc
-                            again.append(job)
+                            job.value = job.work(s)
+                            if s.new or s.dirty or s.deleted:
+                                s.flush()  # its writes now: a later call's error is that one's
                         except Exception as exc:
-                            job.error = exc
-            except Exception:  # the commit failed: whatever had succeeded runs again, alone
-                again = [j for j in jobs if j.error is None or j in again]
+                            if (
+                                isinstance(exc, DBAPIError)
+                                or writes(s) != before
+                                or s.new
+                                or s.dirty
+                                or s.deleted
+                            ):
+                                raise  # it wrote, or the database failed: all again, alone
+                            job.error = exc  # refused before writing: that call alone
+            except Exception:
+                again = list(jobs)
         finally:
             for job in again:
-                job.error, job.value = None, _UNSET
-                try:
-                    with self.write() as s:
-                        job.value = job.work(s)
-                except Exception as exc:
-                    job.error = exc
+                self._alone(job)
             for job in jobs:
                 if job.value is _UNSET and job.error is None:
                     job.error = RuntimeError("interrupted before its turn ended")
@@ -385,6 +441,8 @@ class Prepared:
 
     def __init__(self, statement: Any) -> None:
         self.statement = statement
+        #: INSERT, UPDATE or DELETE (counted: :func:`writes`)
+        self.writes = bool(statement.is_dml)
         self._forms: dict[tuple[str, tuple[str, ...] | None], _Form] = {}
 
     def _form(self, dialect: Dialect, keys: tuple[str, ...] | None) -> _Form:
@@ -398,15 +456,25 @@ class Prepared:
         got = s.info.get(_CURSOR)
         if got is None:
             conn = s.connection()
-            got = s.info[_CURSOR] = (conn.dialect, conn.connection.cursor())
-        dialect, cursor = got
+            got = s.info[_CURSOR] = (conn.dialect, conn.connection.cursor(), conn.info)
+        dialect, cursor, info = got
         form = self._form(dialect, keys)
         args = form.args(params)
+        if self.writes:
+            info[_WRITES] = info.get(_WRITES, 0) + 1
         try:
             cursor.execute(form.sql, args)
         except dialect.loaded_dbapi.Error as exc:
+            gone = dialect.is_disconnect(exc, None, cursor)
+            if gone:  # as SQLAlchemy's own execution does: the connection is not pooled again
+                s.connection().invalidate(exc)
             raise DBAPIError.instance(
-                form.sql, args, exc, dialect.loaded_dbapi.Error, dialect=dialect
+                form.sql,
+                args,
+                exc,
+                dialect.loaded_dbapi.Error,
+                connection_invalidated=gone,
+                dialect=dialect,
             ) from exc
         return cursor, form
 
@@ -414,13 +482,19 @@ class Prepared:
         """The first row of a SELECT as a dict of its columns' keys (None when there is none)."""
         cursor, form = self._run(s, params, None)
         row = cursor.fetchone()
-        return None if row is None else form.row(row, cursor.description)
+        return None if row is None else form.row(row, cursor)
 
     def insert(self, s: Any, values: dict[str, Any]) -> int:
         """Run an ``INSERT … RETURNING <key>`` with ``values`` (their keys name the columns
         set) and return the key."""
         cursor, _ = self._run(s, values, tuple(values))
         return int(cursor.fetchone()[0])
+
+    def first(self, s: Any, params: dict[str, Any]) -> Any:
+        """The first column of the first row the statement returns (None when none)."""
+        cursor, _ = self._run(s, params, None)
+        row = cursor.fetchone()
+        return None if row is None else row[0]
 
     def run(self, s: Any, params: dict[str, Any], keys: tuple[str, ...]) -> int:
         """Run an ``UPDATE`` setting the columns ``keys`` (the rest of ``params`` fill the
@@ -432,6 +506,24 @@ class Prepared:
 #: where a session keeps its driver cursor for :class:`Prepared` (its ``info``), for as long
 #: as its transaction: the connection goes back to the pool when the transaction ends
 _CURSOR = "jejak_prepared_cursor"
+
+
+#: how many statements that may write a connection has run (its ``info``): :func:`writes`
+_WRITES = "jejak_writes"
+
+
+def writes(s: Session) -> int:
+    """A count that grows with every statement the session's connection runs that may write
+    (anything but a SELECT, through SQLAlchemy or :class:`Prepared`): whether a piece of work
+    wrote anything is whether the count changed across it."""
+    return int(s.connection().info.get(_WRITES, 0))
+
+
+def _count_writes(
+    conn: Any, cursor: Any, statement: str, params: Any, context: Any, many: bool
+) -> None:
+    if statement.lstrip()[:6].upper() != "SELECT":
+        conn.info[_WRITES] = conn.info.get(_WRITES, 0) + 1
 
 
 def _forget_cursor(session: Any, transaction: Any) -> None:
@@ -478,11 +570,11 @@ class _Form:
             return tuple(value(n) for n in self.names)
         return {n: value(n) for n in self.binds}
 
-    def row(self, row: Any, description: Any) -> dict[str, Any]:
-        if self._results is None:
+    def row(self, row: Any, cursor: Any) -> dict[str, Any]:
+        if self._results is None:  # the cursor's description once (psycopg makes it anew)
             self._results = [
                 t.dialect_impl(self.dialect).result_processor(self.dialect, d[1])
-                for t, d in zip(self._types, description, strict=True)
+                for t, d in zip(self._types, cursor.description, strict=True)
             ]
         return {
             k: v if proc is None else proc(v)
