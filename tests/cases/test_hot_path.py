@@ -112,7 +112,7 @@ def test_what_goes_into_the_log_is_on_the_database_disk_first(
     database = empty_cases.db
     real_durable = database.make_durable
     monkeypatch.setattr(
-        database, "make_durable", lambda: (order.append("durable"), real_durable())[1]
+        database, "make_durable", lambda *s: (order.append("durable"), real_durable(*s))[1]
     )
     log = empty_cases.log
     real_writer = log.writer
@@ -154,6 +154,15 @@ def test_commits_do_not_wait_for_the_disk_and_make_durable_does(
             # the URL's own options are kept beside it
             assert conn.exec_driver_sql("SHOW search_path").scalar() == backend.split("%3D")[1]
         empty_cases.db.make_durable()
+        # in the drain's own transaction: its commit waits for the disk (it has a commit record)
+        with empty_cases.db.read() as s:
+            empty_cases.db.make_durable(s)
+            conn = s.connection()
+            assert conn.exec_driver_sql("SHOW synchronous_commit").scalar() == "on"
+            sql = "SELECT pg_current_xact_id_if_assigned()"
+            assert conn.exec_driver_sql(sql).scalar() is not None
+        with empty_cases.db.read() as s:  # for that transaction only
+            assert s.connection().exec_driver_sql("SHOW synchronous_commit").scalar() == "off"
         return
     # SQLite (WAL, synchronous=NORMAL): make_durable fsyncs the write-ahead log
     synced: list[str] = []

@@ -323,15 +323,16 @@ def _drain(db: Database, log: Log, limit: int) -> int:
         while rows:
             with db.read() as s:
                 contents = _contents(s, rows)
+                # what goes into the log must be on the database's disk first (commits do not
+                # wait for it: jejak.cases.db); one flush for the whole batch, at the commit of
+                # this transaction on PostgreSQL
+                db.make_durable(s)
             entries = []
             for r in rows:
                 data = contents[r.id]
                 if data is None:  # the outbox names an entry that is gone: nothing to commit
                     raise RuntimeError(f"ledger outbox row {r.id} names a missing {r.source} row")
                 entries.append(line_entry(_entry_source(r.source), secret, data))
-            # what goes into the log must be on the database's disk first (commits do not
-            # wait for it: jejak.cases.db); one flush for the whole batch
-            db.make_durable()
             first, _ = w.append(entries, {"source": SOURCE, "outbox": _runs([r.id for r in rows])})
             _write_back(db, [(r, first + k) for k, r in enumerate(rows)])
             _took(db, (r.id for r in rows))
