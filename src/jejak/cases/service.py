@@ -591,8 +591,9 @@ class Cases:
             return case.state, case.version, audit.queued(s)[mark:]
 
         try:
-            # in one transaction with the actions other threads take meanwhile, each in a
-            # savepoint of its own (group commit: Database.together)
+            # in one transaction with the actions other threads take meanwhile (group commit:
+            # Database.together): one refused before it wrote is refused alone; one refused
+            # after (the deadline writes of _tick) has each action of it run again alone
             state, version, queued = self.db.together(work)
         except (StaleDataError, IntegrityError) as exc:
             raise StaleVersionError(
