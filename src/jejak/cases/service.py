@@ -198,7 +198,6 @@ def _save_case(s: Session, case: Case, read: dict[str, Any]) -> None:
     entries: list[dict[str, Any]] = case._entries  # type: ignore[attr-defined]
     if not params:
         return
-    stale = StaleDataError(f"case {read['case_id']} changed since version {read['version']}")
     keys = tuple(params)
     if entries and cast(Any, s.bind).dialect.name == "postgresql":
         for values in entries[:-1]:
@@ -210,7 +209,7 @@ def _save_case(s: Session, case: Case, read: dict[str, Any]) -> None:
         args["_version"] = read["version"]
         oid = _case_write(keys).first(s, args)
         if oid is None:
-            raise stale
+            raise _stale(read)
         audit.queued_as(s, oid)
         return
     for values in entries:
@@ -218,7 +217,11 @@ def _save_case(s: Session, case: Case, read: dict[str, Any]) -> None:
     params["_case_id"] = read["case_id"]
     params["_version"] = read["version"]
     if _CASE_UPDATE.run(s, params, keys) != 1:
-        raise stale
+        raise _stale(read)
+
+
+def _stale(read: dict[str, Any]) -> StaleDataError:
+    return StaleDataError(f"case {read['case_id']} changed since version {read['version']}")
 
 
 def _insert_entry(s: Session, values: dict[str, Any]) -> None:
